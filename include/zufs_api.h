@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause */
+/*
+ * zufs_api.h - the contract between zuf.ko (the kernel feeder) and zusd
+ * (the user-mode server).  Compiled into both halves; every structure has
+ * static size checks at the bottom so that a change on one side that the
+ * other side does not see fails the build instead of corrupting memory.
+ *
+ * Version history (ZUFS_MAJOR_VERSION.ZUFS_MINOR_VERSION):
+ *   1.0  2026-11-25  first version: handshake, fs registration, mount
+ *                    thread, pmem grab, per-CPU ZT channels, namespace,
+ *                    attribute, block-map, old-IO, xattr and space ops.
+ *
+ * Compatibility rule: kernel and server must agree on the major AND the
+ * minor version.  The kernel refuses a mismatching handshake with -EPROTO
+ * (and logs both versions); the server prints both versions and exits.
+ * Any change to a structure below or to the meaning of a field bumps the
+ * minor version at least; changes that are not append-only bump the major.
+ *
+ * Conventions:
+ *  - All structures use fixed-width types, explicit padding, natural
+ *    alignment, and are little-endian (x86_64 only for now).
+ *  - Errors travel as negative errno values (Linux numbering).
+ *  - Everything that comes from the server is untrusted by the kernel: it
+ *    copies the answer out of the shared buffer before checking it, and
+ *    checks every length, offset, inode number and name.
+ */
+#ifndef _ZUFS_API_H
+#define _ZUFS_API_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define ZUFS_MAJOR_VERSION	1
+#define ZUFS_MINOR_VERSION	0
+
+/* Magic of the zuf-root pseudo filesystem (statfs f_type), "zufr" */
+#define ZUFS_ROOT_MAGIC		0x7a756672
+/* Where the server expects zuf-root to be mounted */
+#define ZUFS_ROOT_PATH		"/sys/fs/zuf"
+#define ZUFS_ROOT_FSTYPE	"zuf"
+
+#define ZUFS_NAME_MAX		255	/* longest file name, bytes */
+#define ZUFS_SYMLINK_MAX	4095	/* longest symlink target, bytes */
+#define ZUFS_XATTR_NAME_MAX	255
+#define ZUFS_XATTR_SIZE_MAX	65536
+#define ZUFS_FS_NAME_MAX	16	/* fs type name incl. the NUL */
+#define ZUFS_OPTIONS_MAX	1024	/* mount options string incl. NUL */
+#define ZUFS_MSG_MAX		256	/* server's error message incl. NUL */
+#define ZUFS_MAX_DEVS		8	/* members of one device set */
+#define ZUFS_PMEM_BLOCK		4096	/* unit of pmem addressing */
+
+/*
+ * The ZT channel buffer.  Each ZT thread mmaps its channel file: the first
+ * ZUFS_OP_AREA_SIZE bytes hold the operation (a struct zufs_op_* that starts
+ * with struct zufs_op_hdr); the next ZUFS_DATA_AREA_SIZE bytes carry the
+ * variable part of requests and answers (readdir records, xattr values,
+ * symlink targets, old-IO data).
+ */
+#define ZUFS_OP_AREA_SIZE	4096
+#define ZUFS_DATA_AREA_SIZE	(1U << 20)
+#define ZUFS_CHAN_MAP_SIZE	(ZUFS_OP_AREA_SIZE + ZUFS_DATA_AREA_SIZE)
+
+/* ---------------------------------------------------------------------- */
+/* Inode attributes, as the server reports them                            */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * struct zufs_attr - an inode's attributes.  Sent by the server in the
+ * answer of every operation that creates, finds or changes an inode; the
+ * kernel refreshes its in-core inode from it.  Sent by the kernel in
+ * SETATTR together with a ZUFS_ATTR_* mask.
+ */
+struct zufs_attr {
+	__u64	ino;		/* inode number, never 0 */
+	__u64	size;		/* bytes */
+	__u64	blocks;		/* allocated, in 512-byte units */
+	__u64	generation;	/* changes when an inode number is reused */
+	__s64	atime_sec;
+	__s64	mtime_sec;
+	__s64	ctime_sec;
+	__s64	btime_sec;	/* birth time */
+	__u32	atime_nsec;	/* < 1e9 */
+	__u32	mtime_nsec;
+	__u32	ctime_nsec;
+	__u32	btime_nsec;
+	__u32	mode;		/* S_IFMT type and permission bits */
+	__u32	nlink;
+	__u32	uid;
+	__u32	gid;
+	__u32	rdev;		/* new_encode_dev() of a device special file */
+	__u32	flags;		/* FS_*_FL inode flags (chattr) */
+};
+
+/* SETATTR mask: which fields of struct zufs_attr to apply */
+#define ZUFS_ATTR_MODE		(1U << 0)
+#define ZUFS_ATTR_UID		(1U << 1)
+#define ZUFS_ATTR_GID		(1U << 2)
+#define ZUFS_ATTR_SIZE		(1U << 3)	/* truncate up or down */
+#define ZUFS_ATTR_ATIME		(1U << 4)
+#define ZUFS_ATTR_MTIME		(1U << 5)
+#define ZUFS_ATTR_CTIME		(1U << 6)
+#define ZUFS_ATTR_FLAGS		(1U << 7)
+
+/* ---------------------------------------------------------------------- */
+/* ioctls on zuf-root's special files                                     */
+/* ---------------------------------------------------------------------- */
+/*
+ * The server opens zuf-root (a directory) with O_TMPFILE|O_RDWR to get an
+ * anonymous special file, and gives it a role with its first ioctl:
+ *
+ *   ZUFS_IOC_HANDSHAKE    the control file (one per zuf-root = one server).
+ *                         REGISTER_FS and BREAK_ALL go to it.  Closing it
+ *                         (server exit) marks the server dead.
+ *   ZUFS_IOC_MOUNT        the mount thread's file.
+ *   ZUFS_IOC_GRAB_PMEM    a pmem file: mmap it to see a mount's t1 range.
+ *   ZUFS_IOC_INIT_THREAD  a ZT channel file: mmap it (ZUFS_CHAN_MAP_SIZE
+ *                         bytes) and loop in ZUFS_IOC_WAIT_OP.
+ *
+ * Only CAP_SYS_ADMIN may create these files or issue these ioctls.
+ * Every ioctl returns 0 or -1 with errno; where the structure has an err
+ * field the kernel also stores the negative errno there.
+ */
+#define ZUFS_IOC_MAGIC		0xB9
+
+/* Handshake: first ioctl of the control file */
+struct zufs_ioc_handshake {
+	__u32	major;		/* in: server's ZUFS_MAJOR_VERSION; out: kernel's */
+	__u32	minor;		/* in: server's ZUFS_MINOR_VERSION; out: kernel's */
+	__u32	nr_cpus;	/* out: nr_cpu_ids: channels the server may open */
+	__u32	nr_nodes;	/* out: nr_node_ids */
+	__u32	op_area_size;	/* out: ZUFS_OP_AREA_SIZE of the kernel */
+	__u32	data_area_size;	/* out: ZUFS_DATA_AREA_SIZE of the kernel */
+	__s32	err;		/* out */
+	__u32	pad;
+	__u64	reserved[4];
+};
+
+/* Filesystem type flags (struct zufs_fs_info.flags) */
+#define ZUFS_FST_PMEM		(1U << 0) /* mounts a device set; block map I/O */
+#define ZUFS_FST_NODEV		(1U << 1) /* no device (e.g. passthrough) */
+#define ZUFS_FST_SYNC_META	(1U << 2) /* metadata durable when an op returns */
+#define ZUFS_FST_XATTR		(1U << 3) /* supports xattrs */
+#define ZUFS_FST_ACL		(1U << 4) /* kernel may store POSIX ACLs as xattrs */
+
+struct zufs_fs_info {
+	char	name[ZUFS_FS_NAME_MAX];	/* "zpmfs": -t NAME, NUL terminated */
+	__u32	magic;		/* statfs f_type */
+	__u32	version;	/* the plugin's on-disk format version */
+	__u32	flags;		/* ZUFS_FST_* */
+	__u32	pad;
+	__u64	reserved[4];
+};
+
+/* Registration of one filesystem type, on the control file */
+struct zufs_ioc_register_fs {
+	struct zufs_fs_info info;	/* in */
+	__u64	zus_fs_handle;	/* in: server's cookie, echoed in mount ops */
+	__s32	err;		/* out */
+	__u32	pad;
+};
+
+/* Mount-thread operations (struct zufs_ioc_mount.op) */
+enum zufs_mount_op {
+	ZUFS_M_NONE	= 0,	/* server -> kernel: first call, no answer */
+	ZUFS_M_MOUNT	= 1,
+	ZUFS_M_UMOUNT	= 2,
+	ZUFS_M_REMOUNT	= 3,
+	ZUFS_M_BREAK	= 4,	/* kernel -> server: the thread must exit */
+};
+
+/* struct zufs_ioc_mount.mount_flags */
+#define ZUFS_MF_RDONLY		(1U << 0)
+#define ZUFS_MF_SILENT		(1U << 1)
+
+/*
+ * The mount thread loops in ZUFS_IOC_MOUNT.  Each call carries the answer
+ * to the previous request (op/err/out fields) and returns with the next
+ * request.  Requests are serialized by the kernel: one at a time.
+ */
+struct zufs_ioc_mount {
+	__u32	op;		/* enum zufs_mount_op */
+	__s32	err;		/* out (server): 0 or -errno */
+	__u64	zus_fs_handle;	/* in: which registered type */
+	__u64	zus_sb_handle;	/* MOUNT: out; UMOUNT/REMOUNT: in */
+	__u64	sb_id;		/* in: kernel's id of the mount; GRAB_PMEM key */
+	__u32	mount_flags;	/* in: ZUFS_MF_* */
+	__u32	block_size;	/* MOUNT out: 512..4096, power of two */
+	__u64	max_bytes;	/* MOUNT out: s_maxbytes */
+	__u64	max_ino;	/* MOUNT out: highest valid inode number */
+	struct zufs_attr root;	/* MOUNT out: the root directory */
+	char	dev_name[256];	/* in: device named on the command line */
+	/* in: plugin options; out (MOUNT/REMOUNT): canonical options shown
+	 * in /proc/mounts */
+	char	options[ZUFS_OPTIONS_MAX];
+	char	msg[ZUFS_MSG_MAX];	/* out: why, when err != 0 */
+};
+
+/* A t1 (pmem) member as the server sees it inside the linear range */
+struct zufs_pmem_dev {
+	__u64	offset;		/* bytes from the start of the range */
+	__u64	size;		/* bytes */
+	__s32	numa_node;	/* -1 when unknown */
+	__u32	pad;
+};
+
+/* Bind a pmem file to a mount (sb_id from ZUFS_M_MOUNT), then mmap it */
+struct zufs_ioc_pmem {
+	__u64	sb_id;		/* in */
+	__u64	size;		/* out: bytes of the linear t1 range */
+	__u32	ndevs;		/* out: t1 members in devs[] */
+	__u32	block_size;	/* out: ZUFS_PMEM_BLOCK */
+	struct zufs_pmem_dev devs[ZUFS_MAX_DEVS];	/* out */
+	__s32	err;		/* out */
+	__u32	pad;
+};
+
+/* Make a file the ZT channel of one CPU, then mmap ZUFS_CHAN_MAP_SIZE */
+struct zufs_ioc_init_thread {
+	__u32	channel;	/* in: CPU number = channel number */
+	__s32	numa_node;	/* out: node the buffer was allocated on */
+	__u64	map_size;	/* out: ZUFS_CHAN_MAP_SIZE */
+	__s32	err;		/* out */
+	__u32	pad;
+};
+
+#define ZUFS_IOC_HANDSHAKE	_IOWR(ZUFS_IOC_MAGIC, 1, struct zufs_ioc_handshake)
+#define ZUFS_IOC_REGISTER_FS	_IOWR(ZUFS_IOC_MAGIC, 2, struct zufs_ioc_register_fs)
+#define ZUFS_IOC_MOUNT		_IOWR(ZUFS_IOC_MAGIC, 3, struct zufs_ioc_mount)
+#define ZUFS_IOC_GRAB_PMEM	_IOWR(ZUFS_IOC_MAGIC, 4, struct zufs_ioc_pmem)
+#define ZUFS_IOC_INIT_THREAD	_IOWR(ZUFS_IOC_MAGIC, 5, struct zufs_ioc_init_thread)
+/*
+ * ZT loop: the call answers the operation now in the buffer (if any) and
+ * sleeps until the next one is there.  Returns 0 with an op in the buffer,
+ * -1/EINTR on a signal (call again: an answer is never delivered twice).
+ * An op of ZUFS_OP_BREAK means: leave the loop.
+ */
+#define ZUFS_IOC_WAIT_OP	_IO(ZUFS_IOC_MAGIC, 6)
+/* On the control file: wake every ZT and the mount thread with BREAK */
+#define ZUFS_IOC_BREAK_ALL	_IO(ZUFS_IOC_MAGIC, 7)
+
+/* ---------------------------------------------------------------------- */
+/* Operations carried by the ZT channels                                  */
+/* ---------------------------------------------------------------------- */
+
+enum zufs_op {
+	ZUFS_OP_NULL		= 0,	/* does nothing; for latency tests */
+	ZUFS_OP_BREAK		= 1,	/* leave the ZT loop */
+	ZUFS_OP_STATFS		= 2,
+	ZUFS_OP_SYNC_FS		= 3,
+	ZUFS_OP_LOOKUP		= 4,
+	ZUFS_OP_GETATTR		= 5,
+	ZUFS_OP_SETATTR		= 6,
+	ZUFS_OP_NEW_INODE	= 7,	/* create, mkdir, mknod, symlink, tmpfile */
+	ZUFS_OP_LINK		= 8,
+	ZUFS_OP_UNLINK		= 9,	/* unlink and rmdir */
+	ZUFS_OP_RENAME		= 10,
+	ZUFS_OP_READDIR		= 11,
+	ZUFS_OP_READLINK	= 12,
+	ZUFS_OP_EVICT		= 13,	/* kernel dropped the inode */
+	ZUFS_OP_GET_BLOCKS	= 14,	/* pmem: file range -> pmem extents */
+	ZUFS_OP_READ		= 15,	/* old-IO: data in the data area */
+	ZUFS_OP_WRITE		= 16,
+	ZUFS_OP_FSYNC		= 17,
+	ZUFS_OP_FALLOCATE	= 18,
+	ZUFS_OP_SEEK		= 19,	/* SEEK_DATA / SEEK_HOLE */
+	ZUFS_OP_CLONE		= 20,	/* reflink or copy a range */
+	ZUFS_OP_GETXATTR	= 21,
+	ZUFS_OP_SETXATTR	= 22,	/* also removes */
+	ZUFS_OP_LISTXATTR	= 23,
+	ZUFS_OP_MAX_OPT
+};
+
+/*
+ * struct zufs_op_hdr - starts every operation in the channel's op area.
+ * The kernel fills everything but err/data_out; the server fills err and
+ * data_out and the op's "out" fields.
+ */
+struct zufs_op_hdr {
+	__u32	op;		/* enum zufs_op */
+	__u32	flags;		/* op specific */
+	__u64	sb_handle;	/* server's handle of the mount (zus_sb_handle) */
+	__s32	err;		/* out: 0 or -errno */
+	__u32	data_in;	/* bytes of request data in the data area */
+	__u32	data_max;	/* room for answer data in the data area */
+	__u32	data_out;	/* out: bytes of answer data (<= data_max) */
+	__u32	uid;		/* caller's fsuid, for new inodes / checks */
+	__u32	gid;		/* caller's fsgid */
+	__s64	now_sec;	/* kernel's current time, for timestamps */
+	__u32	now_nsec;
+	__u32	cpu;		/* channel number the op travels on */
+	__u64	seq;		/* per-channel sequence number, for tracing */
+};
+
+/* A name inside an operation; not NUL terminated on the wire (len counts) */
+struct zufs_name {
+	__u16	len;		/* 1..ZUFS_NAME_MAX */
+	__u8	pad[6];
+	char	name[ZUFS_NAME_MAX + 1];	/* NUL added for convenience */
+};
+
+struct zufs_statfs {
+	__u64	blocks;		/* in units of bsize */
+	__u64	bfree;
+	__u64	bavail;
+	__u64	files;
+	__u64	ffree;
+	__u64	fsid;
+	__u32	bsize;
+	__u32	namelen;
+};
+
+/* ZUFS_OP_STATFS */
+struct zufs_op_statfs {
+	struct zufs_op_hdr hdr;
+	struct zufs_statfs st;		/* out */
+};
+
+/* ZUFS_OP_SYNC_FS: hdr.flags bit 0 = wait */
+struct zufs_op_sync_fs {
+	struct zufs_op_hdr hdr;
+};
+
+/* ZUFS_OP_LOOKUP: -ENOENT when the name is not there */
+struct zufs_op_lookup {
+	struct zufs_op_hdr hdr;
+	__u64	dir_ino;		/* in */
+	struct zufs_name name;		/* in */
+	struct zufs_attr attr;		/* out: the inode found */
+};
+
+/* ZUFS_OP_GETATTR */
+struct zufs_op_getattr {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+	struct zufs_attr attr;		/* out */
+};
+
+/* ZUFS_OP_SETATTR: apply attr fields selected by mask (ZUFS_ATTR_*) */
+struct zufs_op_setattr {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+	__u32	mask;			/* in: ZUFS_ATTR_* */
+	__u32	pad;
+	struct zufs_attr set;		/* in: new values */
+	struct zufs_attr attr;		/* out: resulting attributes */
+};
+
+/* ZUFS_OP_NEW_INODE hdr.flags */
+#define ZUFS_NEW_TMPFILE	(1U << 0)	/* no name: O_TMPFILE in dir_ino */
+
+/*
+ * ZUFS_OP_NEW_INODE: create a regular file, directory, device node, fifo,
+ * socket or symlink (mode's type says which).  A symlink's target is in the
+ * data area (hdr.data_in bytes, no NUL).  uid/gid are the owner the kernel
+ * decided (setgid directories already applied).
+ */
+struct zufs_op_new_inode {
+	struct zufs_op_hdr hdr;
+	__u64	dir_ino;		/* in */
+	__u32	mode;			/* in */
+	__u32	rdev;			/* in: new_encode_dev() */
+	__u32	uid;			/* in */
+	__u32	gid;			/* in */
+	__u32	iflags;			/* in: FS_*_FL inherited from the dir */
+	__u32	pad;
+	struct zufs_name name;		/* in (unused with ZUFS_NEW_TMPFILE) */
+	struct zufs_attr attr;		/* out: the new inode */
+	struct zufs_attr dir_attr;	/* out: the directory after the change */
+};
+
+/* ZUFS_OP_LINK: new name newdir/name for inode ino */
+struct zufs_op_link {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+	__u64	dir_ino;		/* in */
+	struct zufs_name name;		/* in */
+	struct zufs_attr attr;		/* out: ino (nlink, ctime) */
+	struct zufs_attr dir_attr;	/* out */
+};
+
+/* ZUFS_OP_UNLINK hdr.flags */
+#define ZUFS_UNLINK_DIR		(1U << 0)	/* rmdir: victim must be an empty dir */
+
+/* ZUFS_OP_UNLINK: remove dir_ino/name, which the kernel knows as ino */
+struct zufs_op_unlink {
+	struct zufs_op_hdr hdr;
+	__u64	dir_ino;		/* in */
+	__u64	ino;			/* in: the victim */
+	struct zufs_name name;		/* in */
+	struct zufs_attr attr;		/* out: victim after the change */
+	struct zufs_attr dir_attr;	/* out */
+};
+
+/*
+ * ZUFS_OP_RENAME: hdr.flags are the renameat2() flags (RENAME_NOREPLACE 1,
+ * RENAME_EXCHANGE 2, RENAME_WHITEOUT 4).  ino/target_ino are what the kernel
+ * sees at the two names (target_ino 0: no target).
+ */
+struct zufs_op_rename {
+	struct zufs_op_hdr hdr;
+	__u64	old_dir_ino;		/* in */
+	__u64	new_dir_ino;		/* in */
+	__u64	ino;			/* in */
+	__u64	target_ino;		/* in */
+	struct zufs_name old_name;	/* in */
+	struct zufs_name new_name;	/* in */
+	struct zufs_attr attr;		/* out: the moved inode */
+	struct zufs_attr target_attr;	/* out: the target (if any) after */
+	struct zufs_attr old_dir_attr;	/* out */
+	struct zufs_attr new_dir_attr;	/* out (== old_dir_attr if same dir) */
+	struct zufs_attr whiteout_attr;	/* out: with RENAME_WHITEOUT */
+};
+
+/*
+ * ZUFS_OP_READDIR: fill the data area (up to hdr.data_max bytes) with
+ * struct zufs_dirent records for entries at positions >= pos.  "." and ".."
+ * are the kernel's (positions 0 and 1); server positions start at 2 and are
+ * stable cookies: an entry keeps its position while it exists, and a
+ * position is never handed to two live entries.
+ */
+#define ZUFS_DIR_POS_FIRST	2
+
+struct zufs_op_readdir {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+	__u64	pos;			/* in: first position wanted */
+	__u32	count;			/* out: records in the data area */
+	__u32	eof;			/* out: 1 when nothing follows */
+};
+
+struct zufs_dirent {
+	__u64	ino;
+	__u64	next_pos;	/* position to resume after this entry */
+	__u16	name_len;	/* 1..ZUFS_NAME_MAX */
+	__u8	type;		/* DT_* */
+	__u8	pad[5];
+	char	name[];		/* name_len bytes, no NUL */
+};
+/* Bytes one record takes: header + name rounded up to 8 */
+#define ZUFS_DIRENT_SIZE(len) \
+	((sizeof(struct zufs_dirent) + (len) + 7) & ~(__u32)7)
+
+/* ZUFS_OP_READLINK: target in the data area, hdr.data_out bytes */
+struct zufs_op_readlink {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+};
+
+/* ZUFS_OP_EVICT: kernel holds no reference any more; free if nlink == 0 */
+struct zufs_op_evict {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+};
+
+/* One mapping of a file range to the t1 (pmem) range */
+#define ZUFS_EXT_HOLE		(1U << 0)	/* no blocks: reads as zeros */
+#define ZUFS_EXT_NEW		(1U << 1)	/* just allocated (zeroed) */
+
+struct zufs_extent {
+	__u64	offset;		/* file offset, bytes, block aligned */
+	__u64	pmem_off;	/* offset in the t1 range, bytes (not for holes) */
+	__u64	length;		/* bytes, block aligned, > 0 */
+	__u32	flags;		/* ZUFS_EXT_* */
+	__u32	pad;
+};
+
+#define ZUFS_MAX_EXTENTS	64
+
+/* ZUFS_OP_GET_BLOCKS hdr.flags */
+#define ZUFS_GB_WRITE		(1U << 0)	/* allocate holes (zeroed) */
+
+/*
+ * ZUFS_OP_GET_BLOCKS: map [offset, offset + length) of ino to pmem.  The
+ * answer covers a prefix of the range, in order, with no gaps, starting at
+ * the block containing offset.  With ZUFS_GB_WRITE there are no holes in
+ * the answer and the server sets size = max(size, size_after) and
+ * mtime = ctime = now, so an appending write costs one round trip; the
+ * kernel sends SETATTR if it then copies less than it asked for.
+ */
+struct zufs_op_get_blocks {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+	__u64	offset;			/* in: bytes */
+	__u64	length;			/* in: bytes */
+	__u64	size_after;		/* in (WRITE): file size after the write */
+	__u32	count;			/* out: extents used */
+	__u32	pad;
+	struct zufs_attr attr;		/* out */
+	struct zufs_extent ext[ZUFS_MAX_EXTENTS];	/* out */
+};
+
+/*
+ * ZUFS_OP_READ / ZUFS_OP_WRITE (plugins without pmem): the data travels in
+ * the data area (WRITE: hdr.data_in bytes; READ: up to hdr.data_max, answer
+ * in hdr.data_out).  At most ZUFS_DATA_AREA_SIZE bytes per op.
+ */
+struct zufs_op_io {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+	__u64	offset;			/* in */
+	__u64	length;			/* in */
+	__u64	done;			/* out: bytes read or written */
+	struct zufs_attr attr;		/* out (WRITE): size, mtime */
+};
+
+/* ZUFS_OP_FSYNC hdr.flags */
+#define ZUFS_FSYNC_DATAONLY	(1U << 0)
+
+struct zufs_op_fsync {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+	__u64	offset;			/* in */
+	__u64	length;			/* in */
+};
+
+/* ZUFS_OP_FALLOCATE: mode is fallocate(2)'s FALLOC_FL_* */
+struct zufs_op_fallocate {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+	__u64	offset;			/* in */
+	__u64	length;			/* in */
+	__u32	mode;			/* in */
+	__u32	pad;
+	struct zufs_attr attr;		/* out */
+};
+
+/* ZUFS_OP_SEEK: whence is SEEK_DATA (3) or SEEK_HOLE (4) */
+struct zufs_op_seek {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+	__u64	offset;			/* in */
+	__u32	whence;			/* in */
+	__u32	pad;
+	__u64	result;			/* out: -ENXIO past the end */
+};
+
+/* ZUFS_OP_CLONE hdr.flags */
+#define ZUFS_CLONE_REFLINK	(1U << 0)	/* share blocks, or -EOPNOTSUPP */
+#define ZUFS_CLONE_COPY		(1U << 1)	/* copy the bytes (copy_file_range) */
+
+struct zufs_op_clone {
+	struct zufs_op_hdr hdr;
+	__u64	src_ino;		/* in */
+	__u64	dst_ino;		/* in */
+	__u64	src_offset;		/* in */
+	__u64	dst_offset;		/* in */
+	__u64	length;			/* in: 0 with REFLINK = to src EOF */
+	__u64	done;			/* out: bytes */
+	struct zufs_attr attr;		/* out: dst after */
+};
+
+/*
+ * Xattrs: names are full ("user.foo", "trusted.x", "security.y",
+ * "system.posix_acl_access").  GET: value in the data area, hdr.data_out
+ * bytes; with hdr.data_max == 0 only the size (in size) is asked.
+ * SET: value in the data area (hdr.data_in bytes); flags XATTR_CREATE (1)
+ * / XATTR_REPLACE (2); ZUFS_XATTR_REMOVE removes.  LIST: NUL separated
+ * names in the data area; data_max == 0 asks for the size.
+ */
+#define ZUFS_XATTR_REMOVE	(1U << 8)
+
+struct zufs_op_xattr {
+	struct zufs_op_hdr hdr;
+	__u64	ino;			/* in */
+	__u32	flags;			/* in (SET) */
+	__u32	size;			/* out: value / list size */
+	struct zufs_name name;		/* in (GET/SET) */
+	struct zufs_attr attr;		/* out (SET): ctime */
+};
+
+/* ---------------------------------------------------------------------- */
+/* The device table (md): first bytes of every member device              */
+/* ---------------------------------------------------------------------- */
+/*
+ * Every member of a device set starts with this table at byte 0 of its
+ * first ZUFS_PMEM_BLOCK.  That block belongs to the table: a plugin's own
+ * superblock starts at the second block of the t1 range.  Members are
+ * listed in set order, t1 (pmem) first, then t2 (block).  csum is the
+ * CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, init and final xor ~0,
+ * as zlib's crc32()) of the whole structure with csum set to 0.
+ */
+#define ZUFS_DEV_TABLE_MAGIC	0x5456454453465a55ULL	/* "UZFSDEVT" le */
+#define ZUFS_DEV_TABLE_VERSION	1
+#define ZUFS_DEV_TABLE_OFFSET	0
+
+struct zufs_dev_id {
+	__u8	uuid[16];
+	__u64	blocks;		/* size in ZUFS_PMEM_BLOCK units */
+	__u32	flags;		/* reserved, 0 */
+	__u32	pad;
+};
+
+struct zufs_dev_table {
+	__u64	magic;		/* ZUFS_DEV_TABLE_MAGIC */
+	__u32	version;	/* ZUFS_DEV_TABLE_VERSION */
+	__u32	csum;
+	__u8	set_uuid[16];	/* the set */
+	char	fs_type[ZUFS_FS_NAME_MAX];	/* owner, e.g. "zpmfs" */
+	__u16	dev_index;	/* this member's index in devs[] */
+	__u16	t1_count;
+	__u16	t2_count;
+	__u16	pad;
+	__u32	block_size;	/* ZUFS_PMEM_BLOCK */
+	__u32	pad2;
+	struct zufs_dev_id devs[ZUFS_MAX_DEVS];
+	__u8	reserved[192];
+};
+
+/* ---------------------------------------------------------------------- */
+/* Static checks: both halves compile these                               */
+/* ---------------------------------------------------------------------- */
+#define ZUFS_ASSERT_SIZE(type, size) \
+	_Static_assert(sizeof(type) == (size), #type " size changed")
+#define ZUFS_ASSERT_OFF(type, field, off) \
+	_Static_assert(__builtin_offsetof(type, field) == (off), \
+		       #type "." #field " moved")
+
+ZUFS_ASSERT_SIZE(struct zufs_attr, 104);
+ZUFS_ASSERT_OFF(struct zufs_attr, atime_nsec, 64);
+ZUFS_ASSERT_OFF(struct zufs_attr, mode, 80);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_handshake, 64);
+ZUFS_ASSERT_SIZE(struct zufs_fs_info, 64);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_register_fs, 80);
+ZUFS_ASSERT_OFF(struct zufs_ioc_mount, root, 56);
+ZUFS_ASSERT_OFF(struct zufs_ioc_mount, options, 416);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_mount, 1696);
+ZUFS_ASSERT_SIZE(struct zufs_pmem_dev, 24);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_pmem, 224);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_init_thread, 24);
+ZUFS_ASSERT_SIZE(struct zufs_op_hdr, 64);
+ZUFS_ASSERT_SIZE(struct zufs_name, 264);
+ZUFS_ASSERT_SIZE(struct zufs_statfs, 56);
+ZUFS_ASSERT_SIZE(struct zufs_op_lookup, 440);
+ZUFS_ASSERT_SIZE(struct zufs_op_setattr, 288);
+ZUFS_ASSERT_SIZE(struct zufs_op_new_inode, 568);
+ZUFS_ASSERT_SIZE(struct zufs_op_rename, 1144);
+ZUFS_ASSERT_SIZE(struct zufs_op_readdir, 88);
+ZUFS_ASSERT_SIZE(struct zufs_dirent, 24);
+ZUFS_ASSERT_SIZE(struct zufs_extent, 32);
+ZUFS_ASSERT_SIZE(struct zufs_op_get_blocks, 2256);
+ZUFS_ASSERT_SIZE(struct zufs_op_io, 200);
+ZUFS_ASSERT_SIZE(struct zufs_op_clone, 216);
+ZUFS_ASSERT_SIZE(struct zufs_op_xattr, 448);
+ZUFS_ASSERT_SIZE(struct zufs_dev_id, 32);
+ZUFS_ASSERT_SIZE(struct zufs_dev_table, 512);
+_Static_assert(sizeof(struct zufs_op_get_blocks) <= ZUFS_OP_AREA_SIZE,
+	       "get_blocks must fit the op area");
+_Static_assert(sizeof(struct zufs_op_rename) <= ZUFS_OP_AREA_SIZE,
+	       "rename must fit the op area");
+
+#endif /* _ZUFS_API_H */

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zuf.h - internal interfaces of zuf.ko, the zufs kernel feeder.
+ *
+ * Two halves share this header:
+ *  - the core (module.c root.c zt.c super.c md.c pmem.c): zuf-root, the
+ *    server's special files, ZT channels and dispatch, filesystem types,
+ *    mount/umount, the device table and pmem;
+ *  - the VFS operations (inode.c namei.c dir.c file.c rw.c mmap.c xattr.c
+ *    ioctl.c): everything a mounted zufs filesystem does.
+ */
+#ifndef __ZUF_H
+#define __ZUF_H
+
+#include <linux/fs.h>
+#include <linux/dax.h>
+#include <linux/blkdev.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+#include <linux/xattr.h>
+#include <linux/ratelimit.h>
+
+#include "../../include/zufs_api.h"
+
+#define ZUF_MODULE_NAME	"zuf"
+
+/* ------------------------------------------------------------------ */
+/* core: zuf-root, registered types, mounts                            */
+/* ------------------------------------------------------------------ */
+
+struct zuf_root_info;		/* one per zuf-root mount = one server (root.c) */
+struct zuf_channel;		/* one per CPU (zt.c) */
+
+/*
+ * A filesystem type registered by the server.  Lives while the server is
+ * alive or any superblock of it exists (refcount), then is unregistered.
+ */
+struct zuf_fs_type {
+	struct file_system_type	vfs_fstype;
+	struct zufs_fs_info	info;
+	u64			zus_fs_handle;
+	struct zuf_root_info	*zri;
+	struct list_head	list;		/* in zri's list of types */
+	refcount_t		refcount;	/* server alive + superblocks */
+	char			name[ZUFS_FS_NAME_MAX];
+};
+
+/* One t1 member, as mapped in the kernel */
+struct zuf_pmem_dev {
+	struct block_device	*bdev;
+	struct dax_device	*dax_dev;
+	void			*kaddr;		/* whole device, linear */
+	pfn_t			pfn;		/* of kaddr */
+	u64			offset;		/* in the sb's linear t1 range */
+	u64			size;		/* bytes */
+	int			numa_node;
+};
+
+struct zuf_pmem {
+	u64			size;		/* bytes of the linear t1 range */
+	u32			ndevs;
+	struct zuf_pmem_dev	devs[ZUFS_MAX_DEVS];
+	struct zufs_dev_table	table;		/* as read from member 0 */
+};
+
+/* zuf_sb_info.flags */
+#define ZUF_SB_NO_MAPCACHE	(1UL << 0)	/* "nomapcache": no cached maps */
+
+struct zuf_sb_info {
+	struct super_block	*sb;
+	struct zuf_root_info	*zri;
+	struct zuf_fs_type	*zft;
+	u64			zus_sb_handle;	/* server's handle */
+	u64			sb_id;		/* ours: GRAB_PMEM key */
+	u64			max_ino;	/* from the server's mount answer */
+	unsigned long		flags;		/* ZUF_SB_* */
+	struct zuf_pmem		*pmem;		/* NULL for ZUFS_FST_NODEV */
+	char			*options;	/* canonical, for show_options */
+	struct ratelimit_state	bad_answer_rs;	/* "server lied" messages */
+};
+
+static inline struct zuf_sb_info *ZSB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline bool zuf_is_pmem(struct zuf_sb_info *sbi)
+{
+	return sbi->zft->info.flags & ZUFS_FST_PMEM;
+}
+
+/*
+ * Log a bad answer from the server, rate limited per superblock.  The
+ * caller then fails the operation (usually with -EIO).
+ */
+#define zuf_bad_answer(sbi, fmt, ...)					\
+	do {								\
+		if (__ratelimit(&(sbi)->bad_answer_rs))			\
+			pr_err("zuf: %s: bad answer from server: " fmt "\n", \
+			       (sbi)->sb->s_id, ##__VA_ARGS__);		\
+	} while (0)
+
+#define zuf_dbg(sb, fmt, ...) \
+	pr_debug("zuf: %s: " fmt "\n", (sb)->s_id, ##__VA_ARGS__)
+
+/* ------------------------------------------------------------------ */
+/* core: dispatch over the ZT channels (zt.c)                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct zuf_dispatch - one operation sent to the server.
+ *
+ * @op points at a kernel copy of the op struct (struct zufs_op_*, starting
+ * with struct zufs_op_hdr) of @op_size bytes.  The caller fills op->op,
+ * op->flags and the op's "in" fields; zufc_dispatch() fills the rest of the
+ * header, copies the struct into the channel, waits for the answer and
+ * copies the whole struct back into @op, so the caller reads the "out"
+ * fields from its own copy (never from the shared buffer).
+ *
+ * Request data for the data area comes from @in_buf (@in_len bytes) or
+ * from @in_iter (@in_len bytes).  Answer data (up to @out_max bytes; the
+ * server's data_out is checked against it) goes to @out_buf or @out_iter;
+ * zufc_dispatch() sets @out_len to the bytes actually copied.
+ */
+struct zuf_dispatch {
+	struct zufs_op_hdr	*op;
+	u32			op_size;
+	const void		*in_buf;
+	struct iov_iter		*in_iter;
+	u32			in_len;
+	void			*out_buf;
+	struct iov_iter		*out_iter;
+	u32			out_max;
+	u32			out_len;
+};
+
+/*
+ * Send an operation of this superblock to the server and wait for it.
+ * Returns the server's answer (0 or -errno; anything else becomes -EIO),
+ * or -EIO when the server is dead or dies meanwhile, or -EINTR when the
+ * caller was killed while waiting.
+ */
+int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd);
+
+/* Convenience for ops with no data area traffic */
+static inline int zufc_dispatch_op(struct zuf_sb_info *sbi,
+				   struct zufs_op_hdr *op, u32 op_size)
+{
+	struct zuf_dispatch zd = { .op = op, .op_size = op_size };
+
+	return zufc_dispatch(sbi, &zd);
+}
+
+/* ------------------------------------------------------------------ */
+/* core: pmem (pmem.c / md.c)                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Check that [off, off + len) lies inside the sb's t1 range and inside one
+ * member; return that member (NULL and nothing logged if not).
+ */
+struct zuf_pmem_dev *zuf_pmem_dev_of(struct zuf_sb_info *sbi, u64 off,
+				     u64 len);
+
+/* ------------------------------------------------------------------ */
+/* VFS half: provided by inode.c namei.c dir.c file.c rw.c mmap.c ...  */
+/* ------------------------------------------------------------------ */
+
+struct zuf_inode_info {
+	struct inode		vfs_inode;
+	/* serializes block-map changes (truncate/punch) against I/O */
+	struct rw_semaphore	map_sem;
+	/* extent cache (kernel-cached block maps) */
+	spinlock_t		map_lock;
+	struct rb_root		map_root;
+};
+
+static inline struct zuf_inode_info *ZUII(struct inode *inode)
+{
+	return container_of(inode, struct zuf_inode_info, vfs_inode);
+}
+
+/* inode.c */
+int zuf_inode_cache_init(void);
+void zuf_inode_cache_destroy(void);
+struct inode *zuf_alloc_inode(struct super_block *sb);
+void zuf_free_inode(struct inode *inode);
+void zuf_evict_inode(struct inode *inode);
+/*
+ * Check an attribute answer (type, times, size, nlink, ino range);
+ * expect_ino != 0 also checks attr->ino.  -EIO and a log line if bad.
+ */
+int zuf_attr_check(struct zuf_sb_info *sbi, const struct zufs_attr *attr,
+		   u64 expect_ino);
+/* Find or make the inode for a (checked) attribute answer */
+struct inode *zuf_iget(struct super_block *sb, const struct zufs_attr *attr);
+/* Refresh an existing inode from a (checked) attribute answer */
+void zuf_update_inode(struct inode *inode, const struct zufs_attr *attr);
+
+/* xattr.c */
+extern const struct xattr_handler *zuf_xattr_handlers[];
+
+#endif /* __ZUF_H */

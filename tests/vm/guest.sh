@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Runs inside the zufs test VM, in the chroot (host userland), as root.
+# tests/vm/run copies it to the writable share /run/zufs-vm together with
+# `params` (bash: ZUFS_VM_CWD, ZUFS_VM_CMD=(...), ...).  It prepares the
+# guest (shares, pmem), runs the command with its stdout/stderr on ttyS1/ttyS2
+# (streamed to the caller by qemu), then writes `rc` and `dmesg` into the share.
+set -u
+IO=/run/zufs-vm
+
+log() { echo "zufs-vm: $*" >/dev/console; }
+err() { echo "tests/vm/run (guest): $*" >&4; }
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export TERM=dumb HOME=/root LANG=C.UTF-8 ZUFS_IN_VM=1
+unset LC_ALL
+ZUFS_VM_ENV=()
+ZUFS_VM_RW=()
+ZUFS_VM_PMEM_EXPECT=0
+ZUFS_VM_NVDIMM=0
+# shellcheck source=/dev/null
+. $IO/params
+
+# CMD's stdout/stderr: ttyS1/ttyS2 in raw mode (no \n -> \r\n).
+for t in /dev/ttyS1 /dev/ttyS2; do
+	stty -F $t raw -echo -hupcl clocal 2>/dev/null || log "stty $t failed"
+done
+exec 3>/dev/ttyS1 4>/dev/ttyS2
+
+setup_failed=0
+
+# Writable host directories, at the same path.
+for ((i = 0; i < ${#ZUFS_VM_RW[@]}; i++)); do
+	d=${ZUFS_VM_RW[i]}
+	mkdir -p "$d" 2>/dev/null
+	if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none "zufsrw$i" "$d"; then
+		err "cannot mount --rw $d"
+		setup_failed=1
+	fi
+done
+
+count_pmem() {
+	local n=0 d
+	for d in /sys/block/pmem*; do
+		[ -e "$d" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+wait_pmem() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ "$(count_pmem)" -ge "$ZUFS_VM_PMEM_EXPECT" ] && return 0
+		sleep 0.05
+	done
+	err "expected $ZUFS_VM_PMEM_EXPECT pmem device(s), found: $(ls /sys/block | grep pmem | tr '\n' ' ')"
+	return 1
+}
+
+if [ "$ZUFS_VM_PMEM_EXPECT" -gt 0 ]; then
+	wait_pmem || setup_failed=1
+fi
+
+# qemu nvdimms come up raw (no DAX) until given an fsdax namespace once; the
+# namespace info block then lives in the backing file.
+if [ "$ZUFS_VM_NVDIMM" -gt 0 ] && [ $setup_failed = 0 ]; then
+	raw=$(ndctl list -N -b ACPI.NFIT 2>/dev/null | awk -F'"' '
+		/"dev":"namespace/ { dev = $4 }
+		/"mode":"raw"/ { print dev }')
+	for ns in $raw; do
+		log "ndctl create-namespace -f -e $ns -m fsdax"
+		if ! ndctl create-namespace -f -e "$ns" -m fsdax >/dev/console 2>&1; then
+			err "ndctl create-namespace -f -e $ns -m fsdax failed"
+			setup_failed=1
+		fi
+	done
+	[ -n "$raw" ] && { wait_pmem || setup_failed=1; }
+fi
+
+if [ $setup_failed = 0 ]; then
+	for kv in "${ZUFS_VM_ENV[@]}"; do
+		export "${kv?}"
+	done
+	mkdir -p /run/zufs-vm-local
+	mkfifo /run/zufs-vm-local/out /run/zufs-vm-local/err
+	cat /run/zufs-vm-local/out >&3 &
+	cat_out=$!
+	cat /run/zufs-vm-local/err >&4 &
+	cat_err=$!
+	log "running: ${ZUFS_VM_CMD[*]}"
+	(
+		cd "$ZUFS_VM_CWD" || exit 126
+		exec 3>&- 4>&-
+		exec setsid "${ZUFS_VM_CMD[@]}"
+	) </dev/null >/run/zufs-vm-local/out 2>/run/zufs-vm-local/err
+	rc=$?
+	log "command exited with $rc"
+	# Let the output drain; a daemon left running may keep the pipes open.
+	for ((i = 0; i < 30; i++)); do
+		kill -0 $cat_out $cat_err 2>/dev/null || break
+		sleep 0.1
+	done
+	kill $cat_out $cat_err 2>/dev/null
+	wait $cat_out $cat_err 2>/dev/null
+else
+	rc=125
+fi
+
+dmesg >$IO/dmesg 2>&1
+cat /proc/uptime >$IO/uptime
+echo $rc >$IO/rc.tmp && mv $IO/rc.tmp $IO/rc
+sync
+exec 3>&- 4>&-
+exit 0

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zus.h - the zusFS plugin API: what a filesystem plugin implements.
+ *
+ * This is the stable boundary between a filesystem and its transports.
+ * The same plugin .so is driven by zusd (kernel zuf.ko over per-CPU ZT
+ * channels) and by zus-fuse (libfuse3 low-level API).  Neither transport
+ * adds anything to it: whatever a transport needs beyond it (FUSE lookup
+ * counts, kernel inode caching, ...) lives in the transport.
+ *
+ * Model: inodes are named by their inode number, like FUSE's low level API.
+ * Every operation returns 0 (or a byte count where documented) on success
+ * and a negative errno on failure, with the errno Linux ext4 gives for the
+ * same call.  Operations are called concurrently from many threads (one
+ * per CPU under zusd, a pool under FUSE): the plugin does its own locking.
+ *
+ * Permission checks (mode bits, ownership, sticky bit, ACLs) are the
+ * transport's job (the kernel VFS does them); a plugin only enforces the
+ * filesystem's own rules (ENOTEMPTY, EEXIST, ENOSPC, EMLINK, ...).
+ *
+ * A plugin exports one symbol:
+ *	const struct zus_fs_type *const zus_plugin_types[];
+ * a NULL-terminated array of the filesystem types it implements.
+ *
+ * API history:
+ *   1  2026-11-25  first version
+ */
+#ifndef _ZUS_H
+#define _ZUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "zufs_api.h"
+
+#define ZUS_API_VERSION		1
+#define ZUS_PLUGIN_SYMBOL	"zus_plugin_types"
+
+struct zus_sb;		/* a mounted filesystem: defined by the plugin */
+
+/*
+ * struct zus_ctx - who asks, and when.  Given to every operation.
+ * @now is the time to stamp on anything the operation changes, so that the
+ * kernel and the server agree on timestamps.  @cpu/@numa_node tell where
+ * the caller runs (the ZT's CPU under zusd; -1 when unknown), so a plugin
+ * can allocate from pmem close to it.
+ */
+struct zus_ctx {
+	uint32_t	uid;
+	uint32_t	gid;
+	struct timespec	now;
+	int		cpu;
+	int		numa_node;
+};
+
+/* What a mount gets (pmem plugins: the mapped t1 range) */
+#define ZUS_MOUNT_RDONLY	(1U << 0)
+#define ZUS_MOUNT_SILENT	(1U << 1)
+
+struct zus_mount_info {
+	void		*pmem;		/* the t1 range, mapped rw; NULL if NODEV */
+	uint64_t	pmem_size;	/* bytes */
+	uint32_t	ndevs;
+	struct zufs_pmem_dev devs[ZUFS_MAX_DEVS];
+	const char	*dev_name;	/* as given to mount; "" if none */
+	const char	*options;	/* plugin options, comma separated; "" if none */
+	uint32_t	flags;		/* ZUS_MOUNT_* */
+};
+
+/* What a mount answers */
+struct zus_mount_out {
+	uint64_t	root_ino;
+	uint32_t	block_size;	/* power of two, 512..4096 */
+	uint64_t	max_bytes;	/* largest file size */
+	uint64_t	max_ino;	/* largest inode number it will hand out */
+	char		options[ZUFS_OPTIONS_MAX];	/* canonical, for /proc/mounts */
+	char		msg[ZUFS_MSG_MAX];	/* why, on failure */
+};
+
+/* Results of rename: every inode it touched */
+struct zus_rename_out {
+	struct zufs_attr attr;		/* the moved inode */
+	struct zufs_attr target_attr;	/* the replaced/exchanged one, if any */
+	struct zufs_attr old_dir_attr;
+	struct zufs_attr new_dir_attr;
+	struct zufs_attr whiteout_attr;	/* with RENAME_WHITEOUT */
+};
+
+/*
+ * Directory listing callback: returns 0 to go on, non-zero when the caller's
+ * buffer is full (the entry was NOT taken: report it again next time).
+ * @next_pos is the stable position to resume after this entry.
+ */
+typedef int (*zus_filldir_t)(void *buf, const char *name, size_t len,
+			     uint64_t ino, unsigned int dtype,
+			     uint64_t next_pos);
+
+/*
+ * struct zus_fs_ops - the operations.  Required for every plugin: mount,
+ * umount, statfs, lookup, getattr, setattr, create, link, unlink, rename,
+ * readdir, readlink, evict.  Data: a ZUFS_FST_PMEM plugin implements
+ * get_blocks (and may implement read/write too); any other plugin
+ * implements read and write.  The rest are optional: NULL means
+ * -EOPNOTSUPP (fsync/sync_fs: NULL means nothing to do).
+ */
+struct zus_fs_ops {
+	/* mount: build the in-memory sb from mi; fill out. */
+	int (*mount)(const struct zus_mount_info *mi, struct zus_sb **sbp,
+		     struct zus_mount_out *out);
+	/* umount: make everything durable and free the sb. */
+	void (*umount)(struct zus_sb *sb);
+	/* remount: new options and flags (ZUS_MOUNT_RDONLY); out as mount */
+	int (*remount)(struct zus_sb *sb, const char *options, uint32_t flags,
+		       struct zus_mount_out *out);
+	int (*statfs)(struct zus_sb *sb, struct zufs_statfs *st);
+	int (*sync_fs)(struct zus_sb *sb, bool wait);
+
+	/* namespace */
+	int (*lookup)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		      uint64_t dir, const char *name, size_t len,
+		      struct zufs_attr *attr);
+	int (*getattr)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		       uint64_t ino, struct zufs_attr *attr);
+	/* setattr: apply the ZUFS_ATTR_* fields of set; SIZE truncates */
+	int (*setattr)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		       uint64_t ino, uint32_t mask,
+		       const struct zufs_attr *set, struct zufs_attr *attr);
+	/*
+	 * create: any type (mode says which).  symlink != NULL for S_IFLNK.
+	 * name == NULL (len 0) with tmpfile: an unnamed inode with nlink 0
+	 * that lives until evict.  uid/gid: the owner to give it.
+	 */
+	int (*create)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		      uint64_t dir, const char *name, size_t len,
+		      uint32_t mode, uint32_t rdev, uint32_t uid, uint32_t gid,
+		      uint32_t iflags, const char *symlink, size_t symlen,
+		      bool tmpfile, struct zufs_attr *attr,
+		      struct zufs_attr *dir_attr);
+	int (*link)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		    uint64_t ino, uint64_t dir, const char *name, size_t len,
+		    struct zufs_attr *attr, struct zufs_attr *dir_attr);
+	/*
+	 * unlink: remove the name (is_dir: rmdir semantics, -ENOTEMPTY).
+	 * The inode itself stays until evict when nlink reaches 0.
+	 */
+	int (*unlink)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		      uint64_t dir, const char *name, size_t len, bool is_dir,
+		      struct zufs_attr *attr, struct zufs_attr *dir_attr);
+	/* rename: flags are renameat2's (NOREPLACE, EXCHANGE, WHITEOUT) */
+	int (*rename)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		      uint64_t old_dir, const char *old_name, size_t old_len,
+		      uint64_t new_dir, const char *new_name, size_t new_len,
+		      uint32_t flags, struct zus_rename_out *out);
+	/* readdir: entries at positions >= pos (>= ZUFS_DIR_POS_FIRST) */
+	int (*readdir)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		       uint64_t dir, uint64_t pos, zus_filldir_t fill,
+		       void *buf, bool *eof);
+	/* readlink: copy the target (no NUL), return its length */
+	ssize_t (*readlink)(struct zus_sb *sb, const struct zus_ctx *ctx,
+			    uint64_t ino, char *buf, size_t size);
+	/*
+	 * evict: the transport keeps no reference to ino any more (no open
+	 * file, no cached inode).  If its nlink is 0, free it now.
+	 */
+	int (*evict)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		     uint64_t ino);
+
+	/*
+	 * get_blocks (ZUFS_FST_PMEM): map [offset, offset+length) to pmem
+	 * extents (offsets into mi->pmem), a prefix of the range, in order,
+	 * no gaps, starting with the block that holds offset.  write: allocate
+	 * (zeroed) blocks for holes, set size = max(size, size_after),
+	 * mtime = ctime = ctx->now.  Returns the number of extents used.
+	 */
+	int (*get_blocks)(struct zus_sb *sb, const struct zus_ctx *ctx,
+			  uint64_t ino, uint64_t offset, uint64_t length,
+			  bool write, uint64_t size_after,
+			  struct zufs_extent *ext, unsigned int max_ext,
+			  struct zufs_attr *attr);
+	/* read/write: bytes done; write updates size/mtime into attr */
+	ssize_t (*read)(struct zus_sb *sb, const struct zus_ctx *ctx,
+			uint64_t ino, void *buf, size_t len, uint64_t offset);
+	ssize_t (*write)(struct zus_sb *sb, const struct zus_ctx *ctx,
+			 uint64_t ino, const void *buf, size_t len,
+			 uint64_t offset, struct zufs_attr *attr);
+	int (*fsync)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		     uint64_t ino, uint64_t offset, uint64_t length,
+		     bool datasync);
+	/* fallocate: mode is FALLOC_FL_* */
+	int (*fallocate)(struct zus_sb *sb, const struct zus_ctx *ctx,
+			 uint64_t ino, uint32_t mode, uint64_t offset,
+			 uint64_t length, struct zufs_attr *attr);
+	/* seek: SEEK_DATA / SEEK_HOLE; -ENXIO at or past EOF */
+	int (*seek)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		    uint64_t ino, uint64_t offset, int whence,
+		    uint64_t *result);
+	/* clone: ZUFS_CLONE_REFLINK or ZUFS_CLONE_COPY; *done = bytes */
+	int (*clone)(struct zus_sb *sb, const struct zus_ctx *ctx,
+		     uint64_t src_ino, uint64_t src_off,
+		     uint64_t dst_ino, uint64_t dst_off, uint64_t length,
+		     uint32_t flags, uint64_t *done, struct zufs_attr *attr);
+
+	/* xattrs; size 0 asks for the size.  -ERANGE when too small. */
+	ssize_t (*getxattr)(struct zus_sb *sb, const struct zus_ctx *ctx,
+			    uint64_t ino, const char *name, void *value,
+			    size_t size);
+	/* setxattr: value == NULL removes (-ENODATA if missing) */
+	int (*setxattr)(struct zus_sb *sb, const struct zus_ctx *ctx,
+			uint64_t ino, const char *name, const void *value,
+			size_t size, int flags, struct zufs_attr *attr);
+	ssize_t (*listxattr)(struct zus_sb *sb, const struct zus_ctx *ctx,
+			     uint64_t ino, char *list, size_t size);
+};
+
+/*
+ * struct zus_fs_type - one filesystem type a plugin implements.
+ * info.flags are ZUFS_FST_* and tell the transports what it needs.
+ */
+struct zus_fs_type {
+	uint32_t		api_version;	/* ZUS_API_VERSION */
+	struct zufs_fs_info	info;
+	const struct zus_fs_ops	*ops;
+	const char		*usage;		/* its -o options, for --help */
+};
+
+/* ---------------------------------------------------------------------- */
+/* Plugin loading: shared by zusd and zus-fuse (zus/plugin.c, libzus.a)   */
+/* ---------------------------------------------------------------------- */
+
+struct zus_plugin_set;
+
+/*
+ * Load each .so named in paths (files, or directories whose *.so are all
+ * loaded).  Checks each type (API version, name, required ops) and refuses
+ * duplicates.  Errors name the file; on failure *errmsg points at a static
+ * message in the set (valid until zus_plugins_free).
+ */
+int zus_plugins_load(struct zus_plugin_set **setp, const char *const *paths,
+		     size_t npaths, char *errmsg, size_t errlen);
+size_t zus_plugins_count(const struct zus_plugin_set *set);
+const struct zus_fs_type *zus_plugins_get(const struct zus_plugin_set *set,
+					  size_t i);
+const struct zus_fs_type *zus_plugins_find(const struct zus_plugin_set *set,
+					   const char *name);
+void zus_plugins_free(struct zus_plugin_set *set);
+
+/* Default plugin directory relative to the binary: ../plugins */
+#define ZUS_PLUGIN_ENV		"ZUS_PLUGINS"	/* colon separated paths */
+
+#endif /* _ZUS_H */
