@@ -1,1 +1,161 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * dir.c - directory listing.  "." and ".." are ours (positions 0 and 1);
+ * the server fills a large buffer with records from a stable cookie on,
+ * and every record is checked before any of them reaches the caller.
+ */
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include "zuf_vfs.h"
+
+/* Many entries per round trip: a 100 000-entry directory lists quickly */
+#define ZUF_READDIR_BUF	(128 * 1024)
+
+static bool zuf_dtype_valid(u8 type)
+{
+	switch (type) {
+	case DT_UNKNOWN:
+	case DT_FIFO:
+	case DT_CHR:
+	case DT_DIR:
+	case DT_BLK:
+	case DT_REG:
+	case DT_LNK:
+	case DT_SOCK:
+	case DT_WHT:
+		return true;
+	}
+	return false;
+}
+
+static const char *zuf_dirent_problem(struct zuf_sb_info *sbi,
+				      const struct zufs_dirent *de, u32 room,
+				      u64 pos)
+{
+	u16 len;
+
+	if (room < sizeof(*de))
+		return "truncated record";
+	len = de->name_len;
+	if (!len || len > ZUFS_NAME_MAX)
+		return "bad name length";
+	if (ZUFS_DIRENT_SIZE(len) > room)
+		return "record past the data";
+	if (memchr(de->name, '/', len) || memchr(de->name, 0, len))
+		return "bad character in name";
+	if ((len == 1 && de->name[0] == '.') ||
+	    (len == 2 && de->name[0] == '.' && de->name[1] == '.'))
+		return "dot entry";
+	if (!de->ino || de->ino > sbi->max_ino)
+		return "inode number out of range";
+	if (!zuf_dtype_valid(de->type))
+		return "bad type";
+	if (de->next_pos <= pos || de->next_pos > LLONG_MAX)
+		return "position does not advance";
+	return NULL;
+}
+
+/* Validate a whole answer before emitting anything from it */
+static int zuf_check_dirents(struct zuf_sb_info *sbi, const void *buf,
+			     u32 len, u32 count, u64 pos)
+{
+	const struct zufs_dirent *de;
+	const char *why = NULL;
+	u32 off = 0, n = 0;
+
+	while (off < len) {
+		de = buf + off;
+		why = zuf_dirent_problem(sbi, de, len - off, pos);
+		if (why)
+			break;
+		pos = de->next_pos;
+		off += ZUFS_DIRENT_SIZE(de->name_len);
+		n++;
+	}
+	if (!why && n != count)
+		why = "record count mismatch";
+	if (!why)
+		return 0;
+	zuf_bad_answer(sbi, "readdir: %s (record %u at byte %u of %u)", why,
+		       n, off, len);
+	return -EIO;
+}
+
+/* Returns true when the caller's buffer is full */
+static bool zuf_emit_dirents(struct dir_context *ctx, const void *buf,
+			     u32 len)
+{
+	const struct zufs_dirent *de;
+	u32 off = 0;
+
+	while (off < len) {
+		de = buf + off;
+		if (!dir_emit(ctx, de->name, de->name_len, de->ino, de->type))
+			return true;
+		ctx->pos = de->next_pos;
+		off += ZUFS_DIRENT_SIZE(de->name_len);
+	}
+	return false;
+}
+
+static int zuf_readdir_once(struct inode *dir, struct dir_context *ctx,
+			    void *buf, bool *more)
+{
+	struct zuf_sb_info *sbi = ZSBI(dir);
+	struct zufs_op_readdir op = {};
+	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
+				   .out_buf = buf,
+				   .out_max = ZUF_READDIR_BUF };
+	int err;
+
+	op.hdr.op = ZUFS_OP_READDIR;
+	op.ino = dir->i_ino;
+	op.pos = ctx->pos;
+	err = zufc_dispatch(sbi, &zd);
+	if (err)
+		return err;
+	err = zuf_check_dirents(sbi, buf, zd.out_len, op.count, ctx->pos);
+	if (err)
+		return err;
+	*more = !zuf_emit_dirents(ctx, buf, zd.out_len);
+	/* no records and no eof would make us ask the same thing forever */
+	if (op.eof || !op.count)
+		*more = false;
+	return 0;
+}
+
+static int zuf_iterate(struct file *file, struct dir_context *ctx)
+{
+	struct inode *dir = file_inode(file);
+	bool more = true;
+	void *buf;
+	int err = 0;
+
+	if (!dir_emit_dots(file, ctx))
+		return 0;
+	buf = kvmalloc(ZUF_READDIR_BUF, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	while (more && !err) {
+		err = zuf_readdir_once(dir, ctx, buf, &more);
+		if (!err && more && fatal_signal_pending(current))
+			err = -EINTR;
+	}
+	kvfree(buf);
+	return err;
+}
+
+/* Cookies are opaque: any position may be sought to */
+static loff_t zuf_dir_llseek(struct file *file, loff_t offset, int whence)
+{
+	return generic_file_llseek_size(file, offset, whence, LLONG_MAX,
+					i_size_read(file_inode(file)));
+}
+
+const struct file_operations zuf_dir_operations = {
+	.llseek		= zuf_dir_llseek,
+	.read		= generic_read_dir,
+	.iterate_shared	= zuf_iterate,
+	.fsync		= zuf_fsync,
+	.unlocked_ioctl	= zuf_ioctl,
+};

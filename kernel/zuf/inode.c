@@ -1,1 +1,528 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * inode.c - zufs in-core inodes: the inode cache, checks of the server's
+ * attribute answers, iget, getattr/setattr (truncate) and eviction.
+ *
+ * The kernel sees every change to a zufs filesystem, so the cached
+ * attributes are authoritative between operations: getattr never asks the
+ * server; every answer that carries attributes refreshes the inode.
+ */
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
+#include "zuf_vfs.h"
+
+static struct kmem_cache *zuf_inode_cachep;
+
+static void zuf_inode_init_once(void *p)
+{
+	struct zuf_inode *zi = p;
+
+	inode_init_once(&zi->zii.vfs_inode);
+}
+
+int zuf_inode_cache_init(void)
+{
+	int err;
+
+	zuf_inode_cachep = kmem_cache_create("zuf_inode_cache",
+					     sizeof(struct zuf_inode), 0,
+					     SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+					     zuf_inode_init_once);
+	if (!zuf_inode_cachep)
+		return -ENOMEM;
+	err = zuf_map_cache_init();
+	if (err)
+		goto out_destroy_inodes;
+	return 0;
+
+out_destroy_inodes:
+	kmem_cache_destroy(zuf_inode_cachep);
+	zuf_inode_cachep = NULL;
+	return err;
+}
+
+void zuf_inode_cache_destroy(void)
+{
+	/* free_inode callbacks may still be pending */
+	rcu_barrier();
+	zuf_map_cache_destroy();
+	kmem_cache_destroy(zuf_inode_cachep);
+	zuf_inode_cachep = NULL;
+}
+
+struct inode *zuf_alloc_inode(struct super_block *sb)
+{
+	struct zuf_inode *zi = alloc_inode_sb(sb, zuf_inode_cachep, GFP_KERNEL);
+
+	if (!zi)
+		return NULL;
+	init_rwsem(&zi->zii.map_sem);
+	spin_lock_init(&zi->zii.map_lock);
+	zi->zii.map_root = RB_ROOT;
+	zi->btime = (struct timespec64){};
+	zi->zflags = 0;
+	zi->nr_ext = 0;
+	zi->state = 0;
+	return &zi->zii.vfs_inode;
+}
+
+void zuf_free_inode(struct inode *inode)
+{
+	kmem_cache_free(zuf_inode_cachep, ZUI(inode));
+}
+
+/* ------------------------------------------------------------------ */
+/* checking answers                                                    */
+/* ------------------------------------------------------------------ */
+
+static bool zuf_mode_type_valid(u32 mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFLNK:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+	case S_IFSOCK:
+		return true;
+	}
+	return false;
+}
+
+/* Above any real link count, far below where set_nlink() could wrap */
+#define ZUF_NLINK_SANE	(1U << 30)
+
+static const char *zuf_attr_problem(struct zuf_sb_info *sbi,
+				    const struct zufs_attr *attr,
+				    u64 expect_ino)
+{
+	/* max_ino is 0 only while the mount answer itself is checked */
+	if (!attr->ino || (sbi->max_ino && attr->ino > sbi->max_ino))
+		return "inode number out of range";
+	if (expect_ino && attr->ino != expect_ino)
+		return "unexpected inode number";
+	if (!zuf_mode_type_valid(attr->mode))
+		return "invalid file type";
+	if (attr->mode & ~(S_IFMT | 07777))
+		return "invalid mode bits";
+	if (attr->atime_nsec >= NSEC_PER_SEC ||
+	    attr->mtime_nsec >= NSEC_PER_SEC ||
+	    attr->ctime_nsec >= NSEC_PER_SEC ||
+	    attr->btime_nsec >= NSEC_PER_SEC)
+		return "nanoseconds out of range";
+	if (attr->size > (u64)sbi->sb->s_maxbytes)
+		return "size beyond s_maxbytes";
+	if (attr->nlink >= ZUF_NLINK_SANE)
+		return "absurd link count";
+	return NULL;
+}
+
+int zuf_attr_check(struct zuf_sb_info *sbi, const struct zufs_attr *attr,
+		   u64 expect_ino)
+{
+	const char *why = zuf_attr_problem(sbi, attr, expect_ino);
+
+	if (!why)
+		return 0;
+	zuf_bad_answer(sbi, "%s: ino %llu (expected %llu) mode 0%o size %llu nlink %u",
+		       why, attr->ino, expect_ino, attr->mode, attr->size,
+		       attr->nlink);
+	return -EIO;
+}
+
+/* Check an answer about an inode we hold: same number, same type */
+int zuf_check_inode_attr(struct inode *inode, const struct zufs_attr *attr)
+{
+	struct zuf_sb_info *sbi = ZSBI(inode);
+	int err = zuf_attr_check(sbi, attr, inode->i_ino);
+
+	if (err)
+		return err;
+	if (inode_wrong_type(inode, attr->mode)) {
+		zuf_bad_answer(sbi, "ino %lu changed type 0%o -> 0%o",
+			       inode->i_ino, inode->i_mode & S_IFMT,
+			       attr->mode & S_IFMT);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* refreshing inodes                                                   */
+/* ------------------------------------------------------------------ */
+
+void zuf_set_inode_flags(struct inode *inode, u32 zflags)
+{
+	unsigned int f = 0;
+
+	ZUI(inode)->zflags = zflags;
+	if (zflags & FS_SYNC_FL)
+		f |= S_SYNC;
+	if (zflags & FS_APPEND_FL)
+		f |= S_APPEND;
+	if (zflags & FS_IMMUTABLE_FL)
+		f |= S_IMMUTABLE;
+	if (zflags & FS_NOATIME_FL)
+		f |= S_NOATIME;
+	if (zflags & FS_DIRSYNC_FL)
+		f |= S_DIRSYNC;
+	inode_set_flags(inode, f,
+			S_SYNC | S_APPEND | S_IMMUTABLE | S_NOATIME | S_DIRSYNC);
+}
+
+static struct timespec64 zuf_ts(s64 sec, u32 nsec)
+{
+	return (struct timespec64){ .tv_sec = sec, .tv_nsec = nsec };
+}
+
+/*
+ * Times changed in core and not yet sent win over an older answer: the
+ * server simply has not heard of them.  Once the server's times catch up
+ * the in-core ones are clean again.
+ */
+static void zuf_update_times(struct inode *inode, const struct zufs_attr *attr)
+{
+	struct zuf_inode *zi = ZUI(inode);
+	struct timespec64 mtime = zuf_ts(attr->mtime_sec, attr->mtime_nsec);
+	struct timespec64 ctime = zuf_ts(attr->ctime_sec, attr->ctime_nsec);
+	struct timespec64 atime = zuf_ts(attr->atime_sec, attr->atime_nsec);
+
+	if (test_bit(ZUF_I_TIMES_DIRTY, &zi->state)) {
+		if (timespec64_compare(&mtime, &inode->i_mtime) < 0 ||
+		    timespec64_compare(&ctime, &inode->i_ctime) < 0 ||
+		    timespec64_compare(&atime, &inode->i_atime) < 0)
+			return;
+		clear_bit(ZUF_I_TIMES_DIRTY, &zi->state);
+	}
+	inode->i_mtime = mtime;
+	inode->i_ctime = ctime;
+	inode->i_atime = atime;
+}
+
+void zuf_update_inode(struct inode *inode, const struct zufs_attr *attr)
+{
+	struct zuf_inode *zi = ZUI(inode);
+
+	inode->i_mode = attr->mode;
+	i_uid_write(inode, attr->uid);
+	i_gid_write(inode, attr->gid);
+	if (inode->i_nlink != attr->nlink)
+		set_nlink(inode, attr->nlink);
+	inode->i_generation = attr->generation;
+	if (i_size_read(inode) != attr->size)
+		i_size_write(inode, attr->size);
+	inode->i_blocks = attr->blocks;
+	zuf_update_times(inode, attr);
+	zi->btime = zuf_ts(attr->btime_sec, attr->btime_nsec);
+	if (S_ISCHR(inode->i_mode) || S_ISBLK(inode->i_mode))
+		inode->i_rdev = new_decode_dev(attr->rdev);
+	zuf_set_inode_flags(inode, attr->flags);
+}
+
+static void zuf_set_ops(struct inode *inode, const struct zufs_attr *attr)
+{
+	struct zuf_sb_info *sbi = ZSBI(inode);
+
+	inode->i_mode = attr->mode;
+	switch (attr->mode & S_IFMT) {
+	case S_IFREG:
+		inode->i_op = &zuf_file_inode_operations;
+		inode->i_fop = &zuf_file_operations;
+		if (zuf_is_pmem(sbi)) {
+			inode->i_flags |= S_DAX;
+			inode->i_mapping->a_ops = &zuf_dax_aops;
+		} else {
+			inode->i_mapping->a_ops = &zuf_nodev_aops;
+		}
+		break;
+	case S_IFDIR:
+		inode->i_op = &zuf_dir_inode_operations;
+		inode->i_fop = &zuf_dir_operations;
+		break;
+	case S_IFLNK:
+		inode->i_op = &zuf_symlink_inode_operations;
+		inode_nohighmem(inode);
+		break;
+	default:
+		inode->i_op = &zuf_special_inode_operations;
+		init_special_inode(inode, attr->mode,
+				   new_decode_dev(attr->rdev));
+		break;
+	}
+}
+
+struct inode *zuf_iget(struct super_block *sb, const struct zufs_attr *attr)
+{
+	struct inode *inode = iget_locked(sb, attr->ino);
+	int err;
+
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	if (!(inode->i_state & I_NEW)) {
+		err = zuf_check_inode_attr(inode, attr);
+		if (err) {
+			iput(inode);
+			return ERR_PTR(err);
+		}
+		zuf_update_inode(inode, attr);
+		return inode;
+	}
+	zuf_set_ops(inode, attr);
+	zuf_update_inode(inode, attr);
+	unlock_new_inode(inode);
+	return inode;
+}
+
+void zuf_fill_name(struct zufs_name *zn, const struct qstr *q)
+{
+	zn->len = q->len;
+	memcpy(zn->name, q->name, q->len);
+	zn->name[q->len] = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* getattr / setattr                                                   */
+/* ------------------------------------------------------------------ */
+
+int zuf_getattr(struct user_namespace *mnt_userns, const struct path *path,
+		struct kstat *stat, u32 request_mask, unsigned int flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	struct zuf_inode *zi = ZUI(inode);
+
+	generic_fillattr(mnt_userns, inode, stat);
+	stat->result_mask |= STATX_BTIME;
+	stat->btime = zi->btime;
+	if (zi->zflags & FS_APPEND_FL)
+		stat->attributes |= STATX_ATTR_APPEND;
+	if (zi->zflags & FS_IMMUTABLE_FL)
+		stat->attributes |= STATX_ATTR_IMMUTABLE;
+	if (zi->zflags & FS_NODUMP_FL)
+		stat->attributes |= STATX_ATTR_NODUMP;
+	if (IS_DAX(inode))
+		stat->attributes |= STATX_ATTR_DAX;
+	stat->attributes_mask |= STATX_ATTR_APPEND | STATX_ATTR_IMMUTABLE |
+				 STATX_ATTR_NODUMP | STATX_ATTR_DAX;
+	return 0;
+}
+
+int zuf_update_time(struct inode *inode, struct timespec64 *now, int flags)
+{
+	/*
+	 * No round trip here: a write that hit the map cache must stay
+	 * server-free.  The times travel with the next SETATTR, fsync or
+	 * eviction (zuf_flush_times).
+	 */
+	if (flags & S_ATIME)
+		inode->i_atime = *now;
+	if (flags & S_MTIME)
+		inode->i_mtime = *now;
+	if (flags & S_CTIME)
+		inode->i_ctime = *now;
+	set_bit(ZUF_I_TIMES_DIRTY, &ZUI(inode)->state);
+	return 0;
+}
+
+static void zuf_put_times(struct zufs_attr *set, struct inode *inode)
+{
+	set->atime_sec = inode->i_atime.tv_sec;
+	set->atime_nsec = inode->i_atime.tv_nsec;
+	set->mtime_sec = inode->i_mtime.tv_sec;
+	set->mtime_nsec = inode->i_mtime.tv_nsec;
+	set->ctime_sec = inode->i_ctime.tv_sec;
+	set->ctime_nsec = inode->i_ctime.tv_nsec;
+}
+
+static int zuf_send_setattr(struct inode *inode, struct zufs_op_setattr *op)
+{
+	int err;
+
+	op->hdr.op = ZUFS_OP_SETATTR;
+	op->ino = inode->i_ino;
+	err = zufc_dispatch_op(ZSBI(inode), &op->hdr, sizeof(*op));
+	if (err)
+		return err;
+	err = zuf_check_inode_attr(inode, &op->attr);
+	if (err)
+		return err;
+	zuf_update_inode(inode, &op->attr);
+	return 0;
+}
+
+/* Send in-core times the server has not seen yet */
+int zuf_flush_times(struct inode *inode)
+{
+	struct zuf_inode *zi = ZUI(inode);
+	struct zufs_op_setattr op = {};
+	int err;
+
+	if (!test_and_clear_bit(ZUF_I_TIMES_DIRTY, &zi->state))
+		return 0;
+	op.mask = ZUFS_ATTR_ATIME | ZUFS_ATTR_MTIME | ZUFS_ATTR_CTIME;
+	zuf_put_times(&op.set, inode);
+	err = zuf_send_setattr(inode, &op);
+	if (err)
+		set_bit(ZUF_I_TIMES_DIRTY, &zi->state);
+	return err;
+}
+
+/*
+ * Truncate to @size.  Caller holds the inode lock.  Every cached map and
+ * every user mapping past the new end goes before the server frees the
+ * blocks, under map_sem so that no fault or I/O can map them again.
+ */
+static int zuf_truncate(struct inode *inode, struct zufs_op_setattr *op)
+{
+	struct zuf_inode_info *zii = ZUII(inode);
+	loff_t size = op->set.size;
+	loff_t old = i_size_read(inode);
+	bool did_zero;
+	int err;
+
+	down_write(&zii->map_sem);
+	inode_dio_wait(inode);
+	if (size < old) {
+		truncate_pagecache(inode, size);
+		zuf_map_drop(inode, round_down(size, ZUFS_PMEM_BLOCK), U64_MAX);
+	}
+	err = zuf_send_setattr(inode, op);
+	/*
+	 * A later extension must read zeros: clear the tail of the last
+	 * block in case the server kept stale bytes there.
+	 */
+	if (!err && size < old && IS_DAX(inode) &&
+	    (size & (ZUFS_PMEM_BLOCK - 1)))
+		err = dax_truncate_page(inode, size, &did_zero, &zuf_iomap_ops);
+	up_write(&zii->map_sem);
+	return err;
+}
+
+int zuf_set_size(struct inode *inode, loff_t size)
+{
+	struct zufs_op_setattr op = {};
+
+	op.mask = ZUFS_ATTR_SIZE;
+	op.set.size = size;
+	if (test_and_clear_bit(ZUF_I_TIMES_DIRTY, &ZUI(inode)->state)) {
+		op.mask |= ZUFS_ATTR_MTIME | ZUFS_ATTR_CTIME | ZUFS_ATTR_ATIME;
+		zuf_put_times(&op.set, inode);
+	}
+	return zuf_truncate(inode, &op);
+}
+
+/* The mode setattr_copy() would store (drops SGID like it does) */
+static umode_t zuf_new_mode(struct user_namespace *mnt_userns,
+			    struct inode *inode, struct iattr *iattr)
+{
+	umode_t mode = iattr->ia_mode;
+	kgid_t gid = (iattr->ia_valid & ATTR_GID) ? iattr->ia_gid :
+						     inode->i_gid;
+
+	if (!in_group_p(gid) &&
+	    !capable_wrt_inode_uidgid(mnt_userns, inode, CAP_FSETID))
+		mode &= ~S_ISGID;
+	return (inode->i_mode & S_IFMT) | (mode & 07777);
+}
+
+static void zuf_iattr_to_op(struct user_namespace *mnt_userns,
+			    struct inode *inode, struct iattr *iattr,
+			    struct zufs_op_setattr *op)
+{
+	unsigned int valid = iattr->ia_valid;
+	struct zufs_attr *set = &op->set;
+
+	if (test_and_clear_bit(ZUF_I_TIMES_DIRTY, &ZUI(inode)->state)) {
+		op->mask |= ZUFS_ATTR_ATIME | ZUFS_ATTR_MTIME | ZUFS_ATTR_CTIME;
+		zuf_put_times(set, inode);
+	}
+	if (valid & ATTR_MODE) {
+		op->mask |= ZUFS_ATTR_MODE;
+		set->mode = zuf_new_mode(mnt_userns, inode, iattr);
+	}
+	if (valid & ATTR_UID) {
+		op->mask |= ZUFS_ATTR_UID;
+		set->uid = from_kuid(i_user_ns(inode), iattr->ia_uid);
+	}
+	if (valid & ATTR_GID) {
+		op->mask |= ZUFS_ATTR_GID;
+		set->gid = from_kgid(i_user_ns(inode), iattr->ia_gid);
+	}
+	if (valid & ATTR_SIZE) {
+		op->mask |= ZUFS_ATTR_SIZE;
+		set->size = iattr->ia_size;
+	}
+	if (valid & ATTR_ATIME) {
+		op->mask |= ZUFS_ATTR_ATIME;
+		set->atime_sec = iattr->ia_atime.tv_sec;
+		set->atime_nsec = iattr->ia_atime.tv_nsec;
+	}
+	if (valid & ATTR_MTIME) {
+		op->mask |= ZUFS_ATTR_MTIME;
+		set->mtime_sec = iattr->ia_mtime.tv_sec;
+		set->mtime_nsec = iattr->ia_mtime.tv_nsec;
+	}
+	if (valid & ATTR_CTIME) {
+		op->mask |= ZUFS_ATTR_CTIME;
+		set->ctime_sec = iattr->ia_ctime.tv_sec;
+		set->ctime_nsec = iattr->ia_ctime.tv_nsec;
+	}
+}
+
+int zuf_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+		struct iattr *iattr)
+{
+	struct inode *inode = d_inode(dentry);
+	struct zufs_op_setattr op = {};
+	bool times_were_dirty;
+	int err;
+
+	err = setattr_prepare(mnt_userns, dentry, iattr);
+	if (err)
+		return err;
+	times_were_dirty = test_bit(ZUF_I_TIMES_DIRTY, &ZUI(inode)->state);
+	zuf_iattr_to_op(mnt_userns, inode, iattr, &op);
+	if (!op.mask)
+		return 0;
+	if ((op.mask & ZUFS_ATTR_SIZE) && S_ISREG(inode->i_mode))
+		err = zuf_truncate(inode, &op);
+	else
+		err = zuf_send_setattr(inode, &op);
+	if (err) {
+		if (times_were_dirty)
+			set_bit(ZUF_I_TIMES_DIRTY, &ZUI(inode)->state);
+		return err;
+	}
+	if (iattr->ia_valid & ATTR_MODE)
+		err = posix_acl_chmod(mnt_userns, inode, inode->i_mode);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* eviction                                                            */
+/* ------------------------------------------------------------------ */
+
+void zuf_evict_inode(struct inode *inode)
+{
+	struct zuf_sb_info *sbi = ZSBI(inode);
+	struct zufs_op_evict op = {};
+	int err;
+
+	truncate_inode_pages_final(&inode->i_data);
+	/* a deleted inode's times do not matter any more */
+	if (inode->i_nlink && !is_bad_inode(inode))
+		zuf_flush_times(inode);
+	clear_inode(inode);
+	zuf_map_drop_all(inode);
+	if (is_bad_inode(inode))
+		return;
+
+	op.hdr.op = ZUFS_OP_EVICT;
+	op.ino = inode->i_ino;
+	err = zufc_dispatch_op(sbi, &op.hdr, sizeof(op));
+	/* -EIO: the server is gone and its state with it */
+	if (err && err != -EIO)
+		zuf_dbg(inode->i_sb, "evict ino %lu: %d", inode->i_ino, err);
+}

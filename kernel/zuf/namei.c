@@ -1,1 +1,478 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * namei.c - the namespace: lookup, create/mkdir/mknod/symlink/tmpfile,
+ * link, unlink/rmdir and rename.  The VFS has already done every
+ * permission and sanity check (sticky bits, dir-into-own-subdir, ...);
+ * the server applies the change and answers the attributes of every inode
+ * it touched, which we check and copy in.
+ */
+#include <linux/slab.h>
+#include <linux/namei.h>
+#include <linux/cred.h>
+#include "zuf_vfs.h"
+
+static int zuf_name_ok(const struct qstr *q)
+{
+	return q->len > ZUFS_NAME_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* Check an answer, then find or make its inode */
+static struct inode *zuf_iget_checked(struct super_block *sb,
+				      const struct zufs_attr *attr)
+{
+	int err = zuf_attr_check(ZSB(sb), attr, 0);
+
+	if (err)
+		return ERR_PTR(err);
+	return zuf_iget(sb, attr);
+}
+
+static struct dentry *zuf_lookup(struct inode *dir, struct dentry *dentry,
+				 unsigned int flags)
+{
+	struct zufs_op_lookup op = {};
+	struct inode *inode = NULL;
+	int err;
+
+	err = zuf_name_ok(&dentry->d_name);
+	if (err)
+		return ERR_PTR(err);
+	op.hdr.op = ZUFS_OP_LOOKUP;
+	op.dir_ino = dir->i_ino;
+	zuf_fill_name(&op.name, &dentry->d_name);
+	err = zufc_dispatch_op(ZSBI(dir), &op.hdr, sizeof(op));
+	if (err && err != -ENOENT)
+		return ERR_PTR(err);
+	if (!err) {
+		inode = zuf_iget_checked(dir->i_sb, &op.attr);
+		if (IS_ERR(inode))
+			return ERR_CAST(inode);
+	}
+	return d_splice_alias(inode, dentry);
+}
+
+/* Refresh a directory from an answer about it */
+static int zuf_dir_refresh(struct inode *dir, const struct zufs_attr *attr)
+{
+	int err = zuf_check_inode_attr(dir, attr);
+
+	if (!err)
+		zuf_update_inode(dir, attr);
+	return err;
+}
+
+/*
+ * The owner of a new inode, as inode_init_owner() would choose it.  The
+ * VFS already stripped SGID where the caller may not set it.
+ */
+static void zuf_new_owner(struct inode *dir, umode_t *mode,
+			  struct zufs_op_new_inode *op)
+{
+	kgid_t gid = current_fsgid();
+
+	if (dir->i_mode & S_ISGID) {
+		gid = dir->i_gid;
+		if (S_ISDIR(*mode))
+			*mode |= S_ISGID;
+	}
+	op->uid = from_kuid(i_user_ns(dir), current_fsuid());
+	op->gid = from_kgid(i_user_ns(dir), gid);
+}
+
+/* Flags a new inode inherits from its directory */
+static u32 zuf_inherit_flags(struct inode *dir, umode_t mode)
+{
+	u32 fl = ZUI(dir)->zflags & (FS_SYNC_FL | FS_NOATIME_FL | FS_NODUMP_FL);
+
+	if (S_ISDIR(mode))
+		fl |= ZUI(dir)->zflags & FS_DIRSYNC_FL;
+	return fl;
+}
+
+/*
+ * A new inode's number must not be one we already hold: that would make
+ * the server's answer alias an existing file.
+ */
+static struct inode *zuf_iget_new(struct inode *dir,
+				  const struct zufs_attr *attr, umode_t mode)
+{
+	struct zuf_sb_info *sbi = ZSBI(dir);
+	struct inode *inode;
+	int err;
+
+	err = zuf_attr_check(sbi, attr, 0);
+	if (err)
+		return ERR_PTR(err);
+	if ((attr->mode & S_IFMT) != (mode & S_IFMT)) {
+		zuf_bad_answer(sbi, "new inode %llu has type 0%o, asked 0%o",
+			       attr->ino, attr->mode & S_IFMT, mode & S_IFMT);
+		return ERR_PTR(-EIO);
+	}
+	inode = ilookup(dir->i_sb, attr->ino);
+	if (inode) {
+		zuf_bad_answer(sbi, "new inode %llu is already live",
+			       attr->ino);
+		iput(inode);
+		return ERR_PTR(-EIO);
+	}
+	return zuf_iget(dir->i_sb, attr);
+}
+
+struct zuf_new_args {
+	umode_t		mode;
+	dev_t		rdev;
+	const char	*symname;
+	struct file	*tmpfile;	/* O_TMPFILE: no name */
+};
+
+static int zuf_store_new_acls(struct inode *inode, struct posix_acl *dacl,
+			      struct posix_acl *acl)
+{
+	int err = 0;
+
+	if (dacl)
+		err = zuf_acl_store(inode, ACL_TYPE_DEFAULT, dacl);
+	if (!err && acl)
+		err = zuf_acl_store(inode, ACL_TYPE_ACCESS, acl);
+	return err;
+}
+
+static int zuf_send_new_inode(struct inode *dir, struct dentry *dentry,
+			      struct zuf_new_args *a,
+			      struct zufs_op_new_inode *op)
+{
+	struct zuf_dispatch zd = { .op = &op->hdr, .op_size = sizeof(*op) };
+
+	op->hdr.op = ZUFS_OP_NEW_INODE;
+	op->hdr.flags = a->tmpfile ? ZUFS_NEW_TMPFILE : 0;
+	op->dir_ino = dir->i_ino;
+	zuf_new_owner(dir, &a->mode, op);
+	op->mode = a->mode;
+	op->rdev = new_encode_dev(a->rdev);
+	op->iflags = zuf_inherit_flags(dir, a->mode);
+	if (!a->tmpfile)
+		zuf_fill_name(&op->name, &dentry->d_name);
+	if (a->symname) {
+		zd.in_buf = a->symname;
+		zd.in_len = strlen(a->symname);
+	}
+	return zufc_dispatch(ZSBI(dir), &zd);
+}
+
+static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
+			 struct zuf_new_args *a)
+{
+	struct posix_acl *dacl = NULL, *acl = NULL;
+	struct zufs_op_new_inode *op;
+	struct inode *inode;
+	int err;
+
+	if (!a->tmpfile) {
+		err = zuf_name_ok(&dentry->d_name);
+		if (err)
+			return err;
+	}
+	op = kzalloc(sizeof(*op), GFP_KERNEL);
+	if (!op)
+		return -ENOMEM;
+	err = posix_acl_create(dir, &a->mode, &dacl, &acl);
+	if (err)
+		goto out_free_op;
+	err = zuf_send_new_inode(dir, dentry, a, op);
+	if (err)
+		goto out_release_acls;
+	inode = zuf_iget_new(dir, &op->attr, a->mode);
+	if (IS_ERR(inode)) {
+		err = PTR_ERR(inode);
+		goto out_release_acls;
+	}
+	err = zuf_dir_refresh(dir, &op->dir_attr);
+	if (err)
+		goto out_put_inode;
+	err = zuf_store_new_acls(inode, dacl, acl);
+	if (err)
+		goto out_put_inode;
+	if (a->tmpfile) {
+		/* d_tmpfile() drops the one link the VFS expects to find */
+		set_nlink(inode, 1);
+		d_tmpfile(a->tmpfile, inode);
+	} else {
+		d_instantiate(dentry, inode);
+	}
+	goto out_release_acls;
+
+out_put_inode:
+	iput(inode);
+out_release_acls:
+	posix_acl_release(dacl);
+	posix_acl_release(acl);
+out_free_op:
+	kfree(op);
+	return err;
+}
+
+static int zuf_create(struct user_namespace *mnt_userns, struct inode *dir,
+		      struct dentry *dentry, umode_t mode, bool excl)
+{
+	struct zuf_new_args a = { .mode = mode };
+
+	return zuf_new_inode(dir, dentry, &a);
+}
+
+static int zuf_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+		     struct dentry *dentry, umode_t mode)
+{
+	struct zuf_new_args a = { .mode = mode | S_IFDIR };
+
+	return zuf_new_inode(dir, dentry, &a);
+}
+
+static int zuf_mknod(struct user_namespace *mnt_userns, struct inode *dir,
+		     struct dentry *dentry, umode_t mode, dev_t rdev)
+{
+	struct zuf_new_args a = { .mode = mode, .rdev = rdev };
+
+	/* rdev travels as new_encode_dev(): 12-bit major, 20-bit minor */
+	if (MAJOR(rdev) >= (1U << 12) || MINOR(rdev) >= (1U << 20))
+		return -EINVAL;
+	return zuf_new_inode(dir, dentry, &a);
+}
+
+static int zuf_symlink(struct user_namespace *mnt_userns, struct inode *dir,
+		       struct dentry *dentry, const char *symname)
+{
+	struct zuf_new_args a = { .mode = S_IFLNK | 0777, .symname = symname };
+	size_t len = strlen(symname);
+
+	if (len > ZUFS_SYMLINK_MAX)
+		return -ENAMETOOLONG;
+	return zuf_new_inode(dir, dentry, &a);
+}
+
+static int zuf_tmpfile(struct user_namespace *mnt_userns, struct inode *dir,
+		       struct file *file, umode_t mode)
+{
+	struct zuf_new_args a = { .mode = mode, .tmpfile = file };
+	int err = zuf_new_inode(dir, file->f_path.dentry, &a);
+
+	return finish_open_simple(file, err);
+}
+
+static int zuf_link(struct dentry *old_dentry, struct inode *dir,
+		    struct dentry *dentry)
+{
+	struct inode *inode = d_inode(old_dentry);
+	struct zufs_op_link op = {};
+	int err;
+
+	err = zuf_name_ok(&dentry->d_name);
+	if (err)
+		return err;
+	op.hdr.op = ZUFS_OP_LINK;
+	op.ino = inode->i_ino;
+	op.dir_ino = dir->i_ino;
+	zuf_fill_name(&op.name, &dentry->d_name);
+	err = zufc_dispatch_op(ZSBI(dir), &op.hdr, sizeof(op));
+	if (err)
+		return err;
+	err = zuf_check_inode_attr(inode, &op.attr);
+	if (err)
+		return err;
+	err = zuf_dir_refresh(dir, &op.dir_attr);
+	if (err)
+		return err;
+	zuf_update_inode(inode, &op.attr);
+	ihold(inode);
+	d_instantiate(dentry, inode);
+	return 0;
+}
+
+static int zuf_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
+{
+	struct inode *inode = d_inode(dentry);
+	struct zufs_op_unlink op = {};
+	int err;
+
+	op.hdr.op = ZUFS_OP_UNLINK;
+	op.hdr.flags = is_dir ? ZUFS_UNLINK_DIR : 0;
+	op.dir_ino = dir->i_ino;
+	op.ino = inode->i_ino;
+	zuf_fill_name(&op.name, &dentry->d_name);
+	err = zufc_dispatch_op(ZSBI(dir), &op.hdr, sizeof(op));
+	if (err)
+		return err;
+	err = zuf_check_inode_attr(inode, &op.attr);
+	if (err)
+		return err;
+	err = zuf_dir_refresh(dir, &op.dir_attr);
+	if (err)
+		return err;
+	zuf_update_inode(inode, &op.attr);
+	/* a removed directory is dead whatever count the server keeps */
+	if (is_dir)
+		clear_nlink(inode);
+	return 0;
+}
+
+static int zuf_unlink(struct inode *dir, struct dentry *dentry)
+{
+	return zuf_remove(dir, dentry, false);
+}
+
+static int zuf_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	return zuf_remove(dir, dentry, true);
+}
+
+static void zuf_fill_rename(struct zufs_op_rename *op, struct inode *old_dir,
+			    struct dentry *old_dentry, struct inode *new_dir,
+			    struct dentry *new_dentry, unsigned int flags)
+{
+	struct inode *target = d_inode(new_dentry);
+
+	op->hdr.op = ZUFS_OP_RENAME;
+	op->hdr.flags = flags;
+	op->old_dir_ino = old_dir->i_ino;
+	op->new_dir_ino = new_dir->i_ino;
+	op->ino = d_inode(old_dentry)->i_ino;
+	op->target_ino = target ? target->i_ino : 0;
+	zuf_fill_name(&op->old_name, &old_dentry->d_name);
+	zuf_fill_name(&op->new_name, &new_dentry->d_name);
+}
+
+/* Check every answer first, so that a bad one changes nothing */
+static int zuf_check_rename(struct zufs_op_rename *op, struct inode *old_dir,
+			    struct inode *inode, struct inode *new_dir,
+			    struct inode *target)
+{
+	int err;
+
+	err = zuf_check_inode_attr(inode, &op->attr);
+	if (!err && target)
+		err = zuf_check_inode_attr(target, &op->target_attr);
+	if (!err)
+		err = zuf_check_inode_attr(old_dir, &op->old_dir_attr);
+	if (!err)
+		err = zuf_check_inode_attr(new_dir, &op->new_dir_attr);
+	return err;
+}
+
+static int zuf_rename(struct user_namespace *mnt_userns,
+		      struct inode *old_dir, struct dentry *old_dentry,
+		      struct inode *new_dir, struct dentry *new_dentry,
+		      unsigned int flags)
+{
+	struct inode *inode = d_inode(old_dentry);
+	struct inode *target = d_inode(new_dentry);
+	struct zufs_op_rename *op;
+	int err;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+		return -EINVAL;
+	err = zuf_name_ok(&new_dentry->d_name);
+	if (err)
+		return err;
+	op = kzalloc(sizeof(*op), GFP_KERNEL);
+	if (!op)
+		return -ENOMEM;
+	zuf_fill_rename(op, old_dir, old_dentry, new_dir, new_dentry, flags);
+	err = zufc_dispatch_op(ZSBI(old_dir), &op->hdr, sizeof(*op));
+	if (err)
+		goto out_free_op;
+	err = zuf_check_rename(op, old_dir, inode, new_dir, target);
+	if (err)
+		goto out_free_op;
+	zuf_update_inode(inode, &op->attr);
+	if (target) {
+		zuf_update_inode(target, &op->target_attr);
+		/* an overwritten directory is dead */
+		if (S_ISDIR(target->i_mode) && !(flags & RENAME_EXCHANGE))
+			clear_nlink(target);
+	}
+	zuf_update_inode(old_dir, &op->old_dir_attr);
+	if (new_dir != old_dir)
+		zuf_update_inode(new_dir, &op->new_dir_attr);
+
+out_free_op:
+	kfree(op);
+	return err;
+}
+
+const struct inode_operations zuf_dir_inode_operations = {
+	.lookup		= zuf_lookup,
+	.create		= zuf_create,
+	.link		= zuf_link,
+	.unlink		= zuf_unlink,
+	.symlink	= zuf_symlink,
+	.mkdir		= zuf_mkdir,
+	.rmdir		= zuf_rmdir,
+	.mknod		= zuf_mknod,
+	.rename		= zuf_rename,
+	.tmpfile	= zuf_tmpfile,
+	.getattr	= zuf_getattr,
+	.setattr	= zuf_setattr,
+	.listxattr	= zuf_listxattr,
+	.get_acl	= zuf_get_acl,
+	.set_acl	= zuf_set_acl,
+	.update_time	= zuf_update_time,
+	.fileattr_get	= zuf_fileattr_get,
+	.fileattr_set	= zuf_fileattr_set,
+};
+
+/* ------------------------------------------------------------------ */
+/* symlinks and special files                                          */
+/* ------------------------------------------------------------------ */
+
+static const char *zuf_get_link(struct dentry *dentry, struct inode *inode,
+				struct delayed_call *done)
+{
+	struct zufs_op_readlink op = {};
+	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op) };
+	char *buf;
+	int err;
+
+	/* the target is not cached: RCU walk must not sleep on the server */
+	if (!dentry)
+		return ERR_PTR(-ECHILD);
+	buf = kmalloc(ZUFS_SYMLINK_MAX + 1, GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	op.hdr.op = ZUFS_OP_READLINK;
+	op.ino = inode->i_ino;
+	zd.out_buf = buf;
+	zd.out_max = ZUFS_SYMLINK_MAX;
+	err = zufc_dispatch(ZSBI(inode), &zd);
+	if (err)
+		goto out_free_buf;
+	err = -EIO;
+	if (!zd.out_len || zd.out_len > ZUFS_SYMLINK_MAX ||
+	    memchr(buf, 0, zd.out_len)) {
+		zuf_bad_answer(ZSBI(inode), "readlink ino %lu: bad target (%u bytes)",
+			       inode->i_ino, zd.out_len);
+		goto out_free_buf;
+	}
+	buf[zd.out_len] = 0;
+	set_delayed_call(done, kfree_link, buf);
+	return buf;
+
+out_free_buf:
+	kfree(buf);
+	return ERR_PTR(err);
+}
+
+const struct inode_operations zuf_symlink_inode_operations = {
+	.get_link	= zuf_get_link,
+	.getattr	= zuf_getattr,
+	.setattr	= zuf_setattr,
+	.listxattr	= zuf_listxattr,
+	.update_time	= zuf_update_time,
+};
+
+const struct inode_operations zuf_special_inode_operations = {
+	.getattr	= zuf_getattr,
+	.setattr	= zuf_setattr,
+	.listxattr	= zuf_listxattr,
+	.get_acl	= zuf_get_acl,
+	.set_acl	= zuf_set_acl,
+	.update_time	= zuf_update_time,
+};

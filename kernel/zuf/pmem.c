@@ -1,1 +1,287 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * pmem.c - the pmem of a mounted device set: mapping it in the kernel,
+ * lending it to the server (GRAB_PMEM + mmap of a pmem file), and taking
+ * it back when the superblock goes away.
+ *
+ * The server's view is a fault-driven VM_MIXEDMAP mapping; revoking it
+ * (sb teardown) zaps every such mapping, and later faults get SIGBUS, so
+ * a server can never touch a device the kernel has released.
+ */
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/pfn_t.h>
+#include <linux/dax.h>
+#include <linux/blkdev.h>
+
+#include "zuf_core.h"
+
+/* One pmem file of the server, bound to one superblock's pmem */
+struct zuf_pmem_file {
+	struct zuf_pmem_core	*core;		/* ref held */
+	struct address_space	*mapping;	/* of the pmem file's inode */
+	struct list_head	list;		/* core->files, @revoke_sem */
+};
+
+static inline struct zuf_pmem_core *ZPC(struct zuf_pmem *pmem)
+{
+	return container_of(pmem, struct zuf_pmem_core, pmem);
+}
+
+static void zuf_pmem_core_release(struct kref *kref)
+{
+	kfree(container_of(kref, struct zuf_pmem_core, ref));
+}
+
+struct zuf_pmem_dev *zuf_pmem_dev_of(struct zuf_sb_info *sbi, u64 off,
+				     u64 len)
+{
+	struct zuf_pmem *pmem = sbi->pmem;
+	u32 i;
+
+	if (!pmem || off + len < off || off + len > pmem->size)
+		return NULL;
+	for (i = 0; i < pmem->ndevs; i++) {
+		struct zuf_pmem_dev *pd = &pmem->devs[i];
+
+		if (off >= pd->offset && off + len <= pd->offset + pd->size)
+			return pd;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* kernel side                                                         */
+/* ------------------------------------------------------------------ */
+
+static int zuf_pmem_map_dev(struct super_block *sb, struct zuf_pmem_dev *pd,
+			    struct block_device *bdev)
+{
+	u64 start_off = 0;
+	long pages, avail;
+
+	pd->bdev = bdev;
+	pd->size = bdev_nr_bytes(bdev) & ~((u64)ZUFS_PMEM_BLOCK - 1);
+	pd->numa_node = dev_to_node(&bdev->bd_device);
+	pd->dax_dev = fs_dax_get_by_bdev(bdev, &start_off, NULL, NULL);
+	if (!pd->dax_dev) {
+		pr_err("zuf: %s: device does not support DAX (is it pmem in fsdax mode?)\n",
+		       sb->s_id);
+		return -EINVAL;
+	}
+	if (start_off || !pd->size) {
+		pr_err("zuf: %s: partitions and empty devices are not supported\n",
+		       sb->s_id);
+		goto out_put_dax;
+	}
+	pages = pd->size >> PAGE_SHIFT;
+	avail = dax_direct_access(pd->dax_dev, 0, pages, DAX_ACCESS,
+				  &pd->kaddr, &pd->pfn);
+	if (avail < pages) {
+		pr_err("zuf: %s: dax maps %ld of %ld pages linearly\n",
+		       sb->s_id, avail, pages);
+		goto out_put_dax;
+	}
+	return 0;
+
+out_put_dax:
+	fs_put_dax(pd->dax_dev, NULL);
+	pd->dax_dev = NULL;
+	return -EINVAL;
+}
+
+/*
+ * Map the mounted device and check its device table.  This version only
+ * does single-member sets, so member 0 is the device mount was given.
+ */
+int zuf_pmem_open(struct zuf_sb_info *sbi)
+{
+	struct super_block *sb = sbi->sb;
+	struct zuf_pmem_core *core;
+	struct zuf_pmem_dev *pd;
+	int err;
+
+	core = kzalloc(sizeof(*core), GFP_KERNEL);
+	if (!core)
+		return -ENOMEM;
+	kref_init(&core->ref);
+	init_rwsem(&core->revoke_sem);
+	INIT_LIST_HEAD(&core->files);
+	pd = &core->pmem.devs[0];
+
+	err = zuf_pmem_map_dev(sb, pd, sb->s_bdev);
+	if (err)
+		goto out_free;
+	err = zuf_md_check(sb, pd->kaddr, pd->size, sbi->zft->name,
+			   &core->pmem.table);
+	if (err)
+		goto out_put_dax;
+	/* the set may be smaller than the device it lives on */
+	pd->size = core->pmem.table.devs[0].blocks * ZUFS_PMEM_BLOCK;
+	pd->offset = 0;
+	core->pmem.ndevs = 1;
+	core->pmem.size = pd->size;
+	sbi->pmem = &core->pmem;
+	return 0;
+
+out_put_dax:
+	fs_put_dax(pd->dax_dev, NULL);
+out_free:
+	kfree(core);
+	return err;
+}
+
+/* Take the pmem back from the server, then release the devices */
+void zuf_pmem_close(struct zuf_sb_info *sbi)
+{
+	struct zuf_pmem_core *core;
+	struct zuf_pmem_file *pf;
+	u32 i;
+
+	if (!sbi->pmem)
+		return;
+	core = ZPC(sbi->pmem);
+	down_write(&core->revoke_sem);
+	core->revoked = true;
+	list_for_each_entry(pf, &core->files, list)
+		unmap_mapping_range(pf->mapping, 0, 0, 1);
+	up_write(&core->revoke_sem);
+
+	for (i = 0; i < core->pmem.ndevs; i++)
+		if (core->pmem.devs[i].dax_dev)
+			fs_put_dax(core->pmem.devs[i].dax_dev, NULL);
+	sbi->pmem = NULL;
+	kref_put(&core->ref, zuf_pmem_core_release);
+}
+
+/* ------------------------------------------------------------------ */
+/* server side: pmem files                                             */
+/* ------------------------------------------------------------------ */
+
+static vm_fault_t zuf_pmem_fault(struct vm_fault *vmf)
+{
+	struct zuf_pmem_file *pf = vmf->vma->vm_private_data;
+	struct zuf_pmem_core *core = pf->core;
+	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
+	struct zuf_pmem_dev *pd = NULL;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	u32 i;
+
+	down_read(&core->revoke_sem);
+	if (core->revoked)
+		goto out_unlock;
+	for (i = 0; i < core->pmem.ndevs; i++) {
+		struct zuf_pmem_dev *d = &core->pmem.devs[i];
+
+		if (off >= d->offset && off < d->offset + d->size)
+			pd = d;
+	}
+	if (pd) {
+		unsigned long pfn = pfn_t_to_pfn(pd->pfn) +
+				    ((off - pd->offset) >> PAGE_SHIFT);
+
+		ret = vmf_insert_mixed(vmf->vma, vmf->address,
+				       __pfn_to_pfn_t(pfn, pd->pfn.val &
+						      PFN_FLAGS_MASK));
+	}
+out_unlock:
+	up_read(&core->revoke_sem);
+	return ret;
+}
+
+static const struct vm_operations_struct zuf_pmem_vm_ops = {
+	.fault		= zuf_pmem_fault,
+};
+
+int zuf_pmem_mmap(struct zuf_pmem_file *pf, struct vm_area_struct *vma)
+{
+	u64 end = ((u64)vma->vm_pgoff << PAGE_SHIFT) +
+		  (vma->vm_end - vma->vm_start);
+
+	if (end > pf->core->pmem.size)
+		return -EINVAL;
+	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_ops = &zuf_pmem_vm_ops;
+	vma->vm_private_data = pf;
+	return 0;
+}
+
+struct zuf_pmem_file *zuf_pmem_grab(struct zuf_server *srv, struct file *file,
+				    struct zufs_ioc_pmem *ioc)
+{
+	struct zuf_pmem_core *core;
+	struct zuf_pmem_file *pf;
+	u32 i;
+
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	if (!pf)
+		return ERR_PTR(-ENOMEM);
+	if (ioc->sb_id > INT_MAX)
+		goto out_noent;
+	spin_lock(&srv->pmem_lock);
+	core = idr_find(&srv->pmem_idr, ioc->sb_id);
+	if (core)
+		kref_get(&core->ref);
+	spin_unlock(&srv->pmem_lock);
+	if (!core)
+		goto out_noent;
+
+	pf->core = core;
+	pf->mapping = file_inode(file)->i_mapping;
+	down_write(&core->revoke_sem);
+	list_add(&pf->list, &core->files);
+	up_write(&core->revoke_sem);
+
+	ioc->size = core->pmem.size;
+	ioc->ndevs = core->pmem.ndevs;
+	ioc->block_size = ZUFS_PMEM_BLOCK;
+	memset(ioc->devs, 0, sizeof(ioc->devs));
+	for (i = 0; i < core->pmem.ndevs; i++) {
+		ioc->devs[i].offset = core->pmem.devs[i].offset;
+		ioc->devs[i].size = core->pmem.devs[i].size;
+		ioc->devs[i].numa_node = core->pmem.devs[i].numa_node;
+	}
+	return pf;
+
+out_noent:
+	kfree(pf);
+	return ERR_PTR(-ENOENT);
+}
+
+void zuf_pmem_file_release(struct zuf_pmem_file *pf)
+{
+	struct zuf_pmem_core *core = pf->core;
+
+	down_write(&core->revoke_sem);
+	list_del(&pf->list);
+	up_write(&core->revoke_sem);
+	kref_put(&core->ref, zuf_pmem_core_release);
+	kfree(pf);
+}
+
+/* sb_id registration, so GRAB_PMEM can find a mount's pmem */
+int zuf_pmem_publish(struct zuf_server *srv, struct zuf_sb_info *sbi)
+{
+	int id;
+
+	idr_preload(GFP_KERNEL);
+	spin_lock(&srv->pmem_lock);
+	id = idr_alloc_cyclic(&srv->pmem_idr, sbi->pmem ? ZPC(sbi->pmem) :
+			      NULL, 1, INT_MAX, GFP_NOWAIT);
+	spin_unlock(&srv->pmem_lock);
+	idr_preload_end();
+	if (id < 0)
+		return id;
+	sbi->sb_id = id;
+	return 0;
+}
+
+void zuf_pmem_unpublish(struct zuf_server *srv, struct zuf_sb_info *sbi)
+{
+	if (!sbi->sb_id)
+		return;
+	spin_lock(&srv->pmem_lock);
+	idr_remove(&srv->pmem_idr, sbi->sb_id);
+	spin_unlock(&srv->pmem_lock);
+	sbi->sb_id = 0;
+}

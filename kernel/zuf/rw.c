@@ -1,1 +1,563 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * rw.c - the data path.
+ *
+ * pmem plugins (ZUFS_FST_PMEM): zero copy.  The server only answers which
+ * pmem blocks back a file range (GET_BLOCKS, allocating for writes); the
+ * kernel copies between the caller's iov_iter and pmem itself through
+ * the DAX iomap code (non-temporal stores for writes).  Granted extents
+ * are cached per inode, so an overwrite of mapped blocks needs no round
+ * trip at all.
+ *
+ * Map cache rules: only mapped extents are cached (never holes, so an
+ * allocation can never hide behind a cached hole).  Anything that may
+ * move or free blocks (truncate, punch, zero, collapse/insert, clone,
+ * evict) drops the affected range under map_sem held for write and the
+ * inode lock, before the server is asked; I/O runs under the inode lock
+ * and faults under map_sem for read, so nobody can use a dropped extent.
+ *
+ * Other plugins: READ/WRITE ops carry the data in the channel's data area.
+ */
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/uio.h>
+#include <linux/dax.h>
+#include <linux/pagemap.h>
+#include <linux/writeback.h>
+#include "zuf_vfs.h"
+
+/* Past this many cached extents an inode starts over (bounds memory) */
+#define ZUF_MAX_CACHED_EXT	4096
+
+struct zuf_map_ext {
+	struct rb_node	node;
+	u64		offset;		/* file offset, bytes */
+	u64		length;
+	u64		pmem_off;	/* in the t1 range */
+};
+
+static struct kmem_cache *zuf_ext_cachep;
+
+int zuf_map_cache_init(void)
+{
+	zuf_ext_cachep = KMEM_CACHE(zuf_map_ext, 0);
+	return zuf_ext_cachep ? 0 : -ENOMEM;
+}
+
+void zuf_map_cache_destroy(void)
+{
+	kmem_cache_destroy(zuf_ext_cachep);
+	zuf_ext_cachep = NULL;
+}
+
+static bool zuf_use_mapcache(struct inode *inode)
+{
+	return !(ZSBI(inode)->flags & ZUF_SB_NO_MAPCACHE);
+}
+
+static bool zuf_map_lookup(struct inode *inode, u64 pos,
+			   struct zuf_map_ext *out)
+{
+	struct zuf_inode_info *zii = ZUII(inode);
+	struct rb_node *n;
+	bool found = false;
+
+	spin_lock(&zii->map_lock);
+	n = zii->map_root.rb_node;
+	while (n) {
+		struct zuf_map_ext *e = rb_entry(n, struct zuf_map_ext, node);
+
+		if (pos < e->offset) {
+			n = n->rb_left;
+		} else if (pos >= e->offset + e->length) {
+			n = n->rb_right;
+		} else {
+			*out = *e;
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&zii->map_lock);
+	return found;
+}
+
+/* First extent that ends after @start, or NULL */
+static struct rb_node *zuf_map_first_after(struct zuf_inode_info *zii,
+					   u64 start)
+{
+	struct rb_node *n = zii->map_root.rb_node, *best = NULL;
+
+	while (n) {
+		struct zuf_map_ext *e = rb_entry(n, struct zuf_map_ext, node);
+
+		if (e->offset + e->length > start) {
+			best = n;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+
+static void zuf_map_drop_locked(struct inode *inode, u64 start, u64 end)
+{
+	struct zuf_inode_info *zii = ZUII(inode);
+	struct rb_node *n = zuf_map_first_after(zii, start);
+
+	while (n) {
+		struct zuf_map_ext *e = rb_entry(n, struct zuf_map_ext, node);
+		struct rb_node *next = rb_next(n);
+
+		if (e->offset >= end)
+			break;
+		rb_erase(n, &zii->map_root);
+		kmem_cache_free(zuf_ext_cachep, e);
+		ZUI(inode)->nr_ext--;
+		n = next;
+	}
+}
+
+/* Forget every cached extent overlapping [start, end) */
+void zuf_map_drop(struct inode *inode, u64 start, u64 end)
+{
+	struct zuf_inode_info *zii = ZUII(inode);
+
+	spin_lock(&zii->map_lock);
+	zuf_map_drop_locked(inode, start, end);
+	spin_unlock(&zii->map_lock);
+}
+
+void zuf_map_drop_all(struct inode *inode)
+{
+	zuf_map_drop(inode, 0, U64_MAX);
+}
+
+static void zuf_map_insert(struct inode *inode, const struct zufs_extent *x)
+{
+	struct zuf_inode_info *zii = ZUII(inode);
+	struct rb_node **p, *parent = NULL;
+	struct zuf_map_ext *e;
+
+	e = kmem_cache_alloc(zuf_ext_cachep, GFP_NOFS);
+	if (!e)
+		return;		/* only a cache: the next I/O asks again */
+	e->offset = x->offset;
+	e->length = x->length;
+	e->pmem_off = x->pmem_off;
+
+	spin_lock(&zii->map_lock);
+	if (ZUI(inode)->nr_ext >= ZUF_MAX_CACHED_EXT)
+		zuf_map_drop_locked(inode, 0, U64_MAX);
+	zuf_map_drop_locked(inode, e->offset, e->offset + e->length);
+	p = &zii->map_root.rb_node;
+	while (*p) {
+		struct zuf_map_ext *c = rb_entry(*p, struct zuf_map_ext, node);
+
+		parent = *p;
+		p = e->offset < c->offset ? &(*p)->rb_left : &(*p)->rb_right;
+	}
+	rb_link_node(&e->node, parent, p);
+	rb_insert_color(&e->node, &zii->map_root);
+	ZUI(inode)->nr_ext++;
+	spin_unlock(&zii->map_lock);
+}
+
+/*
+ * Drop user mappings, DAX entries and cached maps of [start, end) (whole
+ * pages/blocks around it).  Caller holds the inode lock and map_sem for
+ * write, and calls this before asking the server to move blocks.
+ */
+void zuf_invalidate_range(struct inode *inode, loff_t start, loff_t end)
+{
+	loff_t s = round_down(start, PAGE_SIZE);
+	loff_t e = end >= LLONG_MAX - PAGE_SIZE ? LLONG_MAX :
+						  round_up(end, PAGE_SIZE);
+
+	if (e > s) {
+		unmap_mapping_range(inode->i_mapping, s, e - s, 1);
+		truncate_inode_pages_range(inode->i_mapping, s, e - 1);
+	}
+	zuf_map_drop(inode, round_down(start, ZUFS_PMEM_BLOCK),
+		     end >= LLONG_MAX ? U64_MAX : end);
+}
+
+/* ------------------------------------------------------------------ */
+/* iomap: GET_BLOCKS                                                   */
+/* ------------------------------------------------------------------ */
+
+static int zuf_iomap_set(struct zuf_sb_info *sbi, struct iomap *iomap,
+			 u64 offset, u64 length, u64 pmem_off, u32 flags)
+{
+	struct zuf_pmem_dev *dev;
+
+	iomap->offset = offset;
+	iomap->length = length;
+	iomap->flags = (flags & ZUFS_EXT_NEW) ? IOMAP_F_NEW : 0;
+	if (flags & ZUFS_EXT_HOLE) {
+		iomap->type = IOMAP_HOLE;
+		iomap->addr = IOMAP_NULL_ADDR;
+		return 0;
+	}
+	dev = zuf_pmem_dev_of(sbi, pmem_off, length);
+	if (!dev)
+		return -EIO;
+	iomap->type = IOMAP_MAPPED;
+	iomap->addr = pmem_off - dev->offset;
+	iomap->dax_dev = dev->dax_dev;
+	iomap->bdev = dev->bdev;
+	return 0;
+}
+
+static int zuf_check_extents(struct zuf_sb_info *sbi,
+			     const struct zufs_op_get_blocks *gb, u64 start,
+			     bool write)
+{
+	const char *why = NULL;
+	u64 expect = start;
+	u32 i;
+
+	if (gb->count > ZUFS_MAX_EXTENTS)
+		why = "too many extents";
+	for (i = 0; !why && i < gb->count; i++) {
+		const struct zufs_extent *x = &gb->ext[i];
+
+		if (x->offset != expect)
+			why = "extent does not start where expected";
+		else if (!x->length || (x->length & (ZUFS_PMEM_BLOCK - 1)) ||
+			 x->offset + x->length < x->offset)
+			why = "bad extent length";
+		else if (x->flags & ~(ZUFS_EXT_HOLE | ZUFS_EXT_NEW))
+			why = "unknown extent flags";
+		else if ((x->flags & ZUFS_EXT_HOLE) && write)
+			why = "hole in a write mapping";
+		else if (!(x->flags & ZUFS_EXT_HOLE) &&
+			 ((x->pmem_off & (ZUFS_PMEM_BLOCK - 1)) ||
+			  !zuf_pmem_dev_of(sbi, x->pmem_off, x->length)))
+			why = "extent outside pmem";
+		expect = x->offset + x->length;
+	}
+	if (!why && write && !gb->count)
+		why = "no extent for a write";
+	if (!why)
+		return 0;
+	zuf_bad_answer(sbi, "get_blocks ino %llu @%llu: %s (extent %u of %u)",
+		       gb->ino, start, why, i, gb->count);
+	return -EIO;
+}
+
+static void zuf_cache_extents(struct inode *inode,
+			      const struct zufs_op_get_blocks *gb)
+{
+	u32 i;
+
+	if (!zuf_use_mapcache(inode))
+		return;
+	for (i = 0; i < gb->count; i++)
+		if (!(gb->ext[i].flags & ZUFS_EXT_HOLE))
+			zuf_map_insert(inode, &gb->ext[i]);
+}
+
+static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
+			  unsigned int flags, struct iomap *iomap)
+{
+	struct zuf_sb_info *sbi = ZSBI(inode);
+	bool write = (flags & IOMAP_WRITE) && !(flags & IOMAP_ZERO);
+	u64 start = round_down(pos, ZUFS_PMEM_BLOCK);
+	u64 end = round_up(pos + length, ZUFS_PMEM_BLOCK);
+	struct zufs_op_get_blocks *gb;
+	int err;
+
+	gb = kzalloc(sizeof(*gb), GFP_NOFS);
+	if (!gb)
+		return -ENOMEM;
+	gb->hdr.op = ZUFS_OP_GET_BLOCKS;
+	gb->hdr.flags = write ? ZUFS_GB_WRITE : 0;
+	gb->ino = inode->i_ino;
+	gb->offset = start;
+	gb->length = end - start;
+	/* a fault never changes the size; a write() grows it to its end */
+	if (write && !(flags & IOMAP_FAULT))
+		gb->size_after = pos + length;
+	err = zufc_dispatch_op(sbi, &gb->hdr, sizeof(*gb));
+	if (err)
+		goto out_free_gb;
+	err = zuf_check_extents(sbi, gb, start, write);
+	if (!err)
+		err = zuf_check_inode_attr(inode, &gb->attr);
+	if (err)
+		goto out_free_gb;
+	zuf_update_inode(inode, &gb->attr);
+	zuf_cache_extents(inode, gb);
+	if (!gb->count)
+		err = zuf_iomap_set(sbi, iomap, start, end - start, 0,
+				    ZUFS_EXT_HOLE);
+	else
+		err = zuf_iomap_set(sbi, iomap, gb->ext[0].offset,
+				    gb->ext[0].length, gb->ext[0].pmem_off,
+				    gb->ext[0].flags);
+
+out_free_gb:
+	kfree(gb);
+	return err;
+}
+
+static int zuf_iomap_begin(struct inode *inode, loff_t pos, loff_t length,
+			   unsigned int flags, struct iomap *iomap,
+			   struct iomap *srcmap)
+{
+	bool write = (flags & IOMAP_WRITE) && !(flags & IOMAP_ZERO);
+	struct zuf_map_ext e;
+
+	/*
+	 * A cached extent serves reads, faults and overwrites inside the
+	 * file; a write past EOF goes to the server, which grows the size.
+	 */
+	if (zuf_use_mapcache(inode) && zuf_map_lookup(inode, pos, &e) &&
+	    (!write || (flags & IOMAP_FAULT) ||
+	     pos + length <= i_size_read(inode)))
+		return zuf_iomap_set(ZSBI(inode), iomap, e.offset, e.length,
+				     e.pmem_off, 0);
+	if (flags & IOMAP_NOWAIT)
+		return -EAGAIN;
+	return zuf_get_blocks(inode, pos, length, flags, iomap);
+}
+
+const struct iomap_ops zuf_iomap_ops = {
+	.iomap_begin	= zuf_iomap_begin,
+};
+
+/* ------------------------------------------------------------------ */
+/* pmem read/write                                                     */
+/* ------------------------------------------------------------------ */
+
+static ssize_t zuf_dax_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	ssize_t ret;
+
+	if (iocb->ki_flags & IOCB_NOWAIT) {
+		if (!inode_trylock_shared(inode))
+			return -EAGAIN;
+	} else {
+		inode_lock_shared(inode);
+	}
+	ret = dax_iomap_rw(iocb, to, &zuf_iomap_ops);
+	inode_unlock_shared(inode);
+	file_accessed(iocb->ki_filp);
+	return ret;
+}
+
+/*
+ * GET_BLOCKS for a write grows the size to the write's end before the
+ * copy; when the copy falls short, put the size back where the bytes end.
+ */
+static int zuf_fix_size(struct inode *inode, loff_t old_size, loff_t end)
+{
+	loff_t want = max(old_size, end);
+
+	if (i_size_read(inode) == want)
+		return 0;
+	return zuf_set_size(inode, want);
+}
+
+static ssize_t zuf_dax_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	loff_t old_size;
+	ssize_t ret;
+	int err;
+
+	if (iocb->ki_flags & IOCB_NOWAIT) {
+		if (!inode_trylock(inode))
+			return -EAGAIN;
+	} else {
+		inode_lock(inode);
+	}
+	ret = generic_write_checks(iocb, from);
+	if (ret <= 0)
+		goto out_unlock;
+	ret = file_modified(file);
+	if (ret)
+		goto out_unlock;
+	old_size = i_size_read(inode);
+	ret = dax_iomap_rw(iocb, from, &zuf_iomap_ops);
+	err = zuf_fix_size(inode, old_size, ret > 0 ? iocb->ki_pos : 0);
+	if (err && ret >= 0)
+		ret = err;
+
+out_unlock:
+	inode_unlock(inode);
+	if (ret > 0)
+		ret = generic_write_sync(iocb, ret);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* old-IO read/write (no pmem): data in the channel's data area        */
+/* ------------------------------------------------------------------ */
+
+static ssize_t zuf_io_read_one(struct inode *inode, loff_t pos, u32 len,
+			       struct iov_iter *to)
+{
+	struct zufs_op_io op = {};
+	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
+				   .out_iter = to, .out_max = len };
+	int err;
+
+	op.hdr.op = ZUFS_OP_READ;
+	op.ino = inode->i_ino;
+	op.offset = pos;
+	op.length = len;
+	err = zufc_dispatch(ZSBI(inode), &zd);
+	if (err)
+		return err;
+	if (zd.out_len > len) {
+		zuf_bad_answer(ZSBI(inode), "read ino %lu: %u bytes for %u",
+			       inode->i_ino, zd.out_len, len);
+		return -EIO;
+	}
+	return zd.out_len;
+}
+
+static ssize_t zuf_io_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	ssize_t done = 0, n = 0;
+
+	inode_lock_shared(inode);
+	/* dirty mmapped pages must reach the server before we read there */
+	if (inode->i_mapping->nrpages) {
+		n = filemap_write_and_wait_range(inode->i_mapping, iocb->ki_pos,
+				iocb->ki_pos + iov_iter_count(to) - 1);
+		if (n)
+			goto out_unlock;
+	}
+	while (iov_iter_count(to)) {
+		u32 len = min_t(size_t, iov_iter_count(to),
+				ZUFS_DATA_AREA_SIZE);
+
+		n = zuf_io_read_one(inode, iocb->ki_pos, len, to);
+		if (n <= 0)
+			break;
+		iocb->ki_pos += n;
+		done += n;
+		if (n < len)
+			break;
+	}
+out_unlock:
+	inode_unlock_shared(inode);
+	file_accessed(iocb->ki_filp);
+	return done ? done : n;
+}
+
+static ssize_t zuf_io_write_one(struct inode *inode, loff_t pos, u32 len,
+				struct iov_iter *from)
+{
+	struct zufs_op_io op = {};
+	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
+				   .in_iter = from, .in_len = len };
+	int err;
+
+	op.hdr.op = ZUFS_OP_WRITE;
+	op.ino = inode->i_ino;
+	op.offset = pos;
+	op.length = len;
+	/* on failure the iterator's state does not matter: we stop */
+	err = zufc_dispatch(ZSBI(inode), &zd);
+	if (err)
+		return err;
+	if (op.done > len) {
+		zuf_bad_answer(ZSBI(inode), "write ino %lu: %llu bytes for %u",
+			       inode->i_ino, op.done, len);
+		return -EIO;
+	}
+	err = zuf_check_inode_attr(inode, &op.attr);
+	if (!err)
+		zuf_update_inode(inode, &op.attr);
+	iov_iter_revert(from, len - op.done);
+	return err ? err : op.done;
+}
+
+static ssize_t zuf_io_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	ssize_t done = 0, n;
+
+	inode_lock(inode);
+	n = generic_write_checks(iocb, from);
+	if (n <= 0)
+		goto out_unlock;
+	n = file_remove_privs(iocb->ki_filp);
+	if (n)
+		goto out_unlock;
+	/* older dirty mmapped bytes must not land after ours */
+	if (inode->i_mapping->nrpages) {
+		n = filemap_write_and_wait_range(inode->i_mapping, iocb->ki_pos,
+				iocb->ki_pos + iov_iter_count(from) - 1);
+		if (n)
+			goto out_unlock;
+	}
+	while (iov_iter_count(from)) {
+		u32 len = min_t(size_t, iov_iter_count(from),
+				ZUFS_DATA_AREA_SIZE);
+
+		n = zuf_io_write_one(inode, iocb->ki_pos, len, from);
+		if (n <= 0)
+			break;
+		iocb->ki_pos += n;
+		done += n;
+		if (n < len)
+			break;
+	}
+	/* a mmap of this file reads through the page cache: refresh it */
+	if (done)
+		invalidate_inode_pages2_range(inode->i_mapping,
+				(iocb->ki_pos - done) >> PAGE_SHIFT,
+				(iocb->ki_pos - 1) >> PAGE_SHIFT);
+
+out_unlock:
+	inode_unlock(inode);
+	if (done > 0)
+		return generic_write_sync(iocb, done);
+	return n;
+}
+
+ssize_t zuf_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	if (!iov_iter_count(to))
+		return 0;
+	if (IS_DAX(file_inode(iocb->ki_filp)))
+		return zuf_dax_read_iter(iocb, to);
+	return zuf_io_read_iter(iocb, to);
+}
+
+ssize_t zuf_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	if (IS_DAX(file_inode(iocb->ki_filp)))
+		return zuf_dax_write_iter(iocb, from);
+	return zuf_io_write_iter(iocb, from);
+}
+
+/* ------------------------------------------------------------------ */
+/* address spaces                                                      */
+/* ------------------------------------------------------------------ */
+
+/* msync/fsync: write back CPU caches of pmem dirtied through mmap */
+static int zuf_dax_writepages(struct address_space *mapping,
+			      struct writeback_control *wbc)
+{
+	struct zuf_sb_info *sbi = ZSB(mapping->host->i_sb);
+
+	if (!sbi->pmem || !sbi->pmem->ndevs)
+		return 0;
+	return dax_writeback_mapping_range(mapping, sbi->pmem->devs[0].dax_dev,
+					   wbc);
+}
+
+const struct address_space_operations zuf_dax_aops = {
+	.writepages	= zuf_dax_writepages,
+	.direct_IO	= noop_direct_IO,
+	.dirty_folio	= noop_dirty_folio,
+};

@@ -1,1 +1,446 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * super.c - mounting a server's filesystem: fs_context, fill_super,
+ * remount, statfs, show_options and teardown.
+ */
+#include <linux/module.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/slab.h>
+#include <linux/seq_file.h>
+#include <linux/statfs.h>
+#include <linux/log2.h>
+
+#include "zuf_core.h"
+
+/* fs_context private: the options that go to the plugin */
+struct zuf_fs_context {
+	char	opts[ZUFS_OPTIONS_MAX];	/* comma separated */
+	size_t	len;
+	bool	nomapcache;
+};
+
+static struct zuf_server *zuf_sbi_srv(struct zuf_sb_info *sbi)
+{
+	return ZFTC(sbi->zft)->srv;
+}
+
+/* ------------------------------------------------------------------ */
+/* mount-thread requests                                               */
+/* ------------------------------------------------------------------ */
+
+static u32 zuf_mount_flags(unsigned int sb_flags)
+{
+	u32 mf = 0;
+
+	if (sb_flags & SB_RDONLY)
+		mf |= ZUFS_MF_RDONLY;
+	if (sb_flags & SB_SILENT)
+		mf |= ZUFS_MF_SILENT;
+	return mf;
+}
+
+static struct zufs_ioc_mount *zuf_mount_req_new(struct zuf_sb_info *sbi,
+						enum zufs_mount_op op)
+{
+	struct zufs_ioc_mount *req = kzalloc(sizeof(*req), GFP_KERNEL);
+
+	if (!req)
+		return NULL;
+	req->op = op;
+	req->zus_fs_handle = sbi->zft->zus_fs_handle;
+	req->zus_sb_handle = sbi->zus_sb_handle;
+	req->sb_id = sbi->sb_id;
+	return req;
+}
+
+/* Log the server's reason for a failed mount/remount */
+static void zuf_mount_failed(struct zuf_sb_info *sbi,
+			     struct zufs_ioc_mount *req, const char *what)
+{
+	req->msg[ZUFS_MSG_MAX - 1] = 0;
+	if (req->msg[0])
+		pr_err("zuf: %s: %s: %s\n", sbi->sb->s_id, what, req->msg);
+	else
+		pr_err("zuf: %s: %s failed: %d\n", sbi->sb->s_id, what,
+		       req->err);
+}
+
+/* Take the server's error, or -EIO if it is not a plausible errno */
+static int zuf_answer_err(struct zuf_sb_info *sbi, s32 err)
+{
+	if (err > 0 || err < -MAX_ERRNO) {
+		zuf_bad_answer(sbi, "mount thread err %d", err);
+		return -EIO;
+	}
+	return err;
+}
+
+static int zuf_set_options(struct zuf_sb_info *sbi, char *opts)
+{
+	char *copy;
+
+	opts[ZUFS_OPTIONS_MAX - 1] = 0;
+	copy = kstrdup(opts, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	kfree(sbi->options);
+	sbi->options = copy;
+	return 0;
+}
+
+static void zuf_umount(struct zuf_sb_info *sbi)
+{
+	struct zufs_ioc_mount *req;
+	int err;
+
+	if (!(sbi->flags & ZUF_SB_MOUNTED))
+		return;
+	sbi->flags &= ~ZUF_SB_MOUNTED;
+	if (zuf_srv_dead(zuf_sbi_srv(sbi)))
+		return;
+	req = zuf_mount_req_new(sbi, ZUFS_M_UMOUNT);
+	if (!req)
+		return;
+	err = zuf_mount_request(zuf_sbi_srv(sbi), req);
+	if (!err)
+		err = zuf_answer_err(sbi, req->err);
+	if (err)
+		pr_warn("zuf: %s: server umount failed: %d\n",
+			sbi->sb->s_id, err);
+	kfree(req);
+}
+
+/* ------------------------------------------------------------------ */
+/* super operations                                                    */
+/* ------------------------------------------------------------------ */
+
+static int zuf_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct zuf_sb_info *sbi = ZSB(dentry->d_sb);
+	struct zufs_op_statfs op = { .hdr.op = ZUFS_OP_STATFS };
+	struct zufs_statfs *st = &op.st;
+	int err;
+
+	err = zufc_dispatch_op(sbi, &op.hdr, sizeof(op));
+	if (err)
+		return err;
+	if (!is_power_of_2(st->bsize) || st->bsize > (1U << 20) ||
+	    st->bfree > st->blocks || st->bavail > st->bfree ||
+	    st->ffree > st->files || st->namelen > ZUFS_NAME_MAX) {
+		zuf_bad_answer(sbi, "statfs: bsize %u blocks %llu/%llu/%llu files %llu/%llu",
+			       st->bsize, st->blocks, st->bfree, st->bavail,
+			       st->files, st->ffree);
+		return -EIO;
+	}
+	buf->f_type = sbi->zft->info.magic;
+	buf->f_bsize = st->bsize;
+	buf->f_frsize = st->bsize;
+	buf->f_blocks = st->blocks;
+	buf->f_bfree = st->bfree;
+	buf->f_bavail = st->bavail;
+	buf->f_files = st->files;
+	buf->f_ffree = st->ffree;
+	buf->f_namelen = st->namelen ?: ZUFS_NAME_MAX;
+	buf->f_fsid = u64_to_fsid(st->fsid);
+	return 0;
+}
+
+static int zuf_sync_fs(struct super_block *sb, int wait)
+{
+	struct zufs_op_sync_fs op = {
+		.hdr.op = ZUFS_OP_SYNC_FS,
+		.hdr.flags = wait ? 1 : 0,
+	};
+
+	if (zuf_srv_dead(zuf_sbi_srv(ZSB(sb))))
+		return -EIO;
+	return zufc_dispatch_op(ZSB(sb), &op.hdr, sizeof(op));
+}
+
+static int zuf_show_options(struct seq_file *seq, struct dentry *root)
+{
+	struct zuf_sb_info *sbi = ZSB(root->d_sb);
+
+	if (sbi->options && sbi->options[0]) {
+		seq_putc(seq, ',');
+		seq_escape(seq, sbi->options, " \t\n\\#");
+	}
+	if (sbi->flags & ZUF_SB_NO_MAPCACHE)
+		seq_puts(seq, ",nomapcache");
+	return 0;
+}
+
+static void zuf_put_super(struct super_block *sb)
+{
+	struct zuf_sb_info *sbi = ZSB(sb);
+
+	/* inodes are evicted: the server may let go of the mount */
+	zuf_umount(sbi);
+	zuf_pmem_unpublish(zuf_sbi_srv(sbi), sbi);
+	zuf_pmem_close(sbi);
+}
+
+static const struct super_operations zuf_sops = {
+	.alloc_inode	= zuf_alloc_inode,
+	.free_inode	= zuf_free_inode,
+	.evict_inode	= zuf_evict_inode,
+	.put_super	= zuf_put_super,
+	.sync_fs	= zuf_sync_fs,
+	.statfs		= zuf_statfs,
+	.show_options	= zuf_show_options,
+};
+
+/* ------------------------------------------------------------------ */
+/* fill_super                                                          */
+/* ------------------------------------------------------------------ */
+
+static int zuf_check_mount_answer(struct zuf_sb_info *sbi,
+				  struct zufs_ioc_mount *req)
+{
+	if (!is_power_of_2(req->block_size) || req->block_size < 512 ||
+	    req->block_size > PAGE_SIZE) {
+		zuf_bad_answer(sbi, "mount: block size %u", req->block_size);
+		return -EIO;
+	}
+	if (!req->max_bytes || req->max_bytes > MAX_LFS_FILESIZE) {
+		zuf_bad_answer(sbi, "mount: max_bytes %llu", req->max_bytes);
+		return -EIO;
+	}
+	if (!req->root.ino || req->max_ino < req->root.ino) {
+		zuf_bad_answer(sbi, "mount: root ino %llu, max_ino %llu",
+			       req->root.ino, req->max_ino);
+		return -EIO;
+	}
+	if (zuf_attr_check(sbi, &req->root, req->root.ino))
+		return -EIO;
+	if (!S_ISDIR(req->root.mode)) {
+		zuf_bad_answer(sbi, "mount: root mode 0%o is not a directory",
+			       req->root.mode);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Ask the server to mount, check its answer, remember its handle */
+static int zuf_mount_server(struct zuf_sb_info *sbi, struct fs_context *fc,
+			    struct zufs_ioc_mount *req)
+{
+	struct zuf_fs_context *ctx = fc->fs_private;
+	int err;
+
+	req->mount_flags = zuf_mount_flags(fc->sb_flags);
+	strscpy(req->dev_name, fc->source ?: "", sizeof(req->dev_name));
+	strscpy(req->options, ctx->opts, sizeof(req->options));
+	err = zuf_mount_request(zuf_sbi_srv(sbi), req);
+	if (err)
+		return err;
+	err = zuf_answer_err(sbi, req->err);
+	if (err) {
+		zuf_mount_failed(sbi, req, "mount");
+		return err;
+	}
+	sbi->zus_sb_handle = req->zus_sb_handle;
+	sbi->flags |= ZUF_SB_MOUNTED;
+	err = zuf_check_mount_answer(sbi, req);
+	if (err)
+		return err;
+	sbi->max_ino = req->max_ino;
+	return zuf_set_options(sbi, req->options);
+}
+
+static void zuf_set_sb_fields(struct super_block *sb,
+			      struct zufs_ioc_mount *req)
+{
+	sb->s_magic = ZSB(sb)->zft->info.magic;
+	sb->s_maxbytes = req->max_bytes;
+	sb->s_blocksize = req->block_size;
+	sb->s_blocksize_bits = ilog2(req->block_size);
+	sb->s_time_gran = 1;
+	sb->s_time_min = S64_MIN;
+	sb->s_time_max = S64_MAX;
+	sb->s_op = &zuf_sops;
+	sb->s_xattr = zuf_xattr_handlers;
+	if (ZSB(sb)->zft->info.flags & ZUFS_FST_ACL)
+		sb->s_flags |= SB_POSIXACL;
+}
+
+static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct zuf_fs_type *zft = container_of(fc->fs_type,
+					       struct zuf_fs_type, vfs_fstype);
+	struct zuf_fs_context *ctx = fc->fs_private;
+	struct zufs_ioc_mount *req = NULL;
+	struct zuf_sb_info *sbi;
+	struct inode *root;
+	int err;
+
+	/* on any failure, kill_sb undoes whatever is recorded in sbi */
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi)
+		return -ENOMEM;
+	sbi->sb = sb;
+	ratelimit_state_init(&sbi->bad_answer_rs, 5 * HZ, 10);
+	sb->s_fs_info = sbi;
+	if (!zuf_fs_type_get(zft)) {
+		pr_err("zuf: %s: the server of %s is gone\n", sb->s_id,
+		       zft->name);
+		return -EIO;
+	}
+	sbi->zft = zft;
+	if (ctx->nomapcache)
+		sbi->flags |= ZUF_SB_NO_MAPCACHE;
+
+	if (zuf_is_pmem(sbi)) {
+		err = zuf_pmem_open(sbi);
+		if (err)
+			return err;
+	}
+	err = zuf_pmem_publish(zuf_sbi_srv(sbi), sbi);
+	if (err)
+		return err;
+	req = zuf_mount_req_new(sbi, ZUFS_M_MOUNT);
+	if (!req)
+		return -ENOMEM;
+	err = zuf_mount_server(sbi, fc, req);
+	if (err)
+		goto out_free_req;
+
+	zuf_set_sb_fields(sb, req);
+	root = zuf_iget(sb, &req->root);
+	if (IS_ERR(root)) {
+		err = PTR_ERR(root);
+		goto out_free_req;
+	}
+	sb->s_root = d_make_root(root);
+	if (!sb->s_root)
+		err = -ENOMEM;
+out_free_req:
+	kfree(req);
+	return err;
+}
+
+void zuf_kill_sb(struct super_block *sb)
+{
+	struct zuf_sb_info *sbi = ZSB(sb);
+
+	if (sb->s_bdev)
+		kill_block_super(sb);
+	else
+		kill_anon_super(sb);
+	if (!sbi)
+		return;
+	/* fill_super failed before s_root: put_super was not called */
+	if (sbi->zft) {
+		zuf_umount(sbi);
+		zuf_pmem_unpublish(zuf_sbi_srv(sbi), sbi);
+		zuf_pmem_close(sbi);
+		zuf_fs_type_put(sbi->zft);
+	}
+	kfree(sbi->options);
+	kfree(sbi);
+}
+
+/* ------------------------------------------------------------------ */
+/* fs_context                                                          */
+/* ------------------------------------------------------------------ */
+
+static int zuf_add_option(struct zuf_fs_context *ctx,
+			  struct fs_parameter *param)
+{
+	const char *val = param->type == fs_value_is_string ?
+			  param->string : NULL;
+	int n;
+
+	n = snprintf(ctx->opts + ctx->len, sizeof(ctx->opts) - ctx->len,
+		     "%s%s%s%s", ctx->len ? "," : "", param->key,
+		     val ? "=" : "", val ?: "");
+	if (n < 0 || n >= sizeof(ctx->opts) - ctx->len) {
+		ctx->opts[ctx->len] = 0;
+		return -EINVAL;
+	}
+	ctx->len += n;
+	return 0;
+}
+
+static int zuf_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct zuf_fs_context *ctx = fc->fs_private;
+
+	if (!strcmp(param->key, "source"))
+		return -ENOPARAM;	/* the VFS takes it */
+	if (!strcmp(param->key, "nomapcache")) {
+		ctx->nomapcache = true;
+		return 0;
+	}
+	if (param->type != fs_value_is_string &&
+	    param->type != fs_value_is_flag)
+		return invalfc(fc, "%s: unsupported option value",
+			       param->key);
+	if (strpbrk(param->key, ",") ||
+	    (param->type == fs_value_is_string && strchr(param->string, ',')))
+		return invalfc(fc, "%s: comma in option", param->key);
+	if (zuf_add_option(ctx, param))
+		return invalfc(fc, "options too long");
+	return 0;
+}
+
+static int zuf_get_tree(struct fs_context *fc)
+{
+	if (fc->fs_type->fs_flags & FS_REQUIRES_DEV)
+		return get_tree_bdev(fc, zuf_fill_super);
+	return get_tree_nodev(fc, zuf_fill_super);
+}
+
+static int zuf_reconfigure(struct fs_context *fc)
+{
+	struct super_block *sb = fc->root->d_sb;
+	struct zuf_fs_context *ctx = fc->fs_private;
+	struct zuf_sb_info *sbi = ZSB(sb);
+	struct zufs_ioc_mount *req;
+	int err;
+
+	sync_filesystem(sb);
+	req = zuf_mount_req_new(sbi, ZUFS_M_REMOUNT);
+	if (!req)
+		return -ENOMEM;
+	req->mount_flags = zuf_mount_flags(fc->sb_flags);
+	strscpy(req->options, ctx->opts, sizeof(req->options));
+	err = zuf_mount_request(zuf_sbi_srv(sbi), req);
+	if (!err)
+		err = zuf_answer_err(sbi, req->err);
+	if (err) {
+		if (req->err)
+			zuf_mount_failed(sbi, req, "remount");
+		goto out_free;
+	}
+	err = zuf_set_options(sbi, req->options);
+	if (ctx->nomapcache)
+		sbi->flags |= ZUF_SB_NO_MAPCACHE;
+out_free:
+	kfree(req);
+	return err;
+}
+
+static void zuf_free_fc(struct fs_context *fc)
+{
+	kfree(fc->fs_private);
+}
+
+static const struct fs_context_operations zuf_context_ops = {
+	.free		= zuf_free_fc,
+	.parse_param	= zuf_parse_param,
+	.get_tree	= zuf_get_tree,
+	.reconfigure	= zuf_reconfigure,
+};
+
+int zuf_init_fs_context(struct fs_context *fc)
+{
+	struct zuf_fs_context *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	fc->fs_private = ctx;
+	fc->ops = &zuf_context_ops;
+	return 0;
+}

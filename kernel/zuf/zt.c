@@ -1,1 +1,454 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * zt.c - the per-CPU ZT channels and zufc_dispatch().
+ *
+ * Each server thread (ZT) owns one channel: a buffer shared with the
+ * server (op area + data area) and a small state machine.  A caller takes
+ * the channel of the CPU it runs on; if that one is busy it takes any idle
+ * one, or waits.  The fast path takes only the channel's own spinlock.
+ */
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/vmalloc.h>
+#include <linux/sched/signal.h>
+#include <linux/uio.h>
+#include <linux/cred.h>
+#include <linux/timekeeping.h>
+#include <linux/topology.h>
+
+#include "zuf_core.h"
+
+/*
+ * Channel states.  Allowed transitions (who makes them):
+ *
+ *   FREE      -> FILLING    caller claims the channel
+ *   FILLING   -> POSTED     caller wrote its request
+ *   FILLING   -> FREE       caller found the server dead
+ *   POSTED    -> SERVING    ZT picked it up (WAIT_OP returns)
+ *   POSTED    -> FREE       caller killed / server dead before pick-up
+ *   SERVING   -> ANSWERED   ZT answered (next WAIT_OP)
+ *   SERVING   -> ABANDONED  caller killed / server dead while served
+ *   ANSWERED  -> FREE       caller copied the answer out
+ *   ABANDONED -> FREE       ZT's late answer arrived: dropped
+ *   FREE, POSTED, ABANDONED -> BROKEN   ZT saw the server dead: BREAK
+ *                                       written to the buffer (terminal)
+ *
+ * Server death: callers in FILLING/POSTED/SERVING wake with -EIO; the
+ * buffer is only read back in ANSWERED, so a dead server's writes are
+ * never trusted.
+ */
+enum zuf_chan_state {
+	ZC_FREE,
+	ZC_FILLING,
+	ZC_POSTED,
+	ZC_SERVING,
+	ZC_ANSWERED,
+	ZC_ABANDONED,
+	ZC_BROKEN,
+};
+
+struct zuf_channel {
+	struct zuf_server	*srv;		/* immutable */
+	u32			cpu;		/* immutable */
+	int			node;		/* immutable: of the buffer */
+	spinlock_t		lock;
+	enum zuf_chan_state	state;		/* @lock */
+	u64			seq;		/* @lock: ops posted */
+	wait_queue_head_t	zt_wq;		/* the ZT waits for POSTED */
+	wait_queue_head_t	caller_wq;	/* the caller waits for ANSWERED */
+	/* the buffer: written by the state's owner only (see above) */
+	struct page		**pages;	/* immutable */
+	u32			nr_pages;	/* immutable */
+	void			*vaddr;		/* immutable: vmap of pages */
+};
+
+static inline struct zufs_op_hdr *zuf_chan_op(struct zuf_channel *chan)
+{
+	return chan->vaddr;
+}
+
+static inline void *zuf_chan_data(struct zuf_channel *chan)
+{
+	return chan->vaddr + ZUFS_OP_AREA_SIZE;
+}
+
+/* ------------------------------------------------------------------ */
+/* channel life                                                        */
+/* ------------------------------------------------------------------ */
+
+static void zuf_chan_free_pages(struct zuf_channel *chan)
+{
+	u32 i;
+
+	for (i = 0; i < chan->nr_pages; i++)
+		if (chan->pages[i])
+			__free_page(chan->pages[i]);
+	kvfree(chan->pages);
+}
+
+void zuf_chan_free(struct zuf_channel *chan)
+{
+	if (chan->vaddr)
+		vunmap(chan->vaddr);
+	zuf_chan_free_pages(chan);
+	kfree(chan);
+}
+
+static struct zuf_channel *zuf_chan_alloc(struct zuf_server *srv, u32 cpu)
+{
+	struct zuf_channel *chan;
+	u32 i;
+
+	chan = kzalloc_node(sizeof(*chan), GFP_KERNEL, cpu_to_node(cpu));
+	if (!chan)
+		return NULL;
+	chan->srv = srv;
+	chan->cpu = cpu;
+	chan->node = cpu_to_node(cpu);
+	spin_lock_init(&chan->lock);
+	init_waitqueue_head(&chan->zt_wq);
+	init_waitqueue_head(&chan->caller_wq);
+	chan->nr_pages = ZUFS_CHAN_MAP_SIZE >> PAGE_SHIFT;
+	chan->pages = kvcalloc(chan->nr_pages, sizeof(*chan->pages),
+			       GFP_KERNEL);
+	if (!chan->pages)
+		goto out_free_chan;
+	for (i = 0; i < chan->nr_pages; i++) {
+		chan->pages[i] = alloc_pages_node(chan->node,
+						  GFP_KERNEL | __GFP_ZERO, 0);
+		if (!chan->pages[i])
+			goto out_free_pages;
+	}
+	chan->vaddr = vmap(chan->pages, chan->nr_pages, VM_MAP, PAGE_KERNEL);
+	if (!chan->vaddr)
+		goto out_free_pages;
+	return chan;
+
+out_free_pages:
+	zuf_chan_free_pages(chan);
+out_free_chan:
+	kfree(chan);
+	return NULL;
+}
+
+struct zuf_channel *zuf_chan_create(struct zuf_server *srv, u32 cpu)
+{
+	struct zuf_channel *chan;
+
+	if (cpu >= srv->nr_chans || !cpu_possible(cpu))
+		return ERR_PTR(-EINVAL);
+	if (READ_ONCE(srv->chans[cpu]))
+		return ERR_PTR(-EBUSY);
+	chan = zuf_chan_alloc(srv, cpu);
+	if (!chan)
+		return ERR_PTR(-ENOMEM);
+	/* publish: dispatchers read chans[] without a lock */
+	if (cmpxchg_release(&srv->chans[cpu], NULL, chan)) {
+		zuf_chan_free(chan);
+		return ERR_PTR(-EBUSY);
+	}
+	return chan;
+}
+
+int zuf_chan_numa_node(struct zuf_channel *chan)
+{
+	return chan->node;
+}
+
+int zuf_chan_mmap(struct zuf_channel *chan, struct vm_area_struct *vma)
+{
+	if (vma->vm_end - vma->vm_start > ZUFS_CHAN_MAP_SIZE)
+		return -EINVAL;
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	return vm_map_pages(vma, chan->pages, chan->nr_pages);
+}
+
+void zuf_chans_wake_all(struct zuf_server *srv)
+{
+	u32 i;
+
+	for (i = 0; i < srv->nr_chans; i++) {
+		struct zuf_channel *chan = READ_ONCE(srv->chans[i]);
+
+		if (!chan)
+			continue;
+		wake_up_all(&chan->zt_wq);
+		wake_up_all(&chan->caller_wq);
+	}
+	wake_up_all(&srv->chan_free_wq);
+}
+
+/* ------------------------------------------------------------------ */
+/* the server's side: ZUFS_IOC_WAIT_OP                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A dead server breaks out, but never while a caller owns the buffer
+ * (FILLING, or ANSWERED and copying out): it frees it quickly.
+ */
+static bool zuf_chan_may_break(enum zuf_chan_state st)
+{
+	return st != ZC_FILLING && st != ZC_ANSWERED && st != ZC_SERVING;
+}
+
+static bool zuf_chan_zt_ready(struct zuf_channel *chan)
+{
+	enum zuf_chan_state st = READ_ONCE(chan->state);
+
+	if (st == ZC_POSTED)
+		return true;
+	return zuf_srv_dead(chan->srv) && zuf_chan_may_break(st);
+}
+
+static void zuf_chan_set_free(struct zuf_channel *chan)
+{
+	chan->state = ZC_FREE;
+	if (wq_has_sleeper(&chan->srv->chan_free_wq))
+		wake_up(&chan->srv->chan_free_wq);
+}
+
+static void zuf_chan_answer(struct zuf_channel *chan)
+{
+	spin_lock(&chan->lock);
+	if (chan->state == ZC_SERVING) {
+		chan->state = ZC_ANSWERED;
+		wake_up(&chan->caller_wq);
+	} else if (chan->state == ZC_ABANDONED) {
+		zuf_chan_set_free(chan);
+	}
+	spin_unlock(&chan->lock);
+}
+
+/* Answer the op in service (if any), then wait for the next one */
+int zuf_chan_wait_op(struct zuf_channel *chan)
+{
+	bool got = false;
+
+	zuf_chan_answer(chan);
+	while (!got) {
+		if (wait_event_interruptible(chan->zt_wq,
+					     zuf_chan_zt_ready(chan)))
+			return -EINTR;
+
+		spin_lock(&chan->lock);
+		if (chan->state == ZC_POSTED && !zuf_srv_dead(chan->srv)) {
+			chan->state = ZC_SERVING;
+			got = true;
+		} else if (zuf_srv_dead(chan->srv) &&
+			   zuf_chan_may_break(chan->state)) {
+			/* the ZT must leave its loop */
+			chan->state = ZC_BROKEN;
+			memset(zuf_chan_op(chan), 0, sizeof(struct zufs_op_hdr));
+			zuf_chan_op(chan)->op = ZUFS_OP_BREAK;
+			zuf_chan_op(chan)->cpu = chan->cpu;
+			got = true;
+		}
+		spin_unlock(&chan->lock);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the caller's side: zufc_dispatch()                                  */
+/* ------------------------------------------------------------------ */
+
+static bool zuf_chan_try_claim(struct zuf_channel *chan)
+{
+	bool ok = false;
+
+	if (!chan || READ_ONCE(chan->state) != ZC_FREE)
+		return false;
+	spin_lock(&chan->lock);
+	if (chan->state == ZC_FREE) {
+		chan->state = ZC_FILLING;
+		ok = true;
+	}
+	spin_unlock(&chan->lock);
+	return ok;
+}
+
+static struct zuf_channel *zuf_chan_claim_any(struct zuf_server *srv,
+					      u32 first)
+{
+	u32 i;
+
+	for (i = 0; i < srv->nr_chans; i++) {
+		struct zuf_channel *chan;
+
+		chan = READ_ONCE(srv->chans[(first + i) % srv->nr_chans]);
+		if (zuf_chan_try_claim(chan))
+			return chan;
+	}
+	return NULL;
+}
+
+static bool zuf_srv_has_chans(struct zuf_server *srv)
+{
+	u32 i;
+
+	for (i = 0; i < srv->nr_chans; i++)
+		if (READ_ONCE(srv->chans[i]))
+			return true;
+	return false;
+}
+
+/* Take the caller's CPU's channel, else any idle one, else wait */
+static struct zuf_channel *zuf_chan_get(struct zuf_server *srv)
+{
+	u32 cpu = raw_smp_processor_id();
+	struct zuf_channel *chan;
+	int err;
+
+	if (cpu < srv->nr_chans) {
+		chan = READ_ONCE(srv->chans[cpu]);
+		if (zuf_chan_try_claim(chan))
+			return chan;
+	}
+	if (!zuf_srv_has_chans(srv))
+		return ERR_PTR(-EIO);
+	err = wait_event_killable(srv->chan_free_wq,
+				  (chan = zuf_chan_claim_any(srv, cpu)) ||
+				  zuf_srv_dead(srv));
+	if (err)
+		return ERR_PTR(-EINTR);
+	if (!chan)
+		return ERR_PTR(-EIO);
+	return chan;
+}
+
+static int zuf_chan_fill(struct zuf_sb_info *sbi, struct zuf_channel *chan,
+			 struct zuf_dispatch *zd)
+{
+	struct zufs_op_hdr *hdr = zd->op;
+	struct timespec64 now;
+	void *data = zuf_chan_data(chan);
+
+	if (zd->op_size < sizeof(*hdr) || zd->op_size > ZUFS_OP_AREA_SIZE ||
+	    zd->in_len > ZUFS_DATA_AREA_SIZE ||
+	    zd->out_max > ZUFS_DATA_AREA_SIZE)
+		return -EINVAL;
+
+	ktime_get_coarse_real_ts64(&now);
+	/* stamp what the VFS would: truncated to the sb's granularity */
+	if (sbi->sb->s_root)
+		now = timestamp_truncate(now, d_inode(sbi->sb->s_root));
+	hdr->sb_handle = sbi->zus_sb_handle;
+	hdr->err = 0;
+	hdr->data_in = zd->in_len;
+	hdr->data_max = zd->out_max;
+	hdr->data_out = 0;
+	hdr->uid = from_kuid(&init_user_ns, current_fsuid());
+	hdr->gid = from_kgid(&init_user_ns, current_fsgid());
+	hdr->now_sec = now.tv_sec;
+	hdr->now_nsec = now.tv_nsec;
+	hdr->cpu = chan->cpu;
+	hdr->seq = ++chan->seq;		/* FILLING: we own the channel */
+
+	if (zd->in_len && zd->in_iter) {
+		if (copy_from_iter(data, zd->in_len, zd->in_iter) !=
+		    zd->in_len)
+			return -EFAULT;
+	} else if (zd->in_len) {
+		memcpy(data, zd->in_buf, zd->in_len);
+	}
+	memcpy(zuf_chan_op(chan), hdr, zd->op_size);
+	return 0;
+}
+
+/* Copy the answer out of the buffer (ANSWERED: we own it), then check it */
+static int zuf_chan_take_answer(struct zuf_sb_info *sbi,
+				struct zuf_channel *chan,
+				struct zuf_dispatch *zd)
+{
+	struct zufs_op_hdr *hdr = zd->op;
+	u32 op = hdr->op, data_max = zd->out_max;
+	void *data = zuf_chan_data(chan);
+	u32 out;
+
+	memcpy(hdr, zuf_chan_op(chan), zd->op_size);
+	if (hdr->op != op) {
+		zuf_bad_answer(sbi, "op %u came back as %u", op, hdr->op);
+		hdr->op = op;
+		return -EIO;
+	}
+	hdr->op = op;
+	if (hdr->err > 0 || hdr->err < -MAX_ERRNO) {
+		zuf_bad_answer(sbi, "op %u: err %d", op, hdr->err);
+		return -EIO;
+	}
+	if (hdr->err)
+		return hdr->err;
+	out = hdr->data_out;
+	if (out > data_max) {
+		zuf_bad_answer(sbi, "op %u: data_out %u > data_max %u",
+			       op, out, data_max);
+		return -EIO;
+	}
+	zd->out_len = 0;
+	if (out && zd->out_iter) {
+		zd->out_len = copy_to_iter(data, out, zd->out_iter);
+		if (zd->out_len != out)
+			return -EFAULT;
+	} else if (out && zd->out_buf) {
+		memcpy(zd->out_buf, data, out);
+		zd->out_len = out;
+	}
+	return 0;
+}
+
+static bool zuf_chan_answered(struct zuf_channel *chan)
+{
+	return READ_ONCE(chan->state) == ZC_ANSWERED ||
+	       zuf_srv_dead(chan->srv);
+}
+
+int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
+{
+	struct zuf_server *srv = ZFTC(sbi->zft)->srv;
+	struct zuf_channel *chan;
+	int err, werr;
+
+	if (zuf_srv_dead(srv))
+		return -EIO;
+	chan = zuf_chan_get(srv);
+	if (IS_ERR(chan))
+		return PTR_ERR(chan);
+
+	err = zuf_chan_fill(sbi, chan, zd);
+	spin_lock(&chan->lock);
+	if (err || zuf_srv_dead(srv)) {
+		zuf_chan_set_free(chan);
+		spin_unlock(&chan->lock);
+		if (!err)
+			wake_up(&chan->zt_wq);	/* it may wait to break */
+		return err ?: -EIO;
+	}
+	chan->state = ZC_POSTED;
+	spin_unlock(&chan->lock);
+	wake_up(&chan->zt_wq);
+
+	werr = wait_event_killable(chan->caller_wq, zuf_chan_answered(chan));
+
+	spin_lock(&chan->lock);
+	switch (chan->state) {
+	case ZC_ANSWERED:
+		spin_unlock(&chan->lock);
+		err = zuf_chan_take_answer(sbi, chan, zd);
+		spin_lock(&chan->lock);
+		zuf_chan_set_free(chan);
+		break;
+	case ZC_POSTED:
+		zuf_chan_set_free(chan);
+		err = werr ? -EINTR : -EIO;
+		break;
+	case ZC_SERVING:
+		chan->state = ZC_ABANDONED;
+		err = werr ? -EINTR : -EIO;
+		break;
+	default:	/* BROKEN: the server died */
+		err = -EIO;
+		break;
+	}
+	spin_unlock(&chan->lock);
+	return err;
+}

@@ -226,6 +226,7 @@ int pt_renameat2(int odfd, const char *old, int ndfd, const char *new,
 long pt_getdents(int fd, void *buf, size_t len);
 int pt_rmtree_at(int dfd, const char *name);
 long long pt_free_bytes(const char *path);
+long long pt_wait_free(long long want);
 
 /* Names of sets of entries in a directory. */
 struct pt_dent {

@@ -262,17 +262,20 @@ int pt_tscmp(const struct timespec *a, const struct timespec *b)
 	return 0;
 }
 
-/* Sleep until the kernel's coarse clock has moved on by a tick or more. */
+/*
+ * Sleep until the kernel's coarse clock is past the precise time of the
+ * call, so that any timestamp taken afterwards (coarse or fine-grained) is
+ * later than any taken before.
+ */
 void pt_tick(void)
 {
 	struct timespec t0, t, d = { 0, 1000000 };
 
-	clock_gettime(CLOCK_REALTIME_COARSE, &t0);
+	clock_gettime(CLOCK_REALTIME, &t0);
 	do {
 		nanosleep(&d, NULL);
 		clock_gettime(CLOCK_REALTIME_COARSE, &t);
-	} while (!pt_tscmp(&t, &t0));
-	nanosleep(&d, NULL);
+	} while (pt_tscmp(&t, &t0) <= 0);
 }
 
 /*
@@ -388,6 +391,25 @@ long long pt_free_bytes(const char *path)
 	if (statvfs(path, &sv))
 		return -errno;
 	return (long long)sv.f_bfree * sv.f_frsize;
+}
+
+/* Wait (up to ~5 s, syncing) for free space to reach want; returns it. */
+long long pt_wait_free(long long want)
+{
+	int i, fd = open(".", O_RDONLY | O_DIRECTORY);
+	long long f = 0;
+
+	for (i = 0; i < 100; i++) {
+		if (fd >= 0)
+			syncfs(fd);
+		f = pt_free_bytes(".");
+		if (f >= want)
+			break;
+		usleep(50000);
+	}
+	if (fd >= 0)
+		close(fd);
+	return f;
 }
 
 int pt_listdir(const char *path, struct pt_dent **ents, int *n)

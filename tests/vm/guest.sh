@@ -77,10 +77,22 @@ if [ "$ZUFS_VM_NVDIMM" -gt 0 ] && [ $setup_failed = 0 ]; then
 	[ -n "$raw" ] && { wait_pmem || setup_failed=1; }
 fi
 
-if [ $setup_failed = 0 ]; then
-	for kv in "${ZUFS_VM_ENV[@]}"; do
-		export "${kv?}"
-	done
+for kv in "${ZUFS_VM_ENV[@]}"; do
+	export "${kv?}"
+done
+
+if [ $setup_failed = 0 ] && [ "${ZUFS_VM_SHELL:-0}" = 1 ]; then
+	# interactive (tests/vm/run --shell): ttyS1 is the caller's terminal
+	stty -F /dev/ttyS1 sane rows "${ZUFS_VM_SIZE% *}" cols "${ZUFS_VM_SIZE#* }" 2>/dev/null
+	export TERM=$ZUFS_VM_TERM PS1='zufs-vm:\w\$ '
+	log "interactive: ${ZUFS_VM_CMD[*]}"
+	(
+		cd "$ZUFS_VM_CWD" || exit 126
+		exec 3>&- 4>&-
+		exec setsid -c -w "${ZUFS_VM_CMD[@]}"
+	) </dev/ttyS1 >/dev/ttyS1 2>&1
+	rc=$?
+elif [ $setup_failed = 0 ]; then
 	mkdir -p /run/zufs-vm-local
 	mkfifo /run/zufs-vm-local/out /run/zufs-vm-local/err
 	cat /run/zufs-vm-local/out >&3 &
@@ -89,9 +101,12 @@ if [ $setup_failed = 0 ]; then
 	cat_err=$!
 	log "running: ${ZUFS_VM_CMD[*]}"
 	(
-		cd "$ZUFS_VM_CWD" || exit 126
+		cd "$ZUFS_VM_CWD" 2>/dev/null || {
+			echo "tests/vm/run: the working directory $ZUFS_VM_CWD is not visible in the guest (the host's /tmp and /run are hidden; see --rw)" >&2
+			exit 126
+		}
 		exec 3>&- 4>&-
-		exec setsid "${ZUFS_VM_CMD[@]}"
+		exec setsid -w "${ZUFS_VM_CMD[@]}"
 	) </dev/null >/run/zufs-vm-local/out 2>/run/zufs-vm-local/err
 	rc=$?
 	log "command exited with $rc"
@@ -103,6 +118,7 @@ if [ $setup_failed = 0 ]; then
 	kill $cat_out $cat_err 2>/dev/null
 	wait $cat_out $cat_err 2>/dev/null
 else
+	echo 1 >$IO/setup-failed
 	rc=125
 fi
 

@@ -12,7 +12,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export TOP
 
 # Kernel log lines that make a VM run fail (extended regexp, case-sensitive).
-ZUFS_DMESG_BAD_RE='\bBUG\b|WARNING:|\bOops\b|general protection|soft lockup|hung[ _]task|blocked for more than|Call Trace|Kernel panic|detected stalls|UBSAN:|KASAN:'
+ZUFS_DMESG_BAD_RE='\bBUG\b|WARNING:|\bOops\b|general protection|soft lockup|hung task|blocked for more than|Call Trace|Kernel panic|detected stalls|UBSAN:|KASAN:'
 
 # fail MSG...: print "FAIL: MSG" on stderr and exit 1.
 fail() {

@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# zufs top-level Makefile.
+#
+#   make            build zuf.ko (against KDIR) and all user-space parts
+#   make kernel     only zuf.ko          make user   only user space
+#   make test       make deps + make all + tests/run
+#   make deps       install the Debian packages the project needs
+#   make demo       scripts/demo.sh      make bench  bench/run
+#   make vm-shell   interactive root shell in the test VM
+#   make clean      remove all build products (kernel ones too)
+#
+# KDIR: kernel build dir, default the newest /lib/modules/*/build.
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD := $(TOP)/build
+.DEFAULT_GOAL := all
+
+KDIR ?= $(lastword $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V))
+# the VM boots the kernel KDIR belongs to (tests/vm/run reads $KVER)
+ifneq ($(filter /lib/modules/%/build,$(KDIR)),)
+export KVER := $(patsubst /lib/modules/%/build,%,$(KDIR))
+endif
+
+KMOD_DIR := $(TOP)/kernel/zuf
+HAVE_KMOD := $(wildcard $(KMOD_DIR)/Kbuild)
+
+# user-space parts, in dependency order; each one only if it has a Makefile
+USER_DIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,\
+	zus fs/zpmfs fs/passthrough fuse tests/posix tests/unit bench)))
+# one phony target per directory: make-zus, make-fs/zpmfs, ...
+USER_TARGETS := $(addprefix make-,$(USER_DIRS))
+
+.PHONY: all kernel user $(USER_TARGETS) clean deps test check demo bench vm-shell help
+
+all: kernel user
+
+kernel:
+ifneq ($(HAVE_KMOD),)
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || { echo "make: kernel headers not found (KDIR='$(KDIR)'): run 'make deps' or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(KMOD_DIR) modules
+else
+	@echo "make: kernel/zuf/Kbuild not there yet, zuf.ko not built"
+endif
+
+user: $(USER_TARGETS)
+
+$(USER_TARGETS):
+	$(MAKE) -C $(patsubst make-%,%,$@)
+
+# plugins, the FUSE bridge, tests and benchmarks may use what zus builds
+$(filter-out make-zus,$(USER_TARGETS)): $(filter make-zus,$(USER_TARGETS))
+$(filter make-tests/% make-bench,$(USER_TARGETS)): $(filter make-fs/% make-fuse,$(USER_TARGETS))
+
+clean:
+ifneq ($(HAVE_KMOD),)
+	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \
+		$(MAKE) -C $(KDIR) M=$(KMOD_DIR) clean; \
+	else \
+		cd $(KMOD_DIR) && rm -rf *.o *.ko *.mod *.mod.c *.mod.o .*.cmd Module.symvers modules.order .tmp_versions; \
+	fi
+endif
+	@for d in $(USER_DIRS); do $(MAKE) -C $$d clean || exit 1; done
+	rm -rf $(BUILD)
+
+deps:
+	scripts/deps.sh
+
+# `make test`: what CI runs (.ci/run)
+test: deps
+	$(MAKE) all
+	tests/run
+
+check: test
+
+demo: all
+	@if [ -x scripts/demo.sh ]; then scripts/demo.sh; \
+	else echo "make demo: scripts/demo.sh does not exist yet" >&2; exit 1; fi
+
+bench: all
+	@if [ -x bench/run ]; then bench/run; \
+	else echo "make bench: bench/run does not exist yet" >&2; exit 1; fi
+
+vm-shell: all
+	tests/vm/run --shell --pmem 512M $(VM_ARGS)
+
+help:
+	@sed -n '2,13s/^# \{0,1\}//p' Makefile

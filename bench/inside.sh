@@ -1,0 +1,475 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# bench/inside.sh: the part of `make bench` that runs inside the test VM
+# (bench/run boots it).  Sets up every target in turn, runs fio and metabench
+# against it and leaves the raw results in OUT (a --rw share of the host):
+#   OUT/fio/TARGET.OP.jJ.json   fio's JSON output, one per point
+#   OUT/runs.tsv                target op jobs status file|reason (manifest)
+#   OUT/meta.tsv                target phase threads ops_per_s mean_us p99_us
+#   OUT/logs/                   daemon and setup logs
+# bench/report.py turns them into the table and the plots.  A target whose
+# pieces are missing or fail is recorded as n/a with the reason; nothing here
+# aborts the whole run.
+set -u
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=$TOP/build/bin
+PLUGINS=$TOP/build/plugins
+
+usage() {
+	cat <<'USAGE'
+usage: bench/inside.sh --out DIR [--runtime S] [--jobs LIST] [--fsize SIZE]
+                       [--meta-files N] [--only LIST] [--pmem-base N]
+
+Runs inside the bench VM (see bench/run, which passes these options).
+  --out DIR         where results go (must exist, writable)
+  --runtime S       seconds per fio point (default 5)
+  --jobs LIST       comma-separated fio numjobs values (default: 1..nproc)
+  --fsize SIZE      fio file size for overwrite/read points (default 256M)
+  --meta-files N    files per thread for metabench (default 2000)
+  --only LIST       comma-separated targets to run (default: all), among
+                    raw-pmem ext4-dax tmpfs fuse-null fuse-bridge/zpmfs
+                    fuse-bridge/passthrough zufs/zpmfs zufs/zpmfs-nomapcache
+                    zufs/passthrough
+  --host            run the host-side rows (no VM: fuse-null and the FUSE
+                    bridge on an image file in /dev/shm); --out as above
+USAGE
+}
+
+OUT=
+RUNTIME=5
+JOBS=
+FSIZE=256M
+META_FILES=2000
+ONLY=
+HOST_MODE=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) OUT=$2; shift ;;
+	--runtime) RUNTIME=$2; shift ;;
+	--jobs) JOBS=$2; shift ;;
+	--fsize) FSIZE=$2; shift ;;
+	--meta-files) META_FILES=$2; shift ;;
+	--only) ONLY=$2; shift ;;
+	--host) HOST_MODE=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "inside.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$OUT" ] && [ -d "$OUT" ] || { echo "inside.sh: --out DIR required" >&2; exit 2; }
+[ -n "$JOBS" ] || JOBS=$(seq -s, 1 "$(nproc)")
+JOBS=${JOBS//,/ }
+mkdir -p "$OUT/fio" "$OUT/logs"
+# allocating writes: this much in total per point, split between the jobs
+ALLOC_TOTAL_MB=384
+MNT_BASE=/mnt/bench
+[ $HOST_MODE = 1 ] && MNT_BASE=/tmp/zufs-bench.$$
+
+say() { echo "bench: $*" >&2; }
+
+# manifest lines; the reason may hold spaces, never tabs or newlines
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$OUT/runs.tsv"; }
+target_na() {
+	local t=$1
+	shift
+	say "$t: n/a: $*"
+	record "$t" '*' '*' n/a "$(echo "$*" | tr '\t\n' '  ')"
+}
+
+selected() {
+	[ -z "$ONLY" ] && return 0
+	case ",$ONLY," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
+# pmem_of TARGET: print the target's own /dev/pmemN (bench/run gives the VM
+# one device per pmem target, always in this order, so a target keeps its
+# device whatever subset --only selects)
+pmem_of() {
+	local n
+	case $1 in
+	raw-pmem) n=0 ;;
+	ext4-dax) n=1 ;;
+	fuse-bridge/zpmfs) n=2 ;;
+	zufs/zpmfs) n=3 ;;
+	zufs/zpmfs-nomapcache) n=4 ;;
+	*) return 1 ;;
+	esac
+	[ -b /dev/pmem$n ] || return 1
+	echo /dev/pmem$n
+}
+
+# zus_fuse_args: the FUSE bridge's options to stay in the foreground and to
+# find our plugins, for those of them its --help says it has
+zus_fuse_args() {
+	local help
+	help=$("$BIN/zus-fuse" --help 2>&1)
+	grep -qE '(^|[[:space:]])-f\b' <<<"$help" && echo -f
+	grep -qE '(^|[[:space:]])-p\b' <<<"$help" && echo -p "$PLUGINS"
+}
+
+size_mb() {
+	local s=$1
+	case $s in
+	*G) echo $((${s%G} * 1024)) ;;
+	*M) echo "${s%M}" ;;
+	*) echo $((s / 1048576)) ;;
+	esac
+}
+
+# wait_mounted DIR PID LOG: wait for a FUSE daemon to mount DIR
+wait_mounted() {
+	local dir=$1 pid=$2 i
+	for ((i = 0; i < 100; i++)); do
+		mountpoint -q "$dir" && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_daemon NAME DIR CMD...: run a FUSE daemon in the foreground mode in
+# the background, wait for its mount; DAEMON_PID is set
+start_daemon() {
+	local name=$1 dir=$2
+	shift 2
+	mkdir -p "$dir"
+	"$@" >"$OUT/logs/$name.log" 2>&1 &
+	DAEMON_PID=$!
+	if ! wait_mounted "$dir" $DAEMON_PID; then
+		kill $DAEMON_PID 2>/dev/null
+		wait $DAEMON_PID 2>/dev/null
+		return 1
+	fi
+}
+
+stop_daemon() {
+	local dir=$1 pid=$2 i
+	umount "$dir" 2>/dev/null || umount -l "$dir" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+log_tail() { tail -n 3 "$OUT/logs/$1.log" 2>/dev/null | tr '\n' ' '; }
+
+# fio_point TARGET OP JOBS JSON FIO-ARGS...: one measured point
+fio_point() {
+	local t=$1 op=$2 j=$3 json=$4 key
+	shift 4
+	local res="$OUT/fio/$json"
+	# a point that hangs must not eat the whole VM timeout
+	if timeout -k 10 $((RUNTIME * 3 + 120)) fio --name=bench --bs=4k --sync=1 \
+		--ioengine=psync --numjobs="$j" --group_reporting \
+		--output-format=json --output="$res" "$@" \
+		>>"$OUT/logs/fio.log" 2>&1 && [ -s "$res" ]; then
+		record "$t" "$op" "$j" ok "fio/$json"
+		key="write"
+		[ "$op" = randread ] && key="read"
+		say "$t $op j=$j: $(jq -r ".jobs[0].$key | \"\(.iops|floor) IOPS, \(.lat_ns.mean/1000|floor) us\"" "$res" 2>/dev/null)"
+	else
+		record "$t" "$op" "$j" n/a "fio failed: $(tail -n 2 "$OUT/logs/fio.log" | tr '\t\n' '  ')"
+		say "$t $op j=$j: fio failed"
+	fi
+}
+
+# io_rows TARGET FILE DIRECT ALLOC_DIR: randwrite (overwrite) and randread of
+# FILE, then, when ALLOC_DIR is given, allocating sequential writes to fresh
+# files in it (one per job, removed before and after each point).
+io_rows() {
+	local t=$1 file=$2 direct=$3 adir=${4:-} j tag=${1//\//_}
+	local fsz_mb asz
+
+	fsz_mb=$(size_mb "$FSIZE")
+	for j in $JOBS; do
+		fio_point "$t" randwrite "$j" "$tag.randwrite.j$j.json" \
+			--filename="$file" --rw=randwrite --direct="$direct" \
+			--size="${fsz_mb}M" --runtime="$RUNTIME" --time_based
+	done
+	for j in $JOBS; do
+		fio_point "$t" randread "$j" "$tag.randread.j$j.json" \
+			--filename="$file" --rw=randread --direct="$direct" \
+			--size="${fsz_mb}M" --runtime="$RUNTIME" --time_based
+	done
+	[ -n "$adir" ] || return 0
+	for j in $JOBS; do
+		asz=$((ALLOC_TOTAL_MB / j))
+		rm -f "$adir"/alloc.*
+		# not time_based: every write must land past EOF, so the
+		# point ends at the runtime or when the files are written
+		fio_point "$t" write-alloc "$j" "$tag.write-alloc.j$j.json" \
+			--directory="$adir" --filename_format='alloc.$jobnum' \
+			--rw=write --fallocate=none --direct="$direct" \
+			--size="${asz}M" --runtime="$RUNTIME"
+		rm -f "$adir"/alloc.*
+	done
+}
+
+# prefill FILE: write the overwrite/read file once in big chunks so the
+# measured randwrite overwrites blocks that are already allocated
+prefill() {
+	local file=$1
+	shift
+	dd if=/dev/zero of="$file" bs=1M count="$(size_mb "$FSIZE")" \
+		conv=fsync status=none "$@" 2>>"$OUT/logs/prefill.log"
+}
+
+# fuse_ready: the VM's kernel has FUSE as a module nobody loaded yet
+fuse_ready() {
+	[ -e /dev/fuse ] || modprobe fuse 2>/dev/null
+	[ -e /dev/fuse ]
+}
+
+meta_rows() {
+	local t=$1 dir=$2 j line phase threads ops mean p99
+	for j in $JOBS; do
+		if ! timeout -k 10 900 "$BIN/metabench" -n "$META_FILES" -t "$j" "$dir" \
+			>"$OUT/logs/meta.out" 2>>"$OUT/logs/meta.log"; then
+			printf '%s\t*\t%s\tn/a\t%s\n' "$t" "$j" \
+				"metabench failed: $(tail -n 1 "$OUT/logs/meta.log")" >>"$OUT/meta.tsv"
+			say "$t metabench t=$j failed"
+			continue
+		fi
+		while read -r line; do
+			set -- $line
+			phase=$1 threads=${2#threads=} ops=${5#ops_per_s=}
+			mean=${6#mean_us=} p99=${7#p99_us=}
+			printf '%s\t%s\t%s\tok\t%s\t%s\t%s\n' "$t" "$phase" \
+				"$threads" "$ops" "$mean" "$p99" >>"$OUT/meta.tsv"
+			say "$t $phase t=$threads: $ops ops/s, $mean us"
+		done <"$OUT/logs/meta.out"
+	done
+}
+
+# --- in-kernel references -------------------------------------------------
+
+t_raw_pmem() {
+	local t=raw-pmem dev
+	dev=$(pmem_of $t) || { target_na $t "no pmem device for it"; return; }
+	# touch the range once, as the filesystems' prefill does for theirs:
+	# qemu backs guest pmem lazily and first touches are slow
+	prefill "$dev" oflag=direct
+	io_rows $t "$dev" 1
+}
+
+t_ext4_dax() {
+	local t=ext4-dax dev m=$MNT_BASE/ext4
+	dev=$(pmem_of $t) || { target_na $t "no pmem device for it"; return; }
+	modprobe ext4 2>/dev/null
+	mkdir -p $m
+	if ! mkfs.ext4 -q -F -b 4096 "$dev" >"$OUT/logs/ext4.log" 2>&1 ||
+	   ! mount -t ext4 -o dax "$dev" $m >>"$OUT/logs/ext4.log" 2>&1; then
+		target_na $t "mkfs/mount -o dax failed: $(log_tail ext4)"
+		return
+	fi
+	if prefill $m/file; then
+		io_rows $t $m/file 1 $m
+	else
+		target_na $t "prefill failed"
+	fi
+	meta_rows $t $m
+	umount $m
+}
+
+t_tmpfs() {
+	local t=tmpfs m=$MNT_BASE/tmpfs
+	mkdir -p $m
+	mount -t tmpfs -o size=2G tmpfs $m || { target_na $t "mount failed"; return; }
+	# tmpfs has no O_DIRECT on 6.1: buffered O_SYNC, as in design.md
+	prefill $m/file && io_rows $t $m/file 0 $m
+	meta_rows $t $m
+	umount $m
+}
+
+# --- FUSE ---------------------------------------------------------------
+
+t_fuse_null() {
+	local t=fuse-null m=$MNT_BASE/null
+	fuse_ready || { target_na $t "no /dev/fuse (modprobe fuse failed)"; return; }
+	[ -x "$BIN/fuse-nullfs" ] || { target_na $t "$BIN/fuse-nullfs not built"; return; }
+	if ! start_daemon fuse-null $m "$BIN/fuse-nullfs" -f \
+		-o max_write=1048576 -o size=1G $m; then
+		target_na $t "fuse-nullfs did not mount: $(log_tail fuse-null)"
+		return
+	fi
+	io_rows $t $m/data 1
+	stop_daemon $m $DAEMON_PID
+}
+
+t_fb_zpmfs() {
+	local t=fuse-bridge/zpmfs dev=${1:-} m=$MNT_BASE/fz
+	fuse_ready || { target_na $t "no /dev/fuse (modprobe fuse failed)"; return; }
+	for f in zus-fuse mkfs.zpmfs; do
+		[ -x "$BIN/$f" ] || { target_na $t "$BIN/$f not built"; return; }
+	done
+	if [ -z "$dev" ]; then
+		dev=$(pmem_of $t) || { target_na $t "no pmem device for it"; return; }
+	fi
+	if ! "$BIN/mkfs.zpmfs" -f "$dev" >"$OUT/logs/fb-zpmfs.mkfs.log" 2>&1; then
+		target_na $t "mkfs.zpmfs failed: $(log_tail fb-zpmfs.mkfs)"
+		return
+	fi
+	# shellcheck disable=SC2046
+	if ! start_daemon fb-zpmfs $m "$BIN/zus-fuse" $(zus_fuse_args) \
+		-t zpmfs "$dev" $m; then
+		target_na $t "zus-fuse did not mount: $(log_tail fb-zpmfs)"
+		return
+	fi
+	if prefill $m/file; then
+		io_rows $t $m/file 1 $m
+	else
+		target_na $t "prefill failed: $(tail -n 1 "$OUT/logs/prefill.log")"
+	fi
+	meta_rows $t $m
+	stop_daemon $m $DAEMON_PID
+}
+
+t_fb_passthrough() {
+	local t=fuse-bridge/passthrough m=$MNT_BASE/fp b=/tmp/bench-fp
+	fuse_ready || { target_na $t "no /dev/fuse (modprobe fuse failed)"; return; }
+	[ -x "$BIN/zus-fuse" ] || { target_na $t "$BIN/zus-fuse not built"; return; }
+	mkdir -p $b
+	# shellcheck disable=SC2046
+	if ! start_daemon fb-passthrough $m "$BIN/zus-fuse" $(zus_fuse_args) \
+		-t zpassthrough -o backing=$b none $m; then
+		target_na $t "zus-fuse did not mount: $(log_tail fb-passthrough)"
+		return
+	fi
+	if prefill $m/file; then
+		io_rows $t $m/file 1 $m
+	else
+		target_na $t "prefill failed: $(tail -n 1 "$OUT/logs/prefill.log")"
+	fi
+	meta_rows $t $m
+	stop_daemon $m $DAEMON_PID
+	rm -rf $b
+}
+
+# --- zufs ---------------------------------------------------------------
+
+ZUSD_PID=
+ZUFS_ERR=
+
+# zufs_up: load zuf.ko and start zusd once; ZUFS_ERR says why it could not
+zufs_up() {
+	local i
+	[ -n "$ZUSD_PID" ] && return 0
+	[ -n "$ZUFS_ERR" ] && return 1
+	if [ ! -f "$TOP/kernel/zuf/zuf.ko" ]; then
+		ZUFS_ERR="kernel/zuf/zuf.ko not built"
+	elif [ ! -x "$BIN/zusd" ]; then
+		ZUFS_ERR="$BIN/zusd not built"
+	elif ! grep -q '^zuf ' /proc/modules &&
+	     ! insmod "$TOP/kernel/zuf/zuf.ko" >"$OUT/logs/insmod.log" 2>&1; then
+		ZUFS_ERR="insmod zuf.ko failed: $(log_tail insmod)"
+	fi
+	[ -z "$ZUFS_ERR" ] || return 1
+	"$BIN/zusd" -f -p "$PLUGINS" >"$OUT/logs/zusd.log" 2>&1 &
+	ZUSD_PID=$!
+	# zusd registers its filesystem types once its plugins are loaded
+	for ((i = 0; i < 100; i++)); do
+		grep -qw zpmfs /proc/filesystems && return 0
+		kill -0 $ZUSD_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	ZUFS_ERR="zusd did not register zpmfs: $(log_tail zusd)"
+	kill $ZUSD_PID 2>/dev/null
+	ZUSD_PID=
+	return 1
+}
+
+zufs_down() {
+	[ -n "$ZUSD_PID" ] || return 0
+	kill $ZUSD_PID 2>/dev/null
+	wait $ZUSD_PID 2>/dev/null
+	ZUSD_PID=
+}
+
+# t_zufs_zpmfs NAME MOUNT-OPTS
+t_zufs_zpmfs() {
+	local t=$1 opts=$2 dev m=$MNT_BASE/${1##*/} tag=${1##*/}
+	dev=$(pmem_of "$t") || { target_na "$t" "no pmem device for it"; return; }
+	zufs_up || { target_na "$t" "$ZUFS_ERR"; return; }
+	[ -x "$BIN/mkfs.zpmfs" ] || { target_na "$t" "$BIN/mkfs.zpmfs not built"; return; }
+	mkdir -p "$m"
+	if ! "$BIN/mkfs.zpmfs" -f "$dev" >"$OUT/logs/$tag.mkfs.log" 2>&1; then
+		target_na "$t" "mkfs.zpmfs failed"
+		return
+	fi
+	if ! mount -t zpmfs ${opts:+-o $opts} "$dev" "$m" >"$OUT/logs/$tag.mount.log" 2>&1; then
+		target_na "$t" "mount -t zpmfs ${opts:+-o $opts} failed: $(log_tail "$tag.mount")"
+		return
+	fi
+	if prefill "$m/file"; then
+		io_rows "$t" "$m/file" 1 "$m"
+	else
+		target_na "$t" "prefill failed: $(tail -n 1 "$OUT/logs/prefill.log")"
+	fi
+	[ -z "$opts" ] && meta_rows "$t" "$m"
+	umount "$m" || say "$t: umount failed"
+}
+
+t_zufs_passthrough() {
+	local t=zufs/passthrough m=$MNT_BASE/pt b=/tmp/bench-pt
+	zufs_up || { target_na $t "$ZUFS_ERR"; return; }
+	mkdir -p $m $b
+	if ! mount -t zpassthrough -o backing=$b none $m >"$OUT/logs/pt.mount.log" 2>&1; then
+		target_na $t "mount -t zpassthrough failed: $(log_tail pt.mount)"
+		return
+	fi
+	if prefill $m/file; then
+		io_rows $t $m/file 1 $m
+	else
+		target_na $t "prefill failed: $(tail -n 1 "$OUT/logs/prefill.log")"
+	fi
+	meta_rows $t $m
+	umount $m || say "$t: umount failed"
+	rm -rf $b
+}
+
+# --- host mode ----------------------------------------------------------
+
+host_rows() {
+	local img=/dev/shm/zufs-bench.$$.img
+	selected fuse-null && t_fuse_null
+	if selected fuse-bridge/zpmfs; then
+		truncate -s 1G $img
+		t_fb_zpmfs $img
+		rm -f $img
+	fi
+	selected fuse-bridge/passthrough && t_fb_passthrough
+	rm -rf "$MNT_BASE"
+}
+
+main() {
+	: >"$OUT/runs.tsv"
+	: >"$OUT/meta.tsv"
+	{
+		echo "jobs=$JOBS runtime=$RUNTIME fsize=$FSIZE meta_files=$META_FILES"
+		echo "kernel=$(uname -r) cpus=$(nproc) host_mode=$HOST_MODE"
+		fio --version
+	} >"$OUT/env.txt"
+	if [ $HOST_MODE = 1 ]; then
+		host_rows
+		return 0
+	fi
+	# Each pmem target takes the next device in this order; the zufs
+	# targets come last so that a kernel problem there loses nothing else.
+	selected raw-pmem && t_raw_pmem
+	selected ext4-dax && t_ext4_dax
+	selected tmpfs && t_tmpfs
+	selected fuse-null && t_fuse_null
+	selected fuse-bridge/zpmfs && t_fb_zpmfs
+	selected fuse-bridge/passthrough && t_fb_passthrough
+	selected zufs/zpmfs && t_zufs_zpmfs zufs/zpmfs ""
+	selected zufs/zpmfs-nomapcache && t_zufs_zpmfs zufs/zpmfs-nomapcache nomapcache
+	selected zufs/passthrough && t_zufs_passthrough
+	zufs_down
+	say "done"
+}
+
+main

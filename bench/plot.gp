@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# bench/plot.gp: IOPS or mean latency against fio jobs, one panel per
+# operation, one line per target.  bench/report.py writes the data files
+# (DIR/plot-OP.dat: one block per target, its first line the title) and
+# calls:
+#   gnuplot -e "dir='DIR'; metric='iops'|'latency'; fmt='png'|'svg'; \
+#               n_randwrite=N; n_randread=N; n_alloc=N" bench/plot.gp
+
+if (fmt eq 'svg') {
+	set terminal svg size 1000,1300 dynamic font 'sans,11'
+} else {
+	# libgd's png: gnuplot-nox has no cairo on some installs
+	set terminal png size 1000,1300 font ',10'
+}
+set output sprintf('%s/%s.%s', dir, metric, fmt)
+
+col = (metric eq 'iops') ? 2 : 3
+ylab = (metric eq 'iops') ? 'IOPS (log)' : 'mean latency, us (log)'
+
+set multiplot layout 3,1 title sprintf('zufs benchmark: 4 KiB O_SYNC direct I/O, %s vs fio jobs', \
+	(metric eq 'iops') ? 'IOPS' : 'mean latency') noenhanced
+set logscale y
+set grid
+set xlabel 'fio jobs (threads)'
+set ylabel ylab
+set xtics 1
+set key outside right top noenhanced
+set offsets 0.2, 0.2, 0, 0
+
+do for [p = 1:3] {
+	op = word('randwrite randread write-alloc', p)
+	n = (p == 1) ? n_randwrite : (p == 2) ? n_randread : n_alloc
+	set title op
+	f = sprintf('%s/plot-%s.dat', dir, op)
+	if (n > 0) {
+		plot for [i = 0:n-1] f index i using 1:col with linespoints \
+			lw 2 pt 7 title columnheader(2)
+	} else {
+		unset logscale y
+		set label 1 'no data' at graph 0.5, 0.5 center
+		plot [0:1] [0:1] NaN notitle
+		unset label 1
+		set logscale y
+	}
+}
+unset multiplot

@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""bench/report.py: turn the raw results of bench/run into the report.
+
+usage: bench/report.py [--no-plots] OUT
+
+OUT holds vm/ (bench/inside.sh inside the VM) and/or host/ (inside.sh --host),
+each with runs.tsv, meta.tsv and fio/*.json.  Writes OUT/results.csv,
+OUT/table.txt (also printed), OUT/targets.txt and, with gnuplot,
+OUT/iops.{png,svg} and OUT/latency.{png,svg}.
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+OPS = ["randwrite", "randread", "write-alloc"]
+META_OPS = ["create", "stat", "unlink"]
+# the order rows are printed in: the zufs rows first, then what they beat
+TARGET_ORDER = [
+    "zufs/zpmfs", "zufs/zpmfs-nomapcache", "zufs/passthrough",
+    "fuse-bridge/zpmfs", "fuse-bridge/passthrough", "fuse-null",
+    "ext4-dax", "tmpfs", "raw-pmem", "raw-pmem-recheck",
+]
+COLUMNS = ["env", "target", "op", "jobs", "iops", "mean_us", "p99_us",
+           "iops_vs_raw", "lat_vs_raw", "iops_vs_fuse_null",
+           "lat_vs_fuse_null", "note"]
+
+
+class Row:
+    def __init__(self, env, target, op, jobs, iops=None, mean=None,
+                 p99=None, note=""):
+        self.env, self.target, self.op = env, target, op
+        self.jobs = jobs
+        self.iops, self.mean, self.p99 = iops, mean, p99
+        self.note = note
+        self.ratios = {}
+
+    def ok(self):
+        return self.iops is not None
+
+
+def parse_fio(path, op):
+    with open(path) as f:
+        text = f.read()
+    # fio may print warnings before the JSON document
+    doc = json.loads(text[text.index("{"):])
+    job = doc["jobs"][0]["read" if op == "randread" else "write"]
+    pct = job["clat_ns"].get("percentile", {})
+    p99 = pct.get("99.000000")
+    return (job["iops"], job["lat_ns"]["mean"] / 1000.0,
+            p99 / 1000.0 if p99 is not None else None)
+
+
+def as_int(s):
+    try:
+        return int(s)
+    except ValueError:
+        return None
+
+
+def load_runs(env, d, jobs_seen):
+    rows, na = [], []
+    path = os.path.join(d, "runs.tsv")
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 5:
+                continue
+            target, op, jobs, status, what = parts[:5]
+            what = what.strip()
+            if op == "*":
+                na.append((target, what))
+                continue
+            j = as_int(jobs)
+            jobs_seen.add(j)
+            if status != "ok":
+                rows.append(Row(env, target, op, j, note="n/a: " + what))
+                continue
+            try:
+                iops, mean, p99 = parse_fio(os.path.join(d, what), op)
+            except (OSError, ValueError, KeyError, IndexError) as e:
+                rows.append(Row(env, target, op, j,
+                                note="n/a: bad fio output (%s)" % e))
+                continue
+            rows.append(Row(env, target, op, j, iops, mean, p99))
+    # a target that never ran: one n/a row per op it would have had
+    for target, why in na:
+        ops = OPS if not target.startswith(("raw-pmem", "fuse-null")) \
+            else OPS[:2]
+        for op in ops:
+            rows.append(Row(env, target, op, None, note="n/a: " + why))
+    return rows
+
+
+def load_meta(env, d):
+    rows = []
+    path = os.path.join(d, "meta.tsv")
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) < 5:
+                continue
+            if p[3] != "ok":
+                rows.append(Row(env, p[0], "meta", as_int(p[2]),
+                                note="n/a: " + p[4].strip()))
+                continue
+            rows.append(Row(env, p[0], p[1], as_int(p[2]), float(p[4]),
+                            float(p[5]), float(p[6])))
+    return rows
+
+
+def find(rows, env, target, op, jobs):
+    for r in rows:
+        if (r.env, r.target, r.op, r.jobs) == (env, target, op, jobs) \
+                and r.ok():
+            return r
+    return None
+
+
+def add_ratios(rows):
+    """IOPS and latency ratios to raw pmem and to the FUSE null fs, measured
+    in the same environment with the same jobs (write-alloc is compared
+    with their randwrite: neither of them allocates)."""
+    for r in rows:
+        if not r.ok() or r.op not in OPS:
+            continue
+        ref_op = "randwrite" if r.op == "write-alloc" else r.op
+        for key, ref_target in (("raw", "raw-pmem"), ("fuse_null", "fuse-null")):
+            ref = find(rows, r.env, ref_target, ref_op, r.jobs)
+            if ref and ref.iops and ref.mean:
+                r.ratios["iops_vs_" + key] = r.iops / ref.iops
+                r.ratios["lat_vs_" + key] = r.mean / ref.mean
+
+
+def sort_key(r):
+    t = r.target
+    order = TARGET_ORDER.index(t) if t in TARGET_ORDER else len(TARGET_ORDER)
+    allops = OPS + META_OPS + ["meta"]
+    return (r.env != "vm", allops.index(r.op) if r.op in allops else 99,
+            order, t, r.jobs or 0)
+
+
+def fmt(v, spec):
+    return "n/a" if v is None else format(v, spec)
+
+
+def row_cells(r):
+    c = [r.env, r.target, r.op, "-" if r.jobs is None else str(r.jobs),
+         fmt(r.iops, ".0f"), fmt(r.mean, ".1f"), fmt(r.p99, ".1f")]
+    for k in COLUMNS[7:11]:
+        v = r.ratios.get(k)
+        c.append("" if v is None else "%.2f" % v)
+    c.append(r.note)
+    return c
+
+
+def write_csv(rows, path):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        for r in rows:
+            w.writerow(row_cells(r))
+
+
+def table(rows):
+    head = ["env", "target", "op", "jobs", "IOPS", "mean us", "p99 us",
+            "IOPS/raw", "lat/raw", "IOPS/fuse", "lat/fuse", "note"]
+    cells = [row_cells(r) for r in rows]
+    widths = [max(len(x[i]) for x in cells + [head]) for i in range(11)]
+    out = []
+
+    def line(c):
+        left = {0, 1, 2}
+        s = "  ".join(c[i].ljust(widths[i]) if i in left
+                      else c[i].rjust(widths[i]) for i in range(11))
+        return (s + "  " + c[11]).rstrip()
+    out.append(line(head))
+    out.append("-" * len(out[0]))
+    prev = None
+    for c in cells:
+        group = (c[0], c[2] in META_OPS or c[2] == "meta")
+        if prev is not None and group != prev:
+            out.append("")
+        prev = group
+        out.append(line(c))
+    return "\n".join(out) + "\n"
+
+
+def verdict(name, ok, detail):
+    state = "n/a" if ok is None else ("MET" if ok else "NOT MET")
+    return "%-8s %s: %s" % (state, name, detail)
+
+
+def targets(rows):
+    def get(t, op, j):
+        return find(rows, "vm", t, op, j)
+    zp1 = get("zufs/zpmfs", "randwrite", 1)
+    zp2 = get("zufs/zpmfs", "randwrite", 2)
+    nomc = get("zufs/zpmfs-nomapcache", "randwrite", 1)
+    alloc = get("zufs/zpmfs", "write-alloc", 1)
+    raw = get("raw-pmem", "randwrite", 1)
+    fnull = get("fuse-null", "randwrite", 1)
+    out = ["targets (VM, 4 KiB O_SYNC direct writes):"]
+
+    if zp1 and raw:
+        lim = 1.3 * raw.mean
+        out.append(verdict(
+            "zpmfs overwrite latency <= 1.3x raw pmem", zp1.mean <= lim,
+            "%.1f us vs limit %.1f us (raw %.1f us, ratio %.2f)"
+            % (zp1.mean, lim, raw.mean, zp1.mean / raw.mean)))
+    else:
+        out.append(verdict("zpmfs overwrite latency <= 1.3x raw pmem", None,
+                           "missing zufs/zpmfs or raw-pmem randwrite j=1"))
+
+    if alloc and raw and zp1 and nomc:
+        rt = nomc.mean - zp1.mean
+        note = ""
+        if rt < 0:
+            note = " (nomapcache was faster: round trip taken as 0)"
+            rt = 0.0
+        lim = raw.mean + rt
+        out.append(verdict(
+            "zpmfs allocating write <= raw pmem + 1 round trip",
+            alloc.mean <= lim,
+            "%.1f us vs limit %.1f us (raw %.1f + round trip %.1f = "
+            "nomapcache %.1f - cached %.1f)%s"
+            % (alloc.mean, lim, raw.mean, rt, nomc.mean, zp1.mean, note)))
+    else:
+        out.append(verdict(
+            "zpmfs allocating write <= raw pmem + 1 round trip", None,
+            "missing zufs/zpmfs write-alloc/randwrite, nomapcache or raw j=1"))
+
+    if zp1 and fnull:
+        out.append(verdict(
+            "zpmfs >= 10x FUSE null fs IOPS at 1 job",
+            zp1.iops >= 10 * fnull.iops,
+            "%.0f vs %.0f IOPS (%.1fx)"
+            % (zp1.iops, fnull.iops, zp1.iops / fnull.iops)))
+    else:
+        out.append(verdict("zpmfs >= 10x FUSE null fs IOPS at 1 job", None,
+                           "missing zufs/zpmfs or fuse-null randwrite j=1"))
+
+    if zp1 and zp2:
+        out.append(verdict(
+            "zpmfs 2 jobs >= 1.8x 1 job IOPS", zp2.iops >= 1.8 * zp1.iops,
+            "%.0f vs %.0f IOPS (%.2fx)"
+            % (zp2.iops, zp1.iops, zp2.iops / zp1.iops)))
+    else:
+        out.append(verdict("zpmfs 2 jobs >= 1.8x 1 job IOPS", None,
+                           "missing zufs/zpmfs randwrite j=1 or j=2"))
+    again = get("raw-pmem-recheck", "randwrite", 1)
+    if raw and again:
+        out.append("drift:   raw pmem randwrite j=1 was %.0f IOPS / %.1f us at the "
+                   "start and %.0f IOPS / %.1f us at the end (%+.0f%% IOPS): "
+                   "the host is shared, ratios are only as good as this"
+                   % (raw.iops, raw.mean, again.iops, again.mean,
+                      100.0 * (again.iops / raw.iops - 1)))
+    return "\n".join(out) + "\n"
+
+
+def plot(rows, out):
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        return "gnuplot not found: no plots"
+    nblocks = {}
+    for op in OPS:
+        blocks = []
+        series = {}
+        for r in rows:
+            if r.op == op and r.ok() and r.jobs and \
+                    r.target != "raw-pmem-recheck":
+                name = r.target if r.env == "vm" else r.env + ":" + r.target
+                series.setdefault(name, []).append(r)
+        for name in sorted(series, key=lambda n: (":" in n, sort_key(series[n][0]))):
+            pts = sorted(series[name], key=lambda r: r.jobs)
+            lines = ['jobs "%s" mean p99' % name]
+            lines += ["%d %.1f %.2f %.2f" % (r.jobs, r.iops, r.mean,
+                                            r.p99 or 0) for r in pts]
+            blocks.append("\n".join(lines))
+        nblocks[op] = len(blocks)
+        with open(os.path.join(out, "plot-%s.dat" % op), "w") as f:
+            f.write("\n\n\n".join(blocks) + "\n")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "plot.gp")
+    msgs = []
+    for metric in ("iops", "latency"):
+        for term in ("png", "svg"):
+            expr = ("dir='%s'; metric='%s'; fmt='%s'; "
+                    "n_randwrite=%d; n_randread=%d; n_alloc=%d"
+                    % (out, metric, term, nblocks["randwrite"],
+                       nblocks["randread"], nblocks["write-alloc"]))
+            p = subprocess.run([gnuplot, "-e", expr, script],
+                               capture_output=True, text=True)
+            if p.returncode:
+                msgs.append("gnuplot %s.%s failed: %s"
+                            % (metric, term, p.stderr.strip()[-300:]))
+    return "\n".join(msgs)
+
+
+def main(argv):
+    args = [a for a in argv[1:] if not a.startswith("-")]
+    if "-h" in argv or "--help" in argv or len(args) != 1:
+        print(__doc__.strip())
+        return 0 if len(args) == 1 or "-h" in argv or "--help" in argv else 2
+    out = args[0]
+    rows, jobs_seen = [], set()
+    for env in ("vm", "host"):
+        d = os.path.join(out, env)
+        if os.path.isdir(d):
+            rows += load_runs(env, d, jobs_seen)
+            rows += load_meta(env, d)
+    if not rows:
+        print("report.py: no results under %s" % out, file=sys.stderr)
+        return 1
+    add_ratios(rows)
+    rows.sort(key=sort_key)
+    write_csv(rows, os.path.join(out, "results.csv"))
+    text = table(rows)
+    tgt = targets(rows)
+    with open(os.path.join(out, "table.txt"), "w") as f:
+        f.write(text + "\n" + tgt)
+    with open(os.path.join(out, "targets.txt"), "w") as f:
+        f.write(tgt)
+    sys.stdout.write(text + "\n" + tgt)
+    if "--no-plots" not in argv:
+        msg = plot(rows, out)
+        if msg:
+            print(msg, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * bmap.c - the file block map: a radix tree of 512-way nodes on pmem.
+ *
+ * Pmem is byte addressable, so the tree is its own fast index: a lookup is
+ * height (<= 4) dependent loads, the same cost as a DRAM cache would have,
+ * with nothing to keep coherent.  All callers hold the inode's lock (read
+ * for lookups, write for changes).
+ *
+ * Ordering rules (what a crash may leave behind):
+ *  - a block is zeroed and persisted before the pointer that maps it is
+ *    stored, so a file never maps stale data;
+ *  - a pointer is cleared and persisted before its block goes back to the
+ *    allocator, so a file never maps a block someone else owns.
+ *  The worst a crash does here is leak blocks; fsck finds them.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "zpmfs.h"
+
+#define NODE_MASK	(ZPMFS_MAP_FANOUT - 1)
+
+static uint64_t span_of(unsigned int level)
+{
+	return 1ULL << (ZPMFS_MAP_SHIFT * level);
+}
+
+/* Blocks a tree of this height can map */
+static uint64_t capacity(unsigned int height)
+{
+	return span_of(height);
+}
+
+static uint64_t *node_of(struct zus_sb *sb, uint64_t blk)
+{
+	return zp_block(sb, blk);
+}
+
+static void pi_persist(struct zpmfs_inode *pi)
+{
+	pmem_persist(pi, offsetof(struct zpmfs_inode, reserved));
+}
+
+uint64_t zp_bmap_get(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t fb)
+{
+	unsigned int level = pi->map_height;
+	uint64_t blk = pi->map_root;
+
+	if (fb >= capacity(level))
+		return 0;
+	while (level && blk) {
+		level--;
+		blk = node_of(sb, blk)[(fb >> (ZPMFS_MAP_SHIFT * level)) &
+				       NODE_MASK];
+	}
+	return blk;
+}
+
+/* Grow the tree until fb fits: the old root becomes child 0 of a new one */
+static int grow(struct zus_sb *sb, const struct zus_ctx *ctx,
+		struct zpmfs_inode *pi, uint64_t fb)
+{
+	while (fb >= capacity(pi->map_height)) {
+		uint64_t node;
+		int64_t n;
+
+		if (pi->map_height >= ZPMFS_MAP_MAX_HEIGHT)
+			return -EFBIG;
+		if (!pi->map_root) {
+			pi->map_height++;
+			continue;
+		}
+		n = zp_balloc(sb, ctx, pi->map_root, 1, &node);
+		if (n < 0)
+			return (int)n;
+		pmem_store64(&node_of(sb, node)[0], pi->map_root);
+		/* The new root is complete on pmem before the inode points at
+		 * it: a crash leaves either the old tree or the new one. */
+		pi->map_root = node;
+		pi->map_height++;
+		pi->blocks++;
+		pi_persist(pi);
+	}
+	return 0;
+}
+
+int zp_bmap_set(struct zus_sb *sb, const struct zus_ctx *ctx,
+		struct zpmfs_inode *pi, uint64_t fb, uint64_t blk)
+{
+	uint64_t *slot = &pi->map_root;
+	unsigned int level;
+	int err;
+
+	err = grow(sb, ctx, pi, fb);
+	if (err)
+		return err;
+	for (level = pi->map_height; level; level--) {
+		if (!*slot) {
+			uint64_t node;
+			int64_t n = zp_balloc(sb, ctx, blk, 1, &node);
+
+			if (n < 0)
+				return (int)n;
+			/* node is zeroed and persisted by the allocator */
+			pmem_store64(slot, node);
+			pi->blocks++;
+		}
+		slot = &node_of(sb, *slot)[(fb >> (ZPMFS_MAP_SHIFT *
+						   (level - 1))) & NODE_MASK];
+	}
+	pmem_store64(slot, blk);
+	return 0;
+}
+
+/* Frees collected in runs, so a big truncate takes few allocator locks */
+struct free_batch {
+	uint64_t start;
+	uint64_t count;
+};
+
+static void batch_add(struct zus_sb *sb, struct free_batch *fb, uint64_t blk)
+{
+	if (fb->count && fb->start + fb->count == blk) {
+		fb->count++;
+		return;
+	}
+	if (fb->count)
+		zp_bfree(sb, fb->start, fb->count);
+	fb->start = blk;
+	fb->count = 1;
+}
+
+static void batch_flush(struct zus_sb *sb, struct free_batch *fb)
+{
+	if (fb->count)
+		zp_bfree(sb, fb->start, fb->count);
+	fb->count = 0;
+}
+
+static void punch_tree(struct zus_sb *sb, struct zpmfs_inode *pi,
+		       uint64_t *slot, unsigned int level, uint64_t base,
+		       uint64_t start, uint64_t end, struct free_batch *fb)
+{
+	uint64_t span = span_of(level), cspan, *node;
+	unsigned int i;
+
+	if (!*slot)
+		return;
+	if (level) {
+		node = node_of(sb, *slot);
+		cspan = span_of(level - 1);
+		i = base < start ? (start - base) / cspan : 0;
+		for (; i < ZPMFS_MAP_FANOUT; i++) {
+			uint64_t cbase = base + i * cspan;
+
+			if (cbase >= end)
+				break;
+			punch_tree(sb, pi, &node[i], level - 1, cbase, start,
+				   end, fb);
+		}
+	}
+	if (base < start || (end - base) < span)
+		return;	/* part of this subtree stays */
+	/* Whole subtree gone (its children already cleared): drop it */
+	{
+		uint64_t blk = *slot;
+
+		pmem_store64(slot, 0);
+		batch_add(sb, fb, blk);
+		pi->blocks--;
+	}
+}
+
+void zp_bmap_punch(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t start,
+		   uint64_t end)
+{
+	struct free_batch fb = { 0, 0 };
+	uint64_t cap = capacity(pi->map_height);
+
+	if (start >= cap || start >= end)
+		return;
+	if (end > cap)
+		end = cap;
+	punch_tree(sb, pi, &pi->map_root, pi->map_height, 0, start, end, &fb);
+	if (!pi->map_root)
+		pi->map_height = 0;
+	pi_persist(pi);
+	batch_flush(sb, &fb);
+}
+
+static uint64_t find_next(struct zus_sb *sb, uint64_t blk, unsigned int level,
+			  uint64_t base, uint64_t from, bool data)
+{
+	uint64_t cspan, *node;
+	unsigned int i;
+
+	if (!blk)
+		return data ? UINT64_MAX : (base > from ? base : from);
+	if (!level)
+		return data ? base : UINT64_MAX;
+	node = node_of(sb, blk);
+	cspan = span_of(level - 1);
+	i = base < from ? (from - base) / cspan : 0;
+	for (; i < ZPMFS_MAP_FANOUT; i++) {
+		uint64_t r = find_next(sb, node[i], level - 1, base + i * cspan,
+				       from, data);
+
+		if (r != UINT64_MAX)
+			return r;
+	}
+	return UINT64_MAX;
+}
+
+uint64_t zp_bmap_next(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t fb,
+		      bool data)
+{
+	uint64_t cap = capacity(pi->map_height), r;
+
+	if (fb >= cap)
+		return data ? UINT64_MAX : fb;
+	r = find_next(sb, pi->map_root, pi->map_height, 0, fb, data);
+	if (r == UINT64_MAX && !data)
+		return cap;
+	return r;
+}
+
+/* Length of the run of physically contiguous mapped blocks at fb */
+static uint64_t mapped_run(struct zus_sb *sb, struct zpmfs_inode *pi,
+			   uint64_t fb, uint64_t blk, uint64_t count)
+{
+	uint64_t n = 1;
+
+	while (n < count && zp_bmap_get(sb, pi, fb + n) == blk + n)
+		n++;
+	return n;
+}
+
+int64_t zp_bmap_alloc_run(struct zus_sb *sb, const struct zus_ctx *ctx,
+			  struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
+			  uint64_t *blk, bool *new)
+{
+	uint64_t b = zp_bmap_get(sb, pi, fb), hole, goal = 0, i;
+	int64_t n;
+	int err = 0;
+
+	if (b) {
+		*blk = b;
+		*new = false;
+		return (int64_t)mapped_run(sb, pi, fb, b, count);
+	}
+	hole = zp_bmap_next(sb, pi, fb, true);
+	hole = hole == UINT64_MAX ? count : hole - fb;
+	if (hole > count)
+		hole = count;
+	if (fb) {
+		goal = zp_bmap_get(sb, pi, fb - 1);
+		goal = goal ? goal + 1 : 0;
+	}
+	n = zp_balloc(sb, ctx, goal, hole, &b);
+	if (n < 0)
+		return n;
+	for (i = 0; i < (uint64_t)n; i++) {
+		err = zp_bmap_set(sb, ctx, pi, fb + i, b + i);
+		if (err)
+			break;
+		pi->blocks++;
+	}
+	if (i < (uint64_t)n)
+		zp_bfree(sb, b + i, n - i);
+	pi_persist(pi);
+	if (!i)
+		return err;
+	*blk = b;
+	*new = true;
+	return (int64_t)i;
+}
+
+int zp_truncate(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t size)
+{
+	uint64_t old = pi->size, off, blk;
+
+	if (size > ZPMFS_MAX_BYTES)
+		return -EFBIG;
+	/* Zero the tail of the block that becomes (or was) the last one, so
+	 * bytes past EOF read as zeros once the file grows again. */
+	off = size < old ? size : old;
+	if (off % ZPMFS_BLOCK) {
+		blk = zp_bmap_get(sb, pi, off / ZPMFS_BLOCK);
+		if (blk)
+			pmem_memset_persist((char *)zp_block(sb, blk) +
+					    off % ZPMFS_BLOCK, 0,
+					    ZPMFS_BLOCK - off % ZPMFS_BLOCK);
+	}
+	/* Size first: a crash after it only leaks the blocks past EOF */
+	pi->size = size;
+	pi_persist(pi);
+	if (size < old)
+		zp_bmap_punch(sb, pi, ZP_DIV_UP(size, ZPMFS_BLOCK), UINT64_MAX);
+	return 0;
+}
+
+int64_t zp_bmap_run(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t fb,
+		    uint64_t count, uint64_t *blk)
+{
+	uint64_t b = zp_bmap_get(sb, pi, fb), next;
+
+	*blk = b;
+	if (b)
+		return (int64_t)mapped_run(sb, pi, fb, b, count);
+	next = zp_bmap_next(sb, pi, fb, true);
+	if (next == UINT64_MAX || next - fb > count)
+		return (int64_t)count;
+	return (int64_t)(next - fb);
+}
+
+/* Move the mapping of block from to block to (a hole); no data copied */
+int zp_bmap_move(struct zus_sb *sb, const struct zus_ctx *ctx,
+		 struct zpmfs_inode *pi, uint64_t from, uint64_t to)
+{
+	uint64_t blk = zp_bmap_get(sb, pi, from);
+	uint64_t *slot = &pi->map_root;
+	unsigned int level;
+	int err;
+
+	if (!blk)
+		return 0;
+	err = zp_bmap_set(sb, ctx, pi, to, blk);
+	if (err)
+		return err;
+	/* New place first: a crash shows the block twice, never lost */
+	for (level = pi->map_height; level; level--)
+		slot = &node_of(sb, *slot)[(from >> (ZPMFS_MAP_SHIFT *
+						     (level - 1))) & NODE_MASK];
+	pmem_store64(slot, 0);
+	return 0;
+}

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * super.c - mount, umount, remount, statfs and sync_fs of zpmfs, its mount
+ * options, and the table the plugin loader finds.
+ *
+ * Mount options (comma separated):
+ *   errors=continue|remount-ro   what to do when a structure is found
+ *                                corrupt (default continue)
+ *   verbose                      log mount details
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "zpmfs.h"
+
+#define ZPMFS_USAGE \
+	"errors=continue|remount-ro  on corruption: go on, or refuse writes\n" \
+	"verbose                     log mount details"
+
+void zp_log(struct zus_sb *sb, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "zpmfs(%.16s): %s\n",
+		sb && sb->sbc.label[0] ? sb->sbc.label : "-", msg);
+}
+
+static int mount_err(struct zus_mount_out *out, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int mount_err(struct zus_mount_out *out, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->msg, sizeof(out->msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "zpmfs: mount: %s\n", out->msg);
+	return err;
+}
+
+struct zp_opts {
+	int errors;
+	bool verbose;
+};
+
+static int parse_options(const char *options, struct zp_opts *o,
+			 struct zus_mount_out *out)
+{
+	char buf[ZUFS_OPTIONS_MAX], *tok, *save = NULL;
+
+	o->errors = ZPMFS_ERRORS_CONTINUE;
+	o->verbose = false;
+	if (!options)
+		return 0;
+	if (strlen(options) >= sizeof(buf))
+		return mount_err(out, -EINVAL, "options too long");
+	strcpy(buf, options);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "verbose"))
+			o->verbose = true;
+		else if (!strcmp(tok, "errors=continue"))
+			o->errors = ZPMFS_ERRORS_CONTINUE;
+		else if (!strcmp(tok, "errors=remount-ro"))
+			o->errors = ZPMFS_ERRORS_RO;
+		else
+			return mount_err(out, -EINVAL, "unknown option '%s'",
+					 tok);
+	}
+	return 0;
+}
+
+static void show_options(const struct zus_sb *sb, struct zus_mount_out *out)
+{
+	snprintf(out->options, sizeof(out->options), "errors=%s%s",
+		 sb->errors == ZPMFS_ERRORS_RO ? "remount-ro" : "continue",
+		 sb->verbose ? ",verbose" : "");
+}
+
+static uint32_t super_csum(const struct zpmfs_super *s)
+{
+	struct zpmfs_super c = *s;
+
+	c.csum = 0;
+	return zpmfs_crc32(0, &c, sizeof(c));
+}
+
+static uint32_t state_csum(const struct zpmfs_sb_state *st)
+{
+	struct zpmfs_sb_state c = *st;
+
+	c.csum = 0;
+	return zpmfs_crc32(0, &c, sizeof(c));
+}
+
+/* Why this superblock cannot be used, or NULL */
+static const char *super_invalid(const struct zpmfs_super *s, uint64_t size,
+				 char *why, size_t wlen)
+{
+	uint64_t nb = size / ZPMFS_BLOCK;
+
+	if (s->magic != ZPMFS_SB_MAGIC)
+		return "bad superblock magic: not a zpmfs filesystem";
+	if (s->version != ZPMFS_FORMAT_VERSION) {
+		snprintf(why, wlen, "unsupported format version %u (this is %u)",
+			 s->version, ZPMFS_FORMAT_VERSION);
+		return why;
+	}
+	if (s->csum != super_csum(s))
+		return "superblock checksum mismatch";
+	if (s->block_size != ZPMFS_BLOCK || s->inode_size != ZPMFS_INODE_SIZE)
+		return "unsupported block or inode size";
+	if (s->features)
+		return "unknown feature bits";
+	if (s->total_blocks > nb) {
+		snprintf(why, wlen, "filesystem has %lu blocks, device only %lu",
+			 (unsigned long)s->total_blocks, (unsigned long)nb);
+		return why;
+	}
+	if (s->itable_start < ZPMFS_LOG_START ||
+	    s->itable_blocks * ZPMFS_INODES_PER_BLOCK < s->inode_count ||
+	    s->itable_start + s->itable_blocks > s->bitmap_start ||
+	    s->bitmap_blocks * ZPMFS_BLOCK * 8 < s->total_blocks ||
+	    s->bitmap_start + s->bitmap_blocks > s->data_start ||
+	    s->data_start >= s->total_blocks || !s->inode_count ||
+	    s->root_ino != ZPMFS_ROOT_INO)
+		return "inconsistent superblock layout";
+	return NULL;
+}
+
+/* Pick the superblock: the primary, or the copy when the primary is bad */
+static int read_super(const struct zus_mount_info *mi, struct zpmfs_super *s,
+		      bool *repaired, struct zus_mount_out *out)
+{
+	const char *base = mi->pmem, *why, *why2;
+	char b1[128], b2[128];
+
+	*repaired = false;
+	memcpy(s, base + ZPMFS_SB_BLOCK * ZPMFS_BLOCK, sizeof(*s));
+	why = super_invalid(s, mi->pmem_size, b1, sizeof(b1));
+	if (!why)
+		return 0;
+	memcpy(s, base + ZPMFS_SB_COPY_BLOCK * ZPMFS_BLOCK, sizeof(*s));
+	why2 = super_invalid(s, mi->pmem_size, b2, sizeof(b2));
+	if (!why2 && s->magic == ZPMFS_SB_MAGIC) {
+		fprintf(stderr, "zpmfs: primary superblock: %s; using the copy\n",
+			why);
+		*repaired = true;
+		return 0;
+	}
+	return mount_err(out, -EINVAL, "%s", why);
+}
+
+static int check_dev_table(const struct zus_mount_info *mi,
+			   struct zus_mount_out *out)
+{
+	const struct zufs_dev_table *dt = mi->pmem;
+
+	if (dt->magic != ZUFS_DEV_TABLE_MAGIC)
+		return mount_err(out, -EINVAL,
+				 "no zufs device table (run mkfs.zpmfs)");
+	if (strncmp(dt->fs_type, ZPMFS_NAME, sizeof(dt->fs_type)))
+		return mount_err(out, -EINVAL, "device belongs to '%.16s'",
+				 dt->fs_type);
+	return 0;
+}
+
+static void state_write(struct zus_sb *sb, bool clean, int64_t now)
+{
+	struct zpmfs_sb_state *st = sb->state;
+
+	if (clean) {
+		st->flags |= ZPMFS_STATE_CLEAN;
+		st->umount_time = now;
+	} else {
+		st->flags &= ~ZPMFS_STATE_CLEAN;
+		st->mount_count++;
+		st->mount_time = now;
+	}
+	st->csum = state_csum(st);
+	pmem_persist(st, sizeof(*st));
+}
+
+static void sb_free(struct zus_sb *sb)
+{
+	zp_inodes_fini(sb);
+	zp_balloc_fini(sb);
+	pthread_mutex_destroy(&sb->rename_lock);
+	free(sb);
+}
+
+static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
+		    bool repaired, struct zus_mount_out *out)
+{
+	int err;
+
+	sb->base = mi->pmem;
+	sb->size = mi->pmem_size;
+	sb->super = zp_block(sb, ZPMFS_SB_BLOCK);
+	sb->state = (void *)((char *)sb->super + ZPMFS_STATE_OFFSET);
+	sb->itable = zp_block(sb, sb->sbc.itable_start);
+	sb->bitmap = zp_block(sb, sb->sbc.bitmap_start);
+	pthread_mutex_init(&sb->rename_lock, NULL);
+	if (repaired && !sb->rdonly)
+		pmem_memcpy_persist(sb->super, &sb->sbc, sizeof(sb->sbc));
+	err = zp_balloc_init(sb);
+	if (err)
+		return mount_err(out, err, "out of memory");
+	if (!S_ISDIR(zp_pi(sb, ZPMFS_ROOT_INO)->mode))
+		return mount_err(out, -EINVAL, "root inode is not a directory");
+	err = zp_inodes_init(sb);
+	if (err)
+		return mount_err(out, err, "out of memory");
+	return 0;
+}
+
+static int zp_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
+		    struct zus_mount_out *out)
+{
+	struct zp_opts o;
+	struct zus_sb *sb;
+	bool repaired;
+	int err;
+
+	if (!mi->pmem || mi->pmem_size < 8 * ZPMFS_BLOCK)
+		return mount_err(out, -EINVAL, "no pmem range or too small");
+	err = parse_options(mi->options, &o, out);
+	if (!err)
+		err = check_dev_table(mi, out);
+	if (err)
+		return err;
+	sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return mount_err(out, -ENOMEM, "out of memory");
+	err = read_super(mi, &sb->sbc, &repaired, out);
+	if (err)
+		goto out_free;
+	sb->rdonly = mi->flags & ZUS_MOUNT_RDONLY;
+	sb->errors = o.errors;
+	sb->verbose = o.verbose;
+	err = sb_setup(sb, mi, repaired, out);
+	if (err)
+		goto out_free;
+	if (!(sb->state->flags & ZPMFS_STATE_CLEAN) && sb->state->mount_count)
+		zp_log(sb, "was not cleanly unmounted");
+	if (!sb->rdonly)
+		state_write(sb, false, time(NULL));
+	if (sb->verbose)
+		zp_log(sb, "mounted %s: %lu blocks, %lu inodes, flush %s",
+		       sb->rdonly ? "ro" : "rw",
+		       (unsigned long)sb->sbc.total_blocks,
+		       (unsigned long)sb->sbc.inode_count, pmem_flush_name());
+	out->root_ino = ZPMFS_ROOT_INO;
+	out->block_size = ZPMFS_BLOCK;
+	out->max_bytes = ZPMFS_MAX_BYTES;
+	out->max_ino = sb->sbc.inode_count;
+	show_options(sb, out);
+	*sbp = sb;
+	return 0;
+out_free:
+	sb_free(sb);
+	return err;
+}
+
+static int zp_sync_fs(struct zus_sb *sb, bool wait)
+{
+	pmem_drain();
+	/* A file-backed image (FUSE bridge, tests) needs the page cache
+	 * written back too; on real pmem this fails harmlessly. */
+	if (wait)
+		msync(sb->base, sb->size, MS_SYNC);
+	return 0;
+}
+
+static void zp_umount(struct zus_sb *sb)
+{
+	if (!sb->rdonly)
+		state_write(sb, true, time(NULL));
+	zp_sync_fs(sb, true);
+	if (sb->verbose)
+		zp_log(sb, "unmounted");
+	sb_free(sb);
+}
+
+static int zp_remount(struct zus_sb *sb, const char *options, uint32_t flags,
+		      struct zus_mount_out *out)
+{
+	bool ro = flags & ZUS_MOUNT_RDONLY;
+	struct zp_opts o;
+	int err;
+
+	err = parse_options(options, &o, out);
+	if (err)
+		return err;
+	if (ro && !sb->rdonly)
+		state_write(sb, true, time(NULL));
+	else if (!ro && sb->rdonly)
+		state_write(sb, false, time(NULL));
+	sb->rdonly = ro;
+	sb->errors = o.errors;
+	sb->verbose = o.verbose;
+	out->root_ino = ZPMFS_ROOT_INO;
+	out->block_size = ZPMFS_BLOCK;
+	out->max_bytes = ZPMFS_MAX_BYTES;
+	out->max_ino = sb->sbc.inode_count;
+	show_options(sb, out);
+	return 0;
+}
+
+static int zp_statfs(struct zus_sb *sb, struct zufs_statfs *st)
+{
+	uint64_t id[2];
+
+	memcpy(id, sb->sbc.uuid, sizeof(id));
+	memset(st, 0, sizeof(*st));
+	st->blocks = sb->sbc.total_blocks;
+	st->bfree = zp_bfree_count(sb);
+	st->bavail = st->bfree;
+	st->files = sb->sbc.inode_count;
+	pthread_mutex_lock(&sb->ialloc_lock);
+	st->ffree = sb->ifree;
+	pthread_mutex_unlock(&sb->ialloc_lock);
+	st->fsid = id[0] ^ id[1];
+	st->bsize = ZPMFS_BLOCK;
+	st->namelen = ZUFS_NAME_MAX;
+	return 0;
+}
+
+static const struct zus_fs_ops zpmfs_ops = {
+	.mount		= zp_mount,
+	.umount		= zp_umount,
+	.remount	= zp_remount,
+	.statfs		= zp_statfs,
+	.sync_fs	= zp_sync_fs,
+	.lookup		= zp_lookup,
+	.getattr	= zp_getattr,
+	.setattr	= zp_setattr,
+	.create		= zp_create,
+	.link		= zp_link,
+	.unlink		= zp_unlink,
+	.rename		= zp_rename,
+	.readdir	= zp_readdir,
+	.readlink	= zp_readlink,
+	.evict		= zp_evict,
+	.get_blocks	= zp_get_blocks,
+	.read		= zp_read,
+	.write		= zp_write,
+	.fsync		= zp_fsync,
+	.fallocate	= zp_fallocate,
+	.seek		= zp_seek,
+	.clone		= zp_clone,
+	.getxattr	= zp_getxattr,
+	.setxattr	= zp_setxattr,
+	.listxattr	= zp_listxattr,
+};
+
+static const struct zus_fs_type zpmfs_type = {
+	.api_version	= ZUS_API_VERSION,
+	.info = {
+		.name		= ZPMFS_NAME,
+		.magic		= ZPMFS_MAGIC,
+		.version	= ZPMFS_FORMAT_VERSION,
+		.flags		= ZUFS_FST_PMEM | ZUFS_FST_SYNC_META |
+				  ZUFS_FST_XATTR | ZUFS_FST_ACL,
+	},
+	.ops		= &zpmfs_ops,
+	.usage		= ZPMFS_USAGE,
+};
+
+__attribute__((visibility("default")))
+const struct zus_fs_type *const zus_plugin_types[] = { &zpmfs_type, NULL };

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * serve.c - zus-fuse: mount the plugin, mount FUSE, run the loop, undo.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bridge.h"
+#include "image.h"
+
+static int plugin_mount(struct zf_bridge *b, const char *source,
+			const char *plugopts, bool rdonly)
+{
+	struct zus_mount_info mi;
+	struct zus_mount_out *out;
+	int err;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.pmem = b->pmem;
+	mi.pmem_size = b->pmem_size;
+	if (b->pmem) {
+		mi.ndevs = 1;
+		mi.devs[0].size = b->pmem_size;
+		mi.devs[0].numa_node = -1;
+	}
+	mi.dev_name = source;
+	mi.options = plugopts;
+	mi.flags = rdonly ? ZUS_MOUNT_RDONLY : 0;
+	out = calloc(1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	err = b->ops->mount(&mi, &b->sb, out);
+	if (err) {
+		fprintf(stderr, "zus-fuse: mount -t %s %s: %s\n",
+			b->type->info.name, source,
+			out->msg[0] ? out->msg : strerror(-err));
+	} else {
+		b->root_ino = out->root_ino;
+		b->block_size = out->block_size ? out->block_size : 4096;
+	}
+	free(out);
+	return err;
+}
+
+static struct fuse_session *session_new(struct zf_bridge *b,
+					const char *source, bool rdonly)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se = NULL;
+	char opts[512];
+
+	/* the kernel checks permissions from the modes, as it does for zuf */
+	snprintf(opts, sizeof(opts),
+		 "default_permissions,allow_other,subtype=%s%s%.200s%s",
+		 b->type->info.name,
+		 strchr(source, ',') ? "" : ",fsname=",
+		 strchr(source, ',') ? "" : source, rdonly ? ",ro" : "");
+	if (fuse_opt_add_arg(&args, "zus-fuse") ||
+	    fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, opts) ||
+	    (b->debug && fuse_opt_add_arg(&args, "-d")))
+		goto out_free;
+	se = fuse_session_new(&args, &zf_ops, sizeof(zf_ops), b);
+out_free:
+	fuse_opt_free_args(&args);
+	return se;
+}
+
+static int run_loop(struct fuse_session *se, unsigned int threads)
+{
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	int err;
+
+	if (!cfg)
+		return -ENOMEM;
+	/* one /dev/fuse clone per worker: no shared queue lock */
+	fuse_loop_cfg_set_clone_fd(cfg, 1);
+	fuse_loop_cfg_set_max_threads(cfg, threads);
+	fuse_loop_cfg_set_idle_threads(cfg, threads);
+	err = fuse_session_loop_mt(se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return err;
+}
+
+static int serve_mounted(struct zf_bridge *b, const char *source,
+			 const char *mnt, bool rdonly, unsigned int threads,
+			 int ready_fd)
+{
+	struct fuse_session *se;
+	int err;
+
+	se = session_new(b, source, rdonly);
+	if (!se) {
+		fprintf(stderr, "zus-fuse: cannot create the FUSE session\n");
+		return -EINVAL;
+	}
+	err = fuse_set_signal_handlers(se);
+	if (err)
+		goto out_destroy;
+	err = fuse_session_mount(se, mnt);
+	if (err) {
+		fprintf(stderr, "zus-fuse: cannot mount on %s\n", mnt);
+		goto out_signals;
+	}
+	zf_daemon_ready(ready_fd, !b->debug);
+	err = run_loop(se, threads);
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_destroy:
+	fuse_session_destroy(se);
+	return err;
+}
+
+int zf_serve(const struct zus_fs_type *type, const char *source,
+	     const char *mnt, const char *plugopts, bool rdonly,
+	     bool debug, bool writeback, unsigned int threads, int ready_fd)
+{
+	struct zf_bridge *b;
+	char msg[256];
+	void *zeros;
+	int err;
+
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->type = type;
+	b->ops = type->ops;
+	b->debug = debug;
+	b->writeback = writeback;
+	b->src_fd = -1;
+	b->pmem_io = (type->info.flags & ZUFS_FST_PMEM) &&
+		     !(b->ops->read && b->ops->write);
+	zf_nodes_init(b);
+	zeros = mmap(NULL, ZF_ZERO_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	if (zeros == MAP_FAILED) {
+		err = -errno;
+		goto out_free;
+	}
+	b->zeros = zeros;
+	if (type->info.flags & ZUFS_FST_PMEM) {
+		err = zf_image_open(b, source, type->info.name, rdonly, msg,
+				    sizeof(msg));
+		if (err) {
+			fprintf(stderr, "zus-fuse: %s: %s\n", source, msg);
+			goto out_zeros;
+		}
+	}
+	err = plugin_mount(b, source, plugopts, rdonly);
+	if (err)
+		goto out_image;
+	err = serve_mounted(b, source, mnt, rdonly, threads, ready_fd);
+	/* the kernel dropped every inode: tell the plugin, like umount does */
+	zf_nodes_evict_all(b);
+	b->ops->umount(b->sb);
+out_image:
+	zf_image_close(b);
+out_zeros:
+	munmap(zeros, ZF_ZERO_SIZE);
+out_free:
+	free(b);
+	return err;
+}

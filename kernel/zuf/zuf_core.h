@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zuf_core.h - private interfaces of the zuf.ko core (module.c root.c zt.c
+ * super.c md.c pmem.c).  The VFS half never needs these: it sees only
+ * zuf.h.
+ *
+ * Object lifetimes:
+ *  - struct zuf_root_info: one per zuf-root superblock; lives until that
+ *    superblock is killed (the server's files pin the mount).
+ *  - struct zuf_server: one per successful HANDSHAKE (one running zusd).
+ *    Referenced by each of its role files and by each filesystem type it
+ *    registered; a new server on the same zuf-root gets a new object, so
+ *    mounts of a dead server keep failing even after a restart.
+ *  - struct zuf_fs_type_core: lives while its server is alive or a
+ *    superblock uses it; then unregistered, and freed at module exit
+ *    (deactivate_locked_super() still touches the file_system_type after
+ *    kill_sb, so it can never be freed from there).
+ */
+#ifndef __ZUF_CORE_H
+#define __ZUF_CORE_H
+
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+
+#include "zuf.h"
+
+struct zuf_server;
+
+/* zuf_sb_info.flags bits private to the core (the VFS half's are low) */
+#define ZUF_SB_MOUNTED		(1UL << 31)	/* server holds an sb handle */
+
+struct zuf_root_info {
+	struct super_block	*sb;
+	struct mutex		lock;		/* guards srv */
+	struct zuf_server	*srv;		/* the live server, or NULL */
+};
+
+/*
+ * Mount-thread mailbox.  One request at a time (req_mutex); the state
+ * machine, guarded by @lock:
+ *
+ *   IDLE -> POSTED        kernel posted a request
+ *   POSTED -> SERVING     the mount thread picked it up (ZUFS_IOC_MOUNT)
+ *   POSTED -> IDLE        the poster gave up (killed, server died)
+ *   SERVING -> ANSWERED   the mount thread's next ZUFS_IOC_MOUNT
+ *   SERVING -> ABANDONED  the poster gave up; the answer is dropped
+ *   ANSWERED -> IDLE      the poster took the answer
+ *   ABANDONED -> IDLE     the late answer arrived
+ */
+enum zuf_mbox_state {
+	ZUF_MB_IDLE,
+	ZUF_MB_POSTED,
+	ZUF_MB_SERVING,
+	ZUF_MB_ANSWERED,
+	ZUF_MB_ABANDONED,
+};
+
+struct zuf_mbox {
+	struct mutex		req_mutex;	/* one poster at a time */
+	spinlock_t		lock;
+	enum zuf_mbox_state	state;		/* @lock */
+	struct zufs_ioc_mount	*req;		/* @lock: request, then answer */
+	wait_queue_head_t	thread_wq;	/* mount thread waits here */
+	wait_queue_head_t	poster_wq;	/* the poster waits here */
+};
+
+struct zuf_server {
+	struct kref		ref;		/* role files + fs types */
+	struct zuf_root_info	*zri;		/* valid while a file is open */
+	bool			dead;		/* set once, under zri->lock */
+	struct mutex		types_lock;	/* guards types */
+	struct list_head	types;		/* struct zuf_fs_type_core */
+	struct zuf_mbox		mbox;
+	/* pmem of live mounts by sb_id, for GRAB_PMEM */
+	spinlock_t		pmem_lock;
+	struct idr		pmem_idr;	/* @pmem_lock */
+	/* ZT channels; an entry is set once (cmpxchg) and never cleared */
+	u32			nr_chans;
+	struct zuf_channel	**chans;
+	wait_queue_head_t	chan_free_wq;	/* slow path: all busy */
+};
+
+static inline bool zuf_srv_dead(struct zuf_server *srv)
+{
+	return READ_ONCE(srv->dead);
+}
+
+struct zuf_fs_type_core {
+	struct zuf_fs_type	zft;		/* zft.refcount: alive + sbs */
+	struct zuf_server	*srv;		/* ref held until unregistered */
+	struct list_head	grave;		/* unregistered, to free */
+};
+
+static inline struct zuf_fs_type_core *ZFTC(struct zuf_fs_type *zft)
+{
+	return container_of(zft, struct zuf_fs_type_core, zft);
+}
+
+/* The pmem of one superblock plus the server mappings of it (pmem.c) */
+struct zuf_pmem_core {
+	struct zuf_pmem		pmem;		/* sbi->pmem points here */
+	struct kref		ref;		/* the sb + each pmem file */
+	struct rw_semaphore	revoke_sem;	/* faults vs. revoke */
+	bool			revoked;	/* @revoke_sem */
+	struct list_head	files;		/* @revoke_sem: zuf_pmem_file */
+};
+
+/* module.c */
+void zuf_fs_type_bury(struct zuf_fs_type_core *zftc);
+
+/* root.c */
+int zuf_root_register(void);
+void zuf_root_unregister(void);
+void zuf_server_put(struct zuf_server *srv);
+void zuf_server_kill(struct zuf_server *srv, const char *why);
+/* Post a mount-thread request and wait for its answer (in place) */
+int zuf_mount_request(struct zuf_server *srv, struct zufs_ioc_mount *req);
+/* Take an sb reference on a live type; false if the server is gone */
+bool zuf_fs_type_get(struct zuf_fs_type *zft);
+void zuf_fs_type_put(struct zuf_fs_type *zft);
+
+/* zt.c */
+struct zuf_channel *zuf_chan_create(struct zuf_server *srv, u32 cpu);
+void zuf_chan_free(struct zuf_channel *chan);
+int zuf_chan_mmap(struct zuf_channel *chan, struct vm_area_struct *vma);
+int zuf_chan_wait_op(struct zuf_channel *chan);
+int zuf_chan_numa_node(struct zuf_channel *chan);
+void zuf_chans_wake_all(struct zuf_server *srv);
+
+/* super.c */
+int zuf_init_fs_context(struct fs_context *fc);
+void zuf_kill_sb(struct super_block *sb);
+
+/* md.c */
+int zuf_md_check(struct super_block *sb, const void *kaddr, u64 dev_size,
+		 const char *fs_type, struct zufs_dev_table *out);
+
+/* pmem.c */
+int zuf_pmem_open(struct zuf_sb_info *sbi);
+void zuf_pmem_close(struct zuf_sb_info *sbi);
+/* Make the sb's pmem findable by GRAB_PMEM under a fresh sbi->sb_id */
+int zuf_pmem_publish(struct zuf_server *srv, struct zuf_sb_info *sbi);
+void zuf_pmem_unpublish(struct zuf_server *srv, struct zuf_sb_info *sbi);
+/* The pmem file's side (root.c) */
+struct zuf_pmem_file;
+struct zuf_pmem_file *zuf_pmem_grab(struct zuf_server *srv, struct file *file,
+				    struct zufs_ioc_pmem *ioc);
+int zuf_pmem_mmap(struct zuf_pmem_file *pf, struct vm_area_struct *vma);
+void zuf_pmem_file_release(struct zuf_pmem_file *pf);
+
+#endif /* __ZUF_CORE_H */

@@ -1,0 +1,724 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * zfsx: a data-integrity exerciser in the spirit of fsx.
+ *
+ * Applies a seeded random sequence of operations (pwrite, pread, truncate,
+ * fallocate punch/zero/allocate, mmap read/write, fsync, close+reopen) to
+ * one file while keeping an in-memory shadow copy, and verifies every read
+ * and, at the end, the whole file against the shadow.  On a mismatch it
+ * prints where, a hexdump of expected vs. actual bytes and the last ops.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum op {
+	OP_READ,
+	OP_WRITE,
+	OP_MAPREAD,
+	OP_MAPWRITE,
+	OP_TRUNCATE,
+	OP_PUNCH,
+	OP_ZERO,
+	OP_FALLOC,
+	OP_FSYNC,
+	OP_REOPEN,
+	OP_NR,
+};
+
+static const char *const op_names[OP_NR] = {
+	"read", "write", "mapread", "mapwrite", "truncate", "punch",
+	"zero", "falloc", "fsync", "reopen",
+};
+
+/* Relative frequency of each operation. */
+static const int op_weight[OP_NR] = {
+	[OP_READ] = 20, [OP_WRITE] = 24, [OP_MAPREAD] = 10,
+	[OP_MAPWRITE] = 10, [OP_TRUNCATE] = 6, [OP_PUNCH] = 6,
+	[OP_ZERO] = 6, [OP_FALLOC] = 4, [OP_FSYNC] = 2, [OP_REOPEN] = 1,
+};
+
+#define LOG_LEN 20
+#define DIRECT_ALIGN 4096
+
+struct log_ent {
+	long num;
+	enum op op;
+	off_t off;
+	size_t len;
+	off_t size_before;
+	off_t size_after;
+	int keep;		/* FALLOC_FL_KEEP_SIZE used */
+};
+
+static struct {
+	long numops;
+	uint64_t seed;
+	off_t maxlen;
+	size_t maxoplen;
+	long progress;
+	int direct;
+	int quiet;
+	long corrupt_at;	/* hidden -X: corrupt the shadow at this op */
+	int disabled[OP_NR];
+	const char *path;
+} opt = {
+	.numops = 10000,
+	.maxlen = 4 << 20,
+	.maxoplen = 64 << 10,
+	.corrupt_at = -1,
+};
+
+static struct {
+	int fd;
+	char *good;		/* shadow copy, zero beyond size */
+	char *buf;		/* data buffer (aligned) */
+	off_t size;
+	uint64_t rng;
+	long num;		/* current op number, from 1 */
+	long pagesize;
+	struct log_ent log[LOG_LEN];
+	long nlog;
+} st;
+
+static uint64_t rnd(void)
+{
+	/* splitmix64 */
+	uint64_t z = (st.rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static void fill_random(char *p, size_t len)
+{
+	uint64_t x = rnd() | 1;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (!(i & 7)) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+		}
+		p[i] = (char)(x >> ((i & 7) * 8));
+	}
+}
+
+static struct log_ent *log_op(enum op op, off_t off, size_t len, int keep)
+{
+	struct log_ent *e = &st.log[st.nlog++ % LOG_LEN];
+
+	e->num = st.num;
+	e->op = op;
+	e->off = off;
+	e->len = len;
+	e->keep = keep;
+	e->size_before = e->size_after = st.size;
+	return e;
+}
+
+static void print_log(void)
+{
+	long i = st.nlog > LOG_LEN ? st.nlog - LOG_LEN : 0;
+	struct log_ent *e;
+
+	fprintf(stderr, "last %ld operations:\n", st.nlog - i);
+	for (; i < st.nlog; i++) {
+		e = &st.log[i % LOG_LEN];
+		fprintf(stderr, "  %7ld %-8s ", e->num, op_names[e->op]);
+		if (e->op == OP_TRUNCATE || e->op == OP_FSYNC ||
+		    e->op == OP_REOPEN)
+			fprintf(stderr, "%-29s", "");
+		else
+			fprintf(stderr, "0x%08jx len 0x%06zx%s",
+				(intmax_t)e->off, e->len,
+				e->keep ? " keep" : "     ");
+		fprintf(stderr, "  size 0x%jx", (intmax_t)e->size_before);
+		if (e->size_after != e->size_before)
+			fprintf(stderr, " -> 0x%jx", (intmax_t)e->size_after);
+		fputc('\n', stderr);
+	}
+}
+
+static void __attribute__((noreturn)) die_report(void)
+{
+	fflush(stdout);
+	print_log();
+	fprintf(stderr, "zfsx: FAILED at op %ld (seed %" PRIu64 ", file %s)\n",
+		st.num, opt.seed, opt.path);
+	exit(1);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "zfsx: op %ld: ", st.num);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	die_report();
+}
+
+static void hexdump(const char *what, const char *p, size_t n, off_t at)
+{
+	size_t i;
+
+	fprintf(stderr, "  %-8s @0x%08jx:", what, (intmax_t)at);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, " %02x", (unsigned char)p[i]);
+	fputc('\n', stderr);
+}
+
+/* got[0..len) was read at file offset off; compare with the shadow. */
+static void verify(const char *got, off_t off, size_t len, const char *how)
+{
+	const char *want = st.good + off;
+	size_t i, n;
+
+	if (!memcmp(got, want, len))
+		return;
+	for (i = 0; got[i] == want[i]; i++)
+		;
+	n = len - i < 16 ? len - i : 16;
+	fflush(stdout);
+	fprintf(stderr, "zfsx: op %ld: %s mismatch at offset 0x%jx "
+		"(op range 0x%jx len 0x%zx, size 0x%jx)\n", st.num, how,
+		(intmax_t)(off + i), (intmax_t)off, len, (intmax_t)st.size);
+	hexdump("expected", want + i, n, off + i);
+	hexdump("got", got + i, n, off + i);
+	die_report();
+}
+
+static void check_size(void)
+{
+	struct stat sb;
+
+	if (fstat(st.fd, &sb))
+		fail("fstat: %s", strerror(errno));
+	if (sb.st_size != st.size)
+		fail("file size 0x%jx, expected 0x%jx", (intmax_t)sb.st_size,
+		     (intmax_t)st.size);
+}
+
+static void zero_shadow(off_t off, off_t end)
+{
+	if (end > opt.maxlen)
+		end = opt.maxlen;
+	if (off < end)
+		memset(st.good + off, 0, end - off);
+}
+
+static void disable(enum op op, int err)
+{
+	opt.disabled[op] = 1;
+	if (!opt.quiet)
+		printf("zfsx: %s not supported (%s), disabling it\n",
+		       op_names[op], strerror(err));
+}
+
+static ssize_t pread_full(char *p, size_t len, off_t off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(st.fd, p + done, len - done, off + done);
+		if (n < 0)
+			return -1;
+		done += n;
+		/* O_DIRECT reads are short only at EOF (then unaligned). */
+		if (n == 0 || (opt.direct && done < len))
+			break;
+	}
+	return done;
+}
+
+static ssize_t pwrite_full(const char *p, size_t len, off_t off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pwrite(st.fd, p + done, len - done, off + done);
+		if (n <= 0)
+			return -1;
+		done += n;
+	}
+	return done;
+}
+
+/* Random [off, off+len) inside [0, limit); aligned for O_DIRECT I/O. */
+static void pick_range(off_t limit, int aligned, off_t *off, size_t *len)
+{
+	off_t o = rnd_below(limit);
+	size_t l = rnd_below(opt.maxoplen) + 1;
+
+	if (aligned) {
+		o &= ~(off_t)(DIRECT_ALIGN - 1);
+		l = (l + DIRECT_ALIGN - 1) & ~(size_t)(DIRECT_ALIGN - 1);
+	}
+	if (o + (off_t)l > opt.maxlen)
+		l = opt.maxlen - o;
+	*off = o;
+	*len = l;
+}
+
+static void op_read(void)
+{
+	off_t off;
+	size_t len, want;
+	ssize_t n;
+
+	pick_range(st.size ? st.size : 1, opt.direct, &off, &len);
+	log_op(OP_READ, off, len, 0);
+	n = pread_full(st.buf, len, off);
+	if (n < 0)
+		fail("pread 0x%jx len 0x%zx: %s", (intmax_t)off, len,
+		     strerror(errno));
+	want = off >= st.size ? 0 : (size_t)(st.size - off);
+	if (want > len)
+		want = len;
+	if ((size_t)n != want)
+		fail("pread 0x%jx len 0x%zx returned 0x%zx, expected 0x%zx",
+		     (intmax_t)off, len, (size_t)n, want);
+	verify(st.buf, off, n, "read");
+}
+
+static void op_write(void)
+{
+	struct log_ent *e;
+	off_t off;
+	size_t len;
+
+	pick_range(opt.maxlen, opt.direct, &off, &len);
+	e = log_op(OP_WRITE, off, len, 0);
+	fill_random(st.buf, len);
+	if (pwrite_full(st.buf, len, off) < 0)
+		fail("pwrite 0x%jx len 0x%zx: %s", (intmax_t)off, len,
+		     strerror(errno));
+	memcpy(st.good + off, st.buf, len);
+	if (off + (off_t)len > st.size)
+		st.size = off + len;
+	e->size_after = st.size;
+}
+
+static void *map_range(off_t off, size_t len, int prot, off_t *pg,
+		       size_t *mlen)
+{
+	void *p;
+
+	*pg = off & ~(off_t)(st.pagesize - 1);
+	*mlen = off + len - *pg;
+	p = mmap(NULL, *mlen, prot, MAP_SHARED, st.fd, *pg);
+	return p;
+}
+
+/* The bytes of the EOF page beyond EOF must read as zero in a mapping. */
+static void check_eof_page(void)
+{
+	off_t pg = (st.size - 1) & ~(off_t)(st.pagesize - 1);
+	size_t i, in = st.size - pg;
+	char *p;
+
+	if (!(st.size % st.pagesize))
+		return;
+	p = mmap(NULL, st.pagesize, PROT_READ, MAP_SHARED, st.fd, pg);
+	if (p == MAP_FAILED)
+		fail("mmap EOF page: %s", strerror(errno));
+	for (i = in; i < (size_t)st.pagesize; i++)
+		if (p[i])
+			fail("mapped byte 0x%jx past EOF 0x%jx is 0x%02x, not 0",
+			     (intmax_t)(pg + i), (intmax_t)st.size,
+			     (unsigned char)p[i]);
+	munmap(p, st.pagesize);
+}
+
+static void op_mapread(void)
+{
+	off_t off, pg;
+	size_t len, mlen;
+	char *p;
+
+	if (!st.size)
+		return;
+	pick_range(st.size, 0, &off, &len);
+	if (off + (off_t)len > st.size)
+		len = st.size - off;
+	log_op(OP_MAPREAD, off, len, 0);
+	p = map_range(off, len, PROT_READ, &pg, &mlen);
+	if (p == MAP_FAILED) {
+		if (errno == ENODEV || errno == EOPNOTSUPP) {
+			disable(OP_MAPREAD, errno);
+			return;
+		}
+		fail("mmap 0x%jx len 0x%zx: %s", (intmax_t)pg, mlen,
+		     strerror(errno));
+	}
+	verify(p + (off - pg), off, len, "mapread");
+	if (munmap(p, mlen))
+		fail("munmap: %s", strerror(errno));
+	if (off + (off_t)len == st.size)
+		check_eof_page();
+}
+
+static void op_mapwrite(void)
+{
+	struct log_ent *e;
+	off_t off, pg;
+	size_t len, mlen;
+	char *p;
+
+	pick_range(opt.maxlen, 0, &off, &len);
+	e = log_op(OP_MAPWRITE, off, len, 0);
+	if (off + (off_t)len > st.size) {
+		if (ftruncate(st.fd, off + len))
+			fail("ftruncate to 0x%jx: %s", (intmax_t)(off + len),
+			     strerror(errno));
+		st.size = e->size_after = off + len;
+	}
+	p = map_range(off, len, PROT_READ | PROT_WRITE, &pg, &mlen);
+	if (p == MAP_FAILED) {
+		if (errno == ENODEV || errno == EOPNOTSUPP) {
+			disable(OP_MAPWRITE, errno);
+			return;
+		}
+		fail("mmap 0x%jx len 0x%zx: %s", (intmax_t)pg, mlen,
+		     strerror(errno));
+	}
+	fill_random(st.buf, len);
+	memcpy(p + (off - pg), st.buf, len);
+	memcpy(st.good + off, st.buf, len);
+	if (msync(p, mlen, MS_SYNC))
+		fail("msync: %s", strerror(errno));
+	if (munmap(p, mlen))
+		fail("munmap: %s", strerror(errno));
+}
+
+static void op_truncate(void)
+{
+	off_t size = rnd_below(opt.maxlen + 1);
+	struct log_ent *e = log_op(OP_TRUNCATE, size, 0, 0);
+
+	if (ftruncate(st.fd, size))
+		fail("ftruncate to 0x%jx: %s", (intmax_t)size, strerror(errno));
+	if (size < st.size)
+		zero_shadow(size, st.size);
+	st.size = e->size_after = size;
+}
+
+static int do_fallocate(enum op op, int mode, off_t off, size_t len)
+{
+	if (!fallocate(st.fd, mode, off, len))
+		return 0;
+	if (errno == EOPNOTSUPP) {
+		disable(op, errno);
+		return -1;
+	}
+	fail("fallocate(0x%x) 0x%jx len 0x%zx: %s", mode, (intmax_t)off, len,
+	     strerror(errno));
+}
+
+static void op_punch(void)
+{
+	off_t off;
+	size_t len;
+
+	if (!st.size)
+		return;
+	pick_range(st.size, 0, &off, &len);
+	if (off + (off_t)len > st.size)
+		len = st.size - off;
+	log_op(OP_PUNCH, off, len, 1);
+	if (do_fallocate(OP_PUNCH, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			 off, len))
+		return;
+	zero_shadow(off, off + len);
+}
+
+static void op_zero(void)
+{
+	int keep = rnd() & 1;
+	struct log_ent *e;
+	off_t off;
+	size_t len;
+
+	pick_range(opt.maxlen, 0, &off, &len);
+	e = log_op(OP_ZERO, off, len, keep);
+	if (do_fallocate(OP_ZERO, FALLOC_FL_ZERO_RANGE |
+			 (keep ? FALLOC_FL_KEEP_SIZE : 0), off, len))
+		return;
+	zero_shadow(off, off + len);
+	if (!keep && off + (off_t)len > st.size)
+		st.size = e->size_after = off + len;
+}
+
+static void op_falloc(void)
+{
+	int keep = rnd() & 1;
+	struct log_ent *e;
+	off_t off;
+	size_t len;
+
+	pick_range(opt.maxlen, 0, &off, &len);
+	e = log_op(OP_FALLOC, off, len, keep);
+	if (do_fallocate(OP_FALLOC, keep ? FALLOC_FL_KEEP_SIZE : 0, off, len))
+		return;
+	if (!keep && off + (off_t)len > st.size)
+		st.size = e->size_after = off + len;
+}
+
+static void op_fsync(void)
+{
+	int data = rnd() & 1;
+
+	log_op(OP_FSYNC, 0, 0, 0);
+	if (data ? fdatasync(st.fd) : fsync(st.fd))
+		fail("%s: %s", data ? "fdatasync" : "fsync", strerror(errno));
+}
+
+static int open_file(int flags)
+{
+	int fd = open(opt.path, O_RDWR | flags | (opt.direct ? O_DIRECT : 0),
+		      0644);
+
+	if (fd < 0) {
+		fprintf(stderr, "zfsx: open %s%s: %s\n", opt.path,
+			opt.direct ? " (O_DIRECT)" : "", strerror(errno));
+		if (st.num)
+			die_report();
+		exit(1);
+	}
+	return fd;
+}
+
+static void op_reopen(void)
+{
+	log_op(OP_REOPEN, 0, 0, 0);
+	if (close(st.fd))
+		fail("close: %s", strerror(errno));
+	st.fd = open_file(0);
+}
+
+static void (*const op_funcs[OP_NR])(void) = {
+	[OP_READ] = op_read, [OP_WRITE] = op_write,
+	[OP_MAPREAD] = op_mapread, [OP_MAPWRITE] = op_mapwrite,
+	[OP_TRUNCATE] = op_truncate, [OP_PUNCH] = op_punch,
+	[OP_ZERO] = op_zero, [OP_FALLOC] = op_falloc,
+	[OP_FSYNC] = op_fsync, [OP_REOPEN] = op_reopen,
+};
+
+static enum op pick_op(void)
+{
+	int total = 0, i, r;
+
+	for (i = 0; i < OP_NR; i++)
+		if (!opt.disabled[i])
+			total += op_weight[i];
+	r = rnd_below(total);
+	for (i = 0; i < OP_NR; i++) {
+		if (opt.disabled[i])
+			continue;
+		if (r < op_weight[i])
+			break;
+		r -= op_weight[i];
+	}
+	return i;
+}
+
+/* Hidden -X debug aid: flip a shadow byte so a later check must fail. */
+static void maybe_corrupt(void)
+{
+	off_t off;
+
+	if (opt.corrupt_at < 0 || st.num < opt.corrupt_at || !st.size)
+		return;
+	off = rnd_below(st.size);
+	st.good[off] ^= 0x5a;
+	opt.corrupt_at = -1;
+	fprintf(stderr, "zfsx: debug: corrupted shadow byte 0x%jx at op %ld\n",
+		(intmax_t)off, st.num);
+}
+
+static void final_verify(void)
+{
+	size_t chunk = 1 << 20, len;
+	off_t off;
+	ssize_t n;
+
+	st.num++;
+	log_op(OP_READ, 0, st.size, 0);
+	check_size();
+	for (off = 0; off < st.size; off += len) {
+		len = st.size - off < (off_t)chunk ? (size_t)(st.size - off) : chunk;
+		n = pread_full(st.buf, opt.direct ?
+			       (len + DIRECT_ALIGN - 1) & ~(DIRECT_ALIGN - 1) :
+			       len, off);
+		if (n < (ssize_t)len)
+			fail("final read at 0x%jx: %s", (intmax_t)off,
+			     n < 0 ? strerror(errno) : "short read");
+		verify(st.buf, off, len, "final read");
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: zfsx [options] FILE\n"
+"Random-operation data integrity exerciser with an in-memory shadow copy.\n"
+"\n"
+"  -N numops    number of operations (default 10000)\n"
+"  -S seed      random seed (default: time and pid based)\n"
+"  -l maxlen    maximum file size (default 4M; k/m/g suffixes)\n"
+"  -o maxoplen  maximum length of one operation (default 64k)\n"
+"  -p N         print progress every N operations\n"
+"  -W           no mmap writes\n"
+"  -R           no mmap reads\n"
+"  -P           no punch hole\n"
+"  -Z           no zero range\n"
+"  -F           no fallocate (allocate)\n"
+"  -T           no truncate\n"
+"  -d           O_DIRECT reads and writes (4 KiB aligned)\n"
+"  -q           quiet\n"
+"  -h, --help   this help\n"
+"\n"
+"FILE is created or truncated, and left in place.  Exits 0 and prints\n"
+"'zfsx: N ops OK (seed S)' on success; on a mismatch prints the offset,\n"
+"expected vs. actual bytes and the last %d operations, and exits 1.\n",
+		LOG_LEN);
+}
+
+static uint64_t parse_num(const char *s, const char *what)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (errno || end == s || *end || *s == '-') {
+		fprintf(stderr, "zfsx: bad %s '%s'\n", what, s);
+		exit(2);
+	}
+	return v;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, seeded = 0;
+
+	while ((c = getopt_long(argc, argv, "N:S:l:o:p:WRPZFTdqX:h", lopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'N': opt.numops = parse_num(optarg, "numops"); break;
+		case 'S': opt.seed = parse_num(optarg, "seed"); seeded = 1;
+			  break;
+		case 'l': opt.maxlen = parse_num(optarg, "maxlen"); break;
+		case 'o': opt.maxoplen = parse_num(optarg, "maxoplen"); break;
+		case 'p': opt.progress = parse_num(optarg, "progress"); break;
+		case 'W': opt.disabled[OP_MAPWRITE] = 1; break;
+		case 'R': opt.disabled[OP_MAPREAD] = 1; break;
+		case 'P': opt.disabled[OP_PUNCH] = 1; break;
+		case 'Z': opt.disabled[OP_ZERO] = 1; break;
+		case 'F': opt.disabled[OP_FALLOC] = 1; break;
+		case 'T': opt.disabled[OP_TRUNCATE] = 1; break;
+		case 'd': opt.direct = 1; break;
+		case 'q': opt.quiet = 1; break;
+		case 'X': opt.corrupt_at = parse_num(optarg, "op"); break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		exit(2);
+	}
+	opt.path = argv[optind];
+	if (opt.maxlen < 1 || opt.maxoplen < 1) {
+		fprintf(stderr, "zfsx: maxlen and maxoplen must be > 0\n");
+		exit(2);
+	}
+	if (opt.direct)
+		opt.maxlen &= ~(off_t)(DIRECT_ALIGN - 1);
+	if (opt.maxlen < 1 || (off_t)opt.maxoplen > opt.maxlen)
+		opt.maxoplen = opt.maxlen;
+	if (opt.maxlen < 1) {
+		fprintf(stderr, "zfsx: -d needs maxlen >= %d\n", DIRECT_ALIGN);
+		exit(2);
+	}
+	if (!seeded)
+		opt.seed = (uint64_t)time(NULL) * 1000003u ^ getpid();
+}
+
+static void setup(void)
+{
+	size_t blen = opt.maxoplen + DIRECT_ALIGN;
+
+	if (blen < (1 << 20) + DIRECT_ALIGN)
+		blen = (1 << 20) + DIRECT_ALIGN;
+	st.pagesize = sysconf(_SC_PAGESIZE);
+	st.rng = opt.seed;
+	st.good = calloc(opt.maxlen, 1);
+	if (!st.good || posix_memalign((void **)&st.buf, DIRECT_ALIGN, blen)) {
+		fprintf(stderr, "zfsx: out of memory\n");
+		exit(2);
+	}
+	st.fd = open_file(O_CREAT | O_TRUNC);
+	if (!opt.quiet)
+		printf("zfsx: %s: %ld ops, seed %" PRIu64 ", maxlen 0x%jx, "
+		       "maxoplen 0x%zx%s\n", opt.path, opt.numops, opt.seed,
+		       (intmax_t)opt.maxlen, opt.maxoplen,
+		       opt.direct ? ", O_DIRECT" : "");
+}
+
+int main(int argc, char **argv)
+{
+	enum op op;
+
+	parse_args(argc, argv);
+	setup();
+	for (st.num = 1; st.num <= opt.numops; st.num++) {
+		maybe_corrupt();
+		op = pick_op();
+		op_funcs[op]();
+		/* Reads check the size through their return values. */
+		if (op != OP_READ && op != OP_MAPREAD && op != OP_FSYNC)
+			check_size();
+		if (opt.progress && !(st.num % opt.progress) && !opt.quiet)
+			printf("zfsx: %ld ops, size 0x%jx\n", st.num,
+			       (intmax_t)st.size);
+	}
+	st.num = opt.numops;
+	final_verify();
+	close(st.fd);
+	printf("zfsx: %ld ops OK (seed %" PRIu64 ")\n", opt.numops, opt.seed);
+	return 0;
+}

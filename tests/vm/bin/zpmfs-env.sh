@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Helpers for the VFS tests (tests/vm/cases/5*.sh): bring up zuf.ko, zusd
+# and a fresh zpmfs on /dev/pmem0.  Source after tests/vm/lib.sh:
+#
+#   zpmfs_up [MOUNT-OPTIONS]   load, start zusd (once), mkfs, mount on $MNT
+#   zpmfs_down                 unmount $MNT (zusd keeps running)
+#   zpmfs_stop                 unmount, stop zusd, unload zuf
+#   zvfs_cc NAME               build tests/vm/bin/NAME.c into $ZBIN/NAME
+
+MNT=${MNT:-/mnt/zpmfs}
+ZBIN=${ZBIN:-/tmp/zvfs-bin}
+ZUSD_PID=
+
+zpmfs_up() {
+	local opts=${1:-}
+
+	[ -b /dev/pmem0 ] || skip "no /dev/pmem0 (run with --pmem)"
+	[ -x "$TOP/build/bin/zusd" ] || skip "zusd not built"
+	[ -f "$TOP/build/plugins/zpmfs.so" ] || skip "zpmfs.so not built"
+	zufs_load
+	mkdir -p /sys/fs/zuf "$MNT"
+	if ! awk '$3 == "zuf"' /proc/mounts | grep -q .; then
+		mount -t zuf zuf /sys/fs/zuf || fail "mount zuf-root"
+	fi
+	if [ -z "$ZUSD_PID" ]; then
+		"$TOP/build/bin/zusd" -f -p "$TOP/build/plugins/zpmfs.so" \
+			>/tmp/zusd.log 2>&1 &
+		ZUSD_PID=$!
+		local i
+		for ((i = 0; i < 100; i++)); do
+			grep -qw zpmfs /proc/filesystems && break
+			sleep 0.1
+		done
+		grep -qw zpmfs /proc/filesystems ||
+			fail "zusd did not register zpmfs: $(cat /tmp/zusd.log)"
+	fi
+	"$TOP/build/bin/mkfs.zpmfs" -q -f /dev/pmem0 || fail "mkfs.zpmfs"
+	mount -t zpmfs ${opts:+-o "$opts"} /dev/pmem0 "$MNT" ||
+		fail "mount -t zpmfs ${opts:+-o $opts}: $(dmesg | tail -5)"
+}
+
+zpmfs_down() {
+	grep -q " $MNT " /proc/mounts || return 0
+	umount "$MNT" || fail "umount $MNT"
+}
+
+zpmfs_stop() {
+	zpmfs_down
+	if [ -n "$ZUSD_PID" ]; then
+		kill "$ZUSD_PID" 2>/dev/null
+		wait "$ZUSD_PID" 2>/dev/null
+		ZUSD_PID=
+	fi
+}
+
+zvfs_cc() {
+	local name=$1
+
+	mkdir -p "$ZBIN"
+	gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -pthread \
+		-o "$ZBIN/$name" "$TOP/tests/vm/bin/$name.c" ||
+		fail "cannot build $name"
+}

@@ -1,0 +1,27 @@
+#!/bin/bash
+# vm: --pmem 256M --cpus 2 --timeout 1500
+# SPDX-License-Identifier: BSD-3-Clause
+# The file exerciser (tests/fsx) on zpmfs with and without the map cache:
+# random reads, writes, mmap, truncate, fallocate, checked against a
+# shadow copy.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/vm/bin/zpmfs-env.sh"
+require_vm
+FSX=$TOP/build/bin/zfsx
+[ -x "$FSX" ] || skip "zfsx not built"
+N=${ZFSX_OPS:-100000}
+
+for opts in "" nomapcache; do
+	for seed in 1 2; do
+		zpmfs_up "$opts"
+		"$FSX" -N "$N" -S "$seed" "$MNT/f" >/tmp/zfsx.log 2>&1 || {
+			tail -40 /tmp/zfsx.log
+			fail "zfsx -S $seed ${opts:+(-o $opts)}"
+		}
+		tail -2 /tmp/zfsx.log
+		zpmfs_down
+		check_dmesg_clean || fail "kernel log after zfsx $opts"
+	done
+done
+zpmfs_stop
+pass

@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * dispatch.c - decode the op in a ZT's channel, call the plugin, encode
+ * the answer.  One table, indexed by enum zufs_op, names every op and
+ * holds its handler; debug output and chaos mode use the same table.
+ *
+ * The kernel is trusted here, but names and lengths are still checked:
+ * a plugin must never see a name without its NUL or a length past the
+ * data area.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+
+#include "zusd.h"
+
+#define OPS(sb)	((sb)->type->ops)
+
+/* Validate a name from the kernel and NUL-terminate it in place */
+static int name_ok(struct zufs_name *n)
+{
+	if (n->len == 0 || n->len > ZUFS_NAME_MAX)
+		return -EINVAL;
+	n->name[n->len] = 0;
+	return 0;
+}
+
+static int do_null(struct zusd_zt *zt, struct zusd_sb *sb,
+		   struct zufs_op_hdr *hdr, void *data,
+		   const struct zus_ctx *ctx)
+{
+	(void)zt; (void)sb; (void)hdr; (void)data; (void)ctx;
+	return 0;
+}
+
+static int do_statfs(struct zusd_zt *zt, struct zusd_sb *sb,
+		     struct zufs_op_hdr *hdr, void *data,
+		     const struct zus_ctx *ctx)
+{
+	struct zufs_op_statfs *op = (void *)hdr;
+
+	(void)zt; (void)data; (void)ctx;
+	memset(&op->st, 0, sizeof(op->st));
+	return OPS(sb)->statfs(sb->psb, &op->st);
+}
+
+static int do_sync_fs(struct zusd_zt *zt, struct zusd_sb *sb,
+		      struct zufs_op_hdr *hdr, void *data,
+		      const struct zus_ctx *ctx)
+{
+	(void)zt; (void)data; (void)ctx;
+	if (!OPS(sb)->sync_fs)
+		return 0;
+	return OPS(sb)->sync_fs(sb->psb, hdr->flags & 1);
+}
+
+static int do_lookup(struct zusd_zt *zt, struct zusd_sb *sb,
+		     struct zufs_op_hdr *hdr, void *data,
+		     const struct zus_ctx *ctx)
+{
+	struct zufs_op_lookup *op = (void *)hdr;
+
+	(void)zt; (void)data;
+	if (name_ok(&op->name))
+		return -EINVAL;
+	return OPS(sb)->lookup(sb->psb, ctx, op->dir_ino, op->name.name,
+			       op->name.len, &op->attr);
+}
+
+static int do_getattr(struct zusd_zt *zt, struct zusd_sb *sb,
+		      struct zufs_op_hdr *hdr, void *data,
+		      const struct zus_ctx *ctx)
+{
+	struct zufs_op_getattr *op = (void *)hdr;
+
+	(void)zt; (void)data;
+	return OPS(sb)->getattr(sb->psb, ctx, op->ino, &op->attr);
+}
+
+static int do_setattr(struct zusd_zt *zt, struct zusd_sb *sb,
+		      struct zufs_op_hdr *hdr, void *data,
+		      const struct zus_ctx *ctx)
+{
+	struct zufs_op_setattr *op = (void *)hdr;
+
+	(void)zt; (void)data;
+	return OPS(sb)->setattr(sb->psb, ctx, op->ino, op->mask, &op->set,
+				&op->attr);
+}
+
+static int do_new_inode(struct zusd_zt *zt, struct zusd_sb *sb,
+			struct zufs_op_hdr *hdr, void *data,
+			const struct zus_ctx *ctx)
+{
+	struct zufs_op_new_inode *op = (void *)hdr;
+	bool tmpfile = hdr->flags & ZUFS_NEW_TMPFILE;
+	const char *symlink = NULL;
+	size_t symlen = 0;
+
+	(void)zt;
+	if (!tmpfile && name_ok(&op->name))
+		return -EINVAL;
+	if ((op->mode & S_IFMT) == S_IFLNK) {
+		if (!hdr->data_in || hdr->data_in > ZUFS_SYMLINK_MAX)
+			return -EINVAL;
+		symlink = data;
+		symlen = hdr->data_in;
+	}
+	return OPS(sb)->create(sb->psb, ctx, op->dir_ino,
+			       tmpfile ? NULL : op->name.name,
+			       tmpfile ? 0 : op->name.len, op->mode, op->rdev,
+			       op->uid, op->gid, op->iflags, symlink, symlen,
+			       tmpfile, &op->attr, &op->dir_attr);
+}
+
+static int do_link(struct zusd_zt *zt, struct zusd_sb *sb,
+		   struct zufs_op_hdr *hdr, void *data,
+		   const struct zus_ctx *ctx)
+{
+	struct zufs_op_link *op = (void *)hdr;
+
+	(void)zt; (void)data;
+	if (name_ok(&op->name))
+		return -EINVAL;
+	return OPS(sb)->link(sb->psb, ctx, op->ino, op->dir_ino,
+			     op->name.name, op->name.len, &op->attr,
+			     &op->dir_attr);
+}
+
+static int do_unlink(struct zusd_zt *zt, struct zusd_sb *sb,
+		     struct zufs_op_hdr *hdr, void *data,
+		     const struct zus_ctx *ctx)
+{
+	struct zufs_op_unlink *op = (void *)hdr;
+
+	(void)zt; (void)data;
+	if (name_ok(&op->name))
+		return -EINVAL;
+	return OPS(sb)->unlink(sb->psb, ctx, op->dir_ino, op->name.name,
+			       op->name.len, hdr->flags & ZUFS_UNLINK_DIR,
+			       &op->attr, &op->dir_attr);
+}
+
+static int do_rename(struct zusd_zt *zt, struct zusd_sb *sb,
+		     struct zufs_op_hdr *hdr, void *data,
+		     const struct zus_ctx *ctx)
+{
+	struct zufs_op_rename *op = (void *)hdr;
+	struct zus_rename_out out;
+	int err;
+
+	(void)zt; (void)data;
+	if (name_ok(&op->old_name) || name_ok(&op->new_name))
+		return -EINVAL;
+	memset(&out, 0, sizeof(out));
+	err = OPS(sb)->rename(sb->psb, ctx, op->old_dir_ino,
+			      op->old_name.name, op->old_name.len,
+			      op->new_dir_ino, op->new_name.name,
+			      op->new_name.len, hdr->flags, &out);
+	op->attr = out.attr;
+	op->target_attr = out.target_attr;
+	op->old_dir_attr = out.old_dir_attr;
+	op->new_dir_attr = out.new_dir_attr;
+	op->whiteout_attr = out.whiteout_attr;
+	return err;
+}
+
+/* readdir: records packed into the data area */
+struct dir_buf {
+	char		*p;
+	uint32_t	used;
+	uint32_t	max;
+	uint32_t	count;
+};
+
+static int fill_dirent(void *buf, const char *name, size_t len, uint64_t ino,
+		       unsigned int dtype, uint64_t next_pos)
+{
+	struct dir_buf *db = buf;
+	struct zufs_dirent *de;
+	uint32_t sz;
+
+	if (len == 0 || len > ZUFS_NAME_MAX)
+		return 0;	/* skip what the kernel would refuse */
+	sz = ZUFS_DIRENT_SIZE(len);
+	if (db->used + sz > db->max)
+		return 1;
+	de = (struct zufs_dirent *)(db->p + db->used);
+	memset(de, 0, sz);
+	de->ino = ino;
+	de->next_pos = next_pos;
+	de->name_len = len;
+	de->type = dtype;
+	memcpy(de->name, name, len);
+	db->used += sz;
+	db->count++;
+	return 0;
+}
+
+static int do_readdir(struct zusd_zt *zt, struct zusd_sb *sb,
+		      struct zufs_op_hdr *hdr, void *data,
+		      const struct zus_ctx *ctx)
+{
+	struct zufs_op_readdir *op = (void *)hdr;
+	struct dir_buf db = {
+		.p = data,
+		.max = hdr->data_max > ZUFS_DATA_AREA_SIZE ?
+		       ZUFS_DATA_AREA_SIZE : hdr->data_max,
+	};
+	bool eof = false;
+	int err;
+
+	(void)zt;
+	err = OPS(sb)->readdir(sb->psb, ctx, op->ino, op->pos, fill_dirent,
+			       &db, &eof);
+	op->count = db.count;
+	op->eof = eof;
+	hdr->data_out = db.used;
+	return err;
+}
+
+static int do_readlink(struct zusd_zt *zt, struct zusd_sb *sb,
+		       struct zufs_op_hdr *hdr, void *data,
+		       const struct zus_ctx *ctx)
+{
+	struct zufs_op_readlink *op = (void *)hdr;
+	size_t max = hdr->data_max > ZUFS_DATA_AREA_SIZE ?
+		     ZUFS_DATA_AREA_SIZE : hdr->data_max;
+	ssize_t n;
+
+	(void)zt;
+	n = OPS(sb)->readlink(sb->psb, ctx, op->ino, data, max);
+	if (n < 0)
+		return n;
+	hdr->data_out = n;
+	return 0;
+}
+
+static int do_evict(struct zusd_zt *zt, struct zusd_sb *sb,
+		    struct zufs_op_hdr *hdr, void *data,
+		    const struct zus_ctx *ctx)
+{
+	struct zufs_op_evict *op = (void *)hdr;
+
+	(void)zt; (void)data;
+	return OPS(sb)->evict(sb->psb, ctx, op->ino);
+}
+
+static int do_get_blocks(struct zusd_zt *zt, struct zusd_sb *sb,
+			 struct zufs_op_hdr *hdr, void *data,
+			 const struct zus_ctx *ctx)
+{
+	struct zufs_op_get_blocks *op = (void *)hdr;
+	int n;
+
+	(void)zt; (void)data;
+	op->count = 0;
+	if (!OPS(sb)->get_blocks)
+		return -EOPNOTSUPP;
+	n = OPS(sb)->get_blocks(sb->psb, ctx, op->ino, op->offset,
+				op->length, hdr->flags & ZUFS_GB_WRITE,
+				op->size_after, op->ext, ZUFS_MAX_EXTENTS,
+				&op->attr);
+	if (n < 0)
+		return n;
+	op->count = n;
+	return 0;
+}
+
+static int do_read(struct zusd_zt *zt, struct zusd_sb *sb,
+		   struct zufs_op_hdr *hdr, void *data,
+		   const struct zus_ctx *ctx)
+{
+	struct zufs_op_io *op = (void *)hdr;
+	size_t len = op->length;
+	ssize_t n;
+
+	(void)zt;
+	if (!OPS(sb)->read)
+		return -EOPNOTSUPP;
+	if (len > hdr->data_max || len > ZUFS_DATA_AREA_SIZE)
+		return -EINVAL;
+	n = OPS(sb)->read(sb->psb, ctx, op->ino, data, len, op->offset);
+	if (n < 0)
+		return n;
+	op->done = n;
+	hdr->data_out = n;
+	return 0;
+}
+
+static int do_write(struct zusd_zt *zt, struct zusd_sb *sb,
+		    struct zufs_op_hdr *hdr, void *data,
+		    const struct zus_ctx *ctx)
+{
+	struct zufs_op_io *op = (void *)hdr;
+	size_t len = op->length;
+	ssize_t n;
+
+	(void)zt;
+	if (!OPS(sb)->write)
+		return -EOPNOTSUPP;
+	if (len > hdr->data_in || len > ZUFS_DATA_AREA_SIZE)
+		return -EINVAL;
+	n = OPS(sb)->write(sb->psb, ctx, op->ino, data, len, op->offset,
+			   &op->attr);
+	if (n < 0)
+		return n;
+	op->done = n;
+	return 0;
+}
+
+static int do_fsync(struct zusd_zt *zt, struct zusd_sb *sb,
+		    struct zufs_op_hdr *hdr, void *data,
+		    const struct zus_ctx *ctx)
+{
+	struct zufs_op_fsync *op = (void *)hdr;
+
+	(void)zt; (void)data;
+	if (!OPS(sb)->fsync)
+		return 0;
+	return OPS(sb)->fsync(sb->psb, ctx, op->ino, op->offset, op->length,
+			      hdr->flags & ZUFS_FSYNC_DATAONLY);
+}
+
+static int do_fallocate(struct zusd_zt *zt, struct zusd_sb *sb,
+			struct zufs_op_hdr *hdr, void *data,
+			const struct zus_ctx *ctx)
+{
+	struct zufs_op_fallocate *op = (void *)hdr;
+
+	(void)zt; (void)data;
+	if (!OPS(sb)->fallocate)
+		return -EOPNOTSUPP;
+	return OPS(sb)->fallocate(sb->psb, ctx, op->ino, op->mode,
+				  op->offset, op->length, &op->attr);
+}
+
+static int do_seek(struct zusd_zt *zt, struct zusd_sb *sb,
+		   struct zufs_op_hdr *hdr, void *data,
+		   const struct zus_ctx *ctx)
+{
+	struct zufs_op_seek *op = (void *)hdr;
+	uint64_t result = 0;
+	int err;
+
+	(void)zt; (void)data;
+	if (!OPS(sb)->seek)
+		return -EOPNOTSUPP;
+	err = OPS(sb)->seek(sb->psb, ctx, op->ino, op->offset, op->whence,
+			    &result);
+	op->result = result;
+	return err;
+}
+
+static int do_clone(struct zusd_zt *zt, struct zusd_sb *sb,
+		    struct zufs_op_hdr *hdr, void *data,
+		    const struct zus_ctx *ctx)
+{
+	struct zufs_op_clone *op = (void *)hdr;
+
+	uint64_t done = 0;
+	int err;
+
+	(void)zt; (void)data;
+	op->done = 0;
+	if (!OPS(sb)->clone)
+		return -EOPNOTSUPP;
+	err = OPS(sb)->clone(sb->psb, ctx, op->src_ino, op->src_offset,
+			     op->dst_ino, op->dst_offset, op->length,
+			     hdr->flags, &done, &op->attr);
+	op->done = done;
+	return err;
+}
+
+static int do_getxattr(struct zusd_zt *zt, struct zusd_sb *sb,
+		       struct zufs_op_hdr *hdr, void *data,
+		       const struct zus_ctx *ctx)
+{
+	struct zufs_op_xattr *op = (void *)hdr;
+	size_t max = hdr->data_max > ZUFS_XATTR_SIZE_MAX ?
+		     ZUFS_XATTR_SIZE_MAX : hdr->data_max;
+	ssize_t n;
+
+	(void)zt;
+	if (!OPS(sb)->getxattr)
+		return -EOPNOTSUPP;
+	if (name_ok(&op->name))
+		return -EINVAL;
+	n = OPS(sb)->getxattr(sb->psb, ctx, op->ino, op->name.name,
+			      max ? data : NULL, max);
+	if (n < 0)
+		return n;
+	op->size = n;
+	hdr->data_out = max ? n : 0;
+	return 0;
+}
+
+static int do_setxattr(struct zusd_zt *zt, struct zusd_sb *sb,
+		       struct zufs_op_hdr *hdr, void *data,
+		       const struct zus_ctx *ctx)
+{
+	struct zufs_op_xattr *op = (void *)hdr;
+	bool remove = op->flags & ZUFS_XATTR_REMOVE;
+
+	(void)zt;
+	if (!OPS(sb)->setxattr)
+		return -EOPNOTSUPP;
+	if (name_ok(&op->name) || hdr->data_in > ZUFS_XATTR_SIZE_MAX)
+		return -EINVAL;
+	return OPS(sb)->setxattr(sb->psb, ctx, op->ino, op->name.name,
+				 remove ? NULL : data,
+				 remove ? 0 : hdr->data_in,
+				 op->flags & 3, &op->attr);
+}
+
+static int do_listxattr(struct zusd_zt *zt, struct zusd_sb *sb,
+			struct zufs_op_hdr *hdr, void *data,
+			const struct zus_ctx *ctx)
+{
+	struct zufs_op_xattr *op = (void *)hdr;
+	size_t max = hdr->data_max > ZUFS_DATA_AREA_SIZE ?
+		     ZUFS_DATA_AREA_SIZE : hdr->data_max;
+	ssize_t n;
+
+	(void)zt;
+	if (!OPS(sb)->listxattr)
+		return -EOPNOTSUPP;
+	n = OPS(sb)->listxattr(sb->psb, ctx, op->ino, max ? data : NULL, max);
+	if (n < 0)
+		return n;
+	op->size = n;
+	hdr->data_out = max ? n : 0;
+	return 0;
+}
+
+#define A(type, field)	offsetof(type, field)
+
+static const struct zusd_op_desc zusd_ops[ZUFS_OP_MAX_OPT] = {
+	[ZUFS_OP_NULL]	= { "NULL", do_null, sizeof(struct zufs_op_hdr) },
+	[ZUFS_OP_BREAK]	= { "BREAK", NULL, sizeof(struct zufs_op_hdr) },
+	[ZUFS_OP_STATFS] = { "STATFS", do_statfs,
+			     sizeof(struct zufs_op_statfs) },
+	[ZUFS_OP_SYNC_FS] = { "SYNC_FS", do_sync_fs,
+			      sizeof(struct zufs_op_sync_fs) },
+	[ZUFS_OP_LOOKUP] = { "LOOKUP", do_lookup,
+			     sizeof(struct zufs_op_lookup),
+			     { A(struct zufs_op_lookup, attr) }, 1 },
+	[ZUFS_OP_GETATTR] = { "GETATTR", do_getattr,
+			      sizeof(struct zufs_op_getattr),
+			      { A(struct zufs_op_getattr, attr) }, 1 },
+	[ZUFS_OP_SETATTR] = { "SETATTR", do_setattr,
+			      sizeof(struct zufs_op_setattr),
+			      { A(struct zufs_op_setattr, attr) }, 1 },
+	[ZUFS_OP_NEW_INODE] = { "NEW_INODE", do_new_inode,
+				sizeof(struct zufs_op_new_inode),
+				{ A(struct zufs_op_new_inode, attr),
+				  A(struct zufs_op_new_inode, dir_attr) }, 2 },
+	[ZUFS_OP_LINK] = { "LINK", do_link, sizeof(struct zufs_op_link),
+			   { A(struct zufs_op_link, attr),
+			     A(struct zufs_op_link, dir_attr) }, 2 },
+	[ZUFS_OP_UNLINK] = { "UNLINK", do_unlink,
+			     sizeof(struct zufs_op_unlink),
+			     { A(struct zufs_op_unlink, attr),
+			       A(struct zufs_op_unlink, dir_attr) }, 2 },
+	[ZUFS_OP_RENAME] = { "RENAME", do_rename,
+			     sizeof(struct zufs_op_rename),
+			     { A(struct zufs_op_rename, attr),
+			       A(struct zufs_op_rename, target_attr),
+			       A(struct zufs_op_rename, old_dir_attr),
+			       A(struct zufs_op_rename, new_dir_attr),
+			       A(struct zufs_op_rename, whiteout_attr) }, 5 },
+	[ZUFS_OP_READDIR] = { "READDIR", do_readdir,
+			      sizeof(struct zufs_op_readdir) },
+	[ZUFS_OP_READLINK] = { "READLINK", do_readlink,
+			       sizeof(struct zufs_op_readlink) },
+	[ZUFS_OP_EVICT] = { "EVICT", do_evict, sizeof(struct zufs_op_evict) },
+	[ZUFS_OP_GET_BLOCKS] = { "GET_BLOCKS", do_get_blocks,
+				 sizeof(struct zufs_op_get_blocks),
+				 { A(struct zufs_op_get_blocks, attr) }, 1 },
+	[ZUFS_OP_READ] = { "READ", do_read, sizeof(struct zufs_op_io) },
+	[ZUFS_OP_WRITE] = { "WRITE", do_write, sizeof(struct zufs_op_io),
+			    { A(struct zufs_op_io, attr) }, 1 },
+	[ZUFS_OP_FSYNC] = { "FSYNC", do_fsync, sizeof(struct zufs_op_fsync) },
+	[ZUFS_OP_FALLOCATE] = { "FALLOCATE", do_fallocate,
+				sizeof(struct zufs_op_fallocate),
+				{ A(struct zufs_op_fallocate, attr) }, 1 },
+	[ZUFS_OP_SEEK] = { "SEEK", do_seek, sizeof(struct zufs_op_seek) },
+	[ZUFS_OP_CLONE] = { "CLONE", do_clone, sizeof(struct zufs_op_clone),
+			    { A(struct zufs_op_clone, attr) }, 1 },
+	[ZUFS_OP_GETXATTR] = { "GETXATTR", do_getxattr,
+			       sizeof(struct zufs_op_xattr) },
+	[ZUFS_OP_SETXATTR] = { "SETXATTR", do_setxattr,
+			       sizeof(struct zufs_op_xattr),
+			       { A(struct zufs_op_xattr, attr) }, 1 },
+	[ZUFS_OP_LISTXATTR] = { "LISTXATTR", do_listxattr,
+				sizeof(struct zufs_op_xattr) },
+};
+
+const struct zusd_op_desc *zusd_op_desc(uint32_t op)
+{
+	if (op >= ZUFS_OP_MAX_OPT || !zusd_ops[op].name)
+		return NULL;
+	return &zusd_ops[op];
+}
+
+const char *zusd_op_name(uint32_t op)
+{
+	const struct zusd_op_desc *d = zusd_op_desc(op);
+
+	return d ? d->name : "?";
+}
+
+void zusd_dispatch(struct zusd_zt *zt)
+{
+	struct zufs_op_hdr *hdr = zt->map;
+	void *data = (char *)zt->map + ZUFS_OP_AREA_SIZE;
+	const struct zusd_op_desc *d = zusd_op_desc(hdr->op);
+	struct zus_ctx ctx = {
+		.uid = hdr->uid,
+		.gid = hdr->gid,
+		.now = { .tv_sec = hdr->now_sec, .tv_nsec = hdr->now_nsec },
+		.cpu = zt->cpu,
+		.numa_node = zt->numa_node,
+	};
+	struct zusd_sb *sb = NULL;
+	int err;
+
+	hdr->data_out = 0;
+	if (!d || !d->handler) {
+		err = -ENOSYS;
+		goto out;
+	}
+	if (hdr->op != ZUFS_OP_NULL) {
+		sb = zusd_sb_of(hdr->sb_handle);
+		if (!sb) {
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	err = d->handler(zt, sb, hdr, data, &ctx);
+out:
+	if (err > 0 || err < -4095)
+		err = -EIO;	/* a plugin bug must not look like success */
+	hdr->err = err;
+	if (err)
+		hdr->data_out = 0;
+	if (zt->zd->opts.debug)
+		zusd_dbg(zt->zd, "cpu %d seq %llu %s -> %d", zt->cpu,
+			 (unsigned long long)hdr->seq, zusd_op_name(hdr->op),
+			 err);
+	if (zt->zd->opts.chaos.on)
+		zusd_chaos_answer(zt);
+}

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * main.c - zusd: options, daemonizing, signals, start and stop.
+ *
+ * Start order: plugins, zuf-root + handshake, ZT threads, mount thread,
+ * and only then registration, so the kernel never sees a type whose
+ * server cannot yet serve a mount.  Stop (SIGTERM/SIGINT): BREAK_ALL,
+ * which wakes every server thread with BREAK, then join them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include "zusd.h"
+
+void zusd_log(const struct zusd *zd, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, ZUSD_NAME ": ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	if (zd && zd->daemonized) {
+		va_start(ap, fmt);
+		vsyslog(prio, fmt, ap);
+		va_end(ap);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: zusd [OPTION]...\n"
+"The zufs user-mode server: hosts filesystem plugins for zuf.ko.\n"
+"\n"
+"  -f, --foreground        do not daemonize\n"
+"  -p, --plugin PATH       load a plugin .so (or every .so in a directory);\n"
+"                          repeatable.  Default: $" ZUS_PLUGIN_ENV " (colon\n"
+"                          separated) or <dir of zusd>/../plugins\n"
+"      --root DIR          zuf-root mount point (default " ZUFS_ROOT_PATH ")\n"
+"      --pidfile FILE      write the server's pid there\n"
+"  -d, --debug             log every operation and corruption\n"
+"      --chaos SEED[:PERMILLE]\n"
+"                          testing: corrupt that share of answers (default\n"
+"                          50 per mille), reproducibly from SEED\n"
+"      --abi-version MAJ.MIN\n"
+"                          testing: claim another ABI version in the handshake\n"
+"  -h, --help              this help\n"
+"  -V, --version           print the version and the ABI version\n");
+}
+
+enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI };
+
+static const struct option long_opts[] = {
+	{ "foreground",  no_argument,       NULL, 'f' },
+	{ "plugin",      required_argument, NULL, 'p' },
+	{ "root",        required_argument, NULL, OPT_ROOT },
+	{ "pidfile",     required_argument, NULL, OPT_PIDFILE },
+	{ "debug",       no_argument,       NULL, 'd' },
+	{ "chaos",       required_argument, NULL, OPT_CHAOS },
+	{ "abi-version", required_argument, NULL, OPT_ABI },
+	{ "help",        no_argument,       NULL, 'h' },
+	{ "version",     no_argument,       NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int add_plugin(struct zusd_opts *o, const char *path)
+{
+	const char **p = realloc(o->plugins, (o->nplugins + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p[o->nplugins++] = path;
+	o->plugins = p;
+	return 0;
+}
+
+/* $ZUS_PLUGINS, else <dir of the binary>/../plugins */
+static int default_plugins(struct zusd_opts *o, char **storage)
+{
+	const char *env = getenv(ZUS_PLUGIN_ENV);
+	char exe[PATH_MAX], *tok, *save = NULL;
+	ssize_t n;
+	int err;
+
+	if (env && *env) {
+		*storage = strdup(env);
+		if (!*storage)
+			return -ENOMEM;
+		for (tok = strtok_r(*storage, ":", &save); tok;
+		     tok = strtok_r(NULL, ":", &save)) {
+			err = add_plugin(o, tok);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -errno;
+	exe[n] = 0;
+	if (asprintf(storage, "%s/../plugins", dirname(exe)) < 0)
+		return -ENOMEM;
+	return add_plugin(o, *storage);
+}
+
+static int parse_abi(const char *arg, struct zusd_opts *o)
+{
+	char tail;
+
+	if (sscanf(arg, "%u.%u%c", &o->abi_major, &o->abi_minor, &tail) != 2)
+		return -EINVAL;
+	return 0;
+}
+
+/* Returns 0 to run, 1 to exit 0 (help/version), <0 on a usage error */
+static int parse_args(int argc, char **argv, struct zusd_opts *o)
+{
+	int c;
+
+	o->root = ZUFS_ROOT_PATH;
+	o->abi_major = ZUFS_MAJOR_VERSION;
+	o->abi_minor = ZUFS_MINOR_VERSION;
+	while ((c = getopt_long(argc, argv, "fp:dhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'p':
+			if (add_plugin(o, optarg))
+				return -ENOMEM;
+			break;
+		case 'd':
+			o->debug = true;
+			break;
+		case OPT_ROOT:
+			o->root = optarg;
+			break;
+		case OPT_PIDFILE:
+			o->pidfile = optarg;
+			break;
+		case OPT_CHAOS:
+			if (zusd_chaos_parse(optarg, &o->chaos)) {
+				fprintf(stderr, ZUSD_NAME ": bad --chaos '%s' (SEED[:PERMILLE], PERMILLE 0..1000)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_ABI:
+			if (parse_abi(optarg, o)) {
+				fprintf(stderr, ZUSD_NAME ": bad --abi-version '%s' (MAJ.MIN)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("zusd %s (zufs ABI %u.%u, plugin API %u)\n",
+			       ZUSD_VERSION, ZUFS_MAJOR_VERSION,
+			       ZUFS_MINOR_VERSION, ZUS_API_VERSION);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, ZUSD_NAME ": unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Fork; the parent waits until the child reports that it is serving (or
+ * why it failed) and exits with that status, so `zusd && mount ...` works.
+ */
+static int daemonize(int *ready_fd)
+{
+	int pfd[2];
+	pid_t pid;
+	char st = 1;
+
+	if (pipe(pfd))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(pfd[1]);
+		if (read(pfd[0], &st, 1) != 1)
+			st = 1;
+		_exit(st);
+	}
+	close(pfd[0]);
+	setsid();
+	*ready_fd = pfd[1];
+	return 0;
+}
+
+static void report_ready(int *ready_fd, char status)
+{
+	int fd;
+
+	if (*ready_fd < 0)
+		return;
+	if (write(*ready_fd, &status, 1) != 1)
+		status = 1;
+	close(*ready_fd);
+	*ready_fd = -1;
+	if (status)
+		return;
+	/* detached: keep stderr if it goes somewhere, else /dev/null */
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		if (!isatty(STDOUT_FILENO))
+			dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", (int)getpid());
+	return fclose(f) ? -errno : 0;
+}
+
+static int load_plugins(struct zusd *zd)
+{
+	char msg[512] = "";
+	int err;
+
+	err = zus_plugins_load(&zd->plugins, zd->opts.plugins,
+			       zd->opts.nplugins, msg, sizeof(msg));
+	if (err) {
+		zusd_err(zd, "loading plugins: %s", msg[0] ? msg :
+			 strerror(-err));
+		return err;
+	}
+	if (!zus_plugins_count(zd->plugins))
+		zusd_info(zd, "no plugins loaded: no filesystem to serve");
+	return 0;
+}
+
+/* Wait for SIGTERM/SIGINT (blocked in every thread) */
+static void wait_for_stop(struct zusd *zd)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigwait(&set, &sig);
+	zusd_info(zd, "signal %d: stopping", sig);
+}
+
+static int run(struct zusd *zd, int *ready_fd)
+{
+	int err;
+
+	err = load_plugins(zd);
+	if (err)
+		return err;
+	err = zusd_control_start(zd);
+	if (err)
+		return err;
+	err = zusd_zt_start(zd);
+	if (err)
+		goto out_stop;
+	err = zusd_mount_start(zd);
+	if (err)
+		goto out_stop;
+	err = zusd_register_all(zd);
+	if (err)
+		goto out_stop;
+	if (zd->opts.pidfile) {
+		err = write_pidfile(zd->opts.pidfile);
+		if (err) {
+			zusd_err(zd, "%s: %s", zd->opts.pidfile,
+				 strerror(-err));
+			goto out_stop;
+		}
+	}
+	zusd_info(zd, "serving %zu filesystem type(s) on %u channel(s)%s",
+		  zus_plugins_count(zd->plugins), zd->nr_cpus,
+		  zd->opts.chaos.on ? " (chaos mode)" : "");
+	report_ready(ready_fd, 0);
+	wait_for_stop(zd);
+	err = 0;
+out_stop:
+	zusd_break_all(zd);
+	zusd_mount_join(zd);
+	zusd_zt_join(zd);
+	zusd_control_stop(zd);
+	if (zd->opts.pidfile && !err)
+		unlink(zd->opts.pidfile);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct zusd zd = { .ctl_fd = -1, .mount_fd = -1 };
+	char *plugin_storage = NULL;
+	int ready_fd = -1;
+	sigset_t set;
+	int err;
+
+	err = parse_args(argc, argv, &zd.opts);
+	if (err)
+		return err > 0 ? 0 : 2;
+	if (!zd.opts.nplugins && default_plugins(&zd.opts, &plugin_storage)) {
+		fprintf(stderr, ZUSD_NAME ": cannot find the plugin directory\n");
+		return 1;
+	}
+	if (!zd.opts.foreground) {
+		err = daemonize(&ready_fd);
+		if (err) {
+			zusd_err(&zd, "fork: %s", strerror(-err));
+			return 1;
+		}
+		zd.daemonized = true;
+		openlog(ZUSD_NAME, LOG_PID, LOG_DAEMON);
+	}
+	/* every thread inherits this: only sigwait() sees them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	err = run(&zd, &ready_fd);
+	report_ready(&ready_fd, err ? 1 : 0);
+	if (zd.plugins)
+		zus_plugins_free(zd.plugins);
+	free(zd.opts.plugins);
+	free(plugin_storage);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * mount.c - the mount thread: MOUNT / UMOUNT / REMOUNT requests from the
+ * kernel, one at a time.  For a pmem type it grabs the mount's t1 range
+ * (GRAB_PMEM on a fresh pmem file, then mmap) before the plugin's mount.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "zusd.h"
+
+struct zusd_sb *zusd_sb_of(uint64_t handle)
+{
+	struct zusd_sb *sb = (struct zusd_sb *)(uintptr_t)handle;
+
+	/* the kernel only echoes handles we gave it; the magic catches bugs */
+	if (!sb || sb->magic != ZUSD_SB_MAGIC)
+		return NULL;
+	return sb;
+}
+
+static const struct zus_fs_type *type_of(struct zusd *zd, uint64_t handle)
+{
+	if (!handle || handle > zus_plugins_count(zd->plugins))
+		return NULL;
+	return zus_plugins_get(zd->plugins, handle - 1);
+}
+
+static int grab_pmem(struct zusd *zd, struct zusd_sb *sb)
+{
+	struct zufs_ioc_pmem ip = { .sb_id = sb->sb_id };
+	int err;
+
+	sb->pmem_fd = zusd_open_special(zd);
+	if (sb->pmem_fd < 0)
+		return sb->pmem_fd;
+	if (ioctl(sb->pmem_fd, ZUFS_IOC_GRAB_PMEM, &ip)) {
+		err = -errno;
+		zusd_err(zd, "grab pmem of mount %llu: %s",
+			 (unsigned long long)sb->sb_id, strerror(-err));
+		return err;
+	}
+	if (!ip.size || ip.ndevs == 0 || ip.ndevs > ZUFS_MAX_DEVS)
+		return -EPROTO;
+	sb->pmem = mmap(NULL, ip.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			sb->pmem_fd, 0);
+	if (sb->pmem == MAP_FAILED) {
+		err = -errno;
+		sb->pmem = NULL;
+		zusd_err(zd, "mmap pmem (%llu bytes): %s",
+			 (unsigned long long)ip.size, strerror(-err));
+		return err;
+	}
+	sb->pmem_size = ip.size;
+	return ip.ndevs;
+}
+
+static void release_sb(struct zusd_sb *sb)
+{
+	if (sb->pmem)
+		munmap(sb->pmem, sb->pmem_size);
+	if (sb->pmem_fd >= 0)
+		close(sb->pmem_fd);
+	sb->magic = 0;
+	free(sb);
+}
+
+static void answer_root(struct zusd_sb *sb, struct zus_mount_out *out,
+			struct zufs_ioc_mount *im)
+{
+	struct zus_ctx ctx = { .cpu = -1, .numa_node = -1 };
+
+	clock_gettime(CLOCK_REALTIME, &ctx.now);
+	im->block_size = out->block_size;
+	im->max_bytes = out->max_bytes;
+	im->max_ino = out->max_ino;
+	memcpy(im->options, out->options, sizeof(im->options));
+	im->options[sizeof(im->options) - 1] = 0;
+	im->err = sb->type->ops->getattr(sb->psb, &ctx, out->root_ino,
+					 &im->root);
+}
+
+static int do_mount(struct zusd *zd, struct zufs_ioc_mount *im,
+		    struct zus_mount_out *out)
+{
+	const struct zus_fs_type *t = type_of(zd, im->zus_fs_handle);
+	struct zus_mount_info mi = { 0 };
+	struct zusd_sb *sb;
+	int err;
+
+	if (!t)
+		return -EINVAL;
+	sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return -ENOMEM;
+	sb->type = t;
+	sb->pmem_fd = -1;
+	sb->sb_id = im->sb_id;
+	if (t->info.flags & ZUFS_FST_PMEM) {
+		err = grab_pmem(zd, sb);
+		if (err < 0)
+			goto out_release;
+		mi.ndevs = 1;
+		mi.devs[0].size = sb->pmem_size;
+		mi.devs[0].numa_node = -1;
+	}
+	im->dev_name[sizeof(im->dev_name) - 1] = 0;
+	im->options[sizeof(im->options) - 1] = 0;
+	mi.pmem = sb->pmem;
+	mi.pmem_size = sb->pmem_size;
+	mi.dev_name = im->dev_name;
+	mi.options = im->options;
+	mi.flags = (im->mount_flags & ZUFS_MF_RDONLY ? ZUS_MOUNT_RDONLY : 0) |
+		   (im->mount_flags & ZUFS_MF_SILENT ? ZUS_MOUNT_SILENT : 0);
+	err = t->ops->mount(&mi, &sb->psb, out);
+	if (err)
+		goto out_release;
+	sb->magic = ZUSD_SB_MAGIC;
+	im->zus_sb_handle = (uintptr_t)sb;
+	answer_root(sb, out, im);
+	if (im->err) {
+		t->ops->umount(sb->psb);
+		err = im->err;
+		goto out_release;
+	}
+	zusd_info(zd, "mounted %s on %s (%s)", t->info.name, im->dev_name,
+		  im->options[0] ? im->options : "no options");
+	return 0;
+
+out_release:
+	release_sb(sb);
+	return err;
+}
+
+static int do_umount(struct zusd *zd, struct zufs_ioc_mount *im)
+{
+	struct zusd_sb *sb = zusd_sb_of(im->zus_sb_handle);
+
+	if (!sb)
+		return -EINVAL;
+	sb->type->ops->umount(sb->psb);
+	zusd_info(zd, "unmounted %s", sb->type->info.name);
+	release_sb(sb);
+	return 0;
+}
+
+static int do_remount(struct zusd *zd, struct zufs_ioc_mount *im,
+		      struct zus_mount_out *out)
+{
+	struct zusd_sb *sb = zusd_sb_of(im->zus_sb_handle);
+	uint32_t flags;
+	int err;
+
+	if (!sb)
+		return -EINVAL;
+	im->options[sizeof(im->options) - 1] = 0;
+	flags = im->mount_flags & ZUFS_MF_RDONLY ? ZUS_MOUNT_RDONLY : 0;
+	if (!sb->type->ops->remount) {
+		/* no options to change: only ro/rw, which the VFS does */
+		if (im->options[0]) {
+			snprintf(out->msg, sizeof(out->msg),
+				 "remount with options not supported");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	err = sb->type->ops->remount(sb->psb, im->options, flags, out);
+	if (err)
+		return err;
+	zusd_dbg(zd, "remounted %s %s", sb->type->info.name,
+		 flags ? "ro" : "rw");
+	memcpy(im->options, out->options, sizeof(im->options));
+	im->options[sizeof(im->options) - 1] = 0;
+	return 0;
+}
+
+static void handle(struct zusd *zd, struct zufs_ioc_mount *im)
+{
+	struct zus_mount_out *out = calloc(1, sizeof(*out));
+	int err;
+
+	if (!out) {
+		im->err = -ENOMEM;
+		return;
+	}
+	switch (im->op) {
+	case ZUFS_M_MOUNT:
+		err = do_mount(zd, im, out);
+		break;
+	case ZUFS_M_UMOUNT:
+		err = do_umount(zd, im);
+		break;
+	case ZUFS_M_REMOUNT:
+		err = do_remount(zd, im, out);
+		break;
+	default:
+		err = -EINVAL;
+		break;
+	}
+	im->err = err;
+	im->msg[0] = 0;
+	if (err) {
+		out->msg[sizeof(out->msg) - 1] = 0;
+		memcpy(im->msg, out->msg, sizeof(im->msg));
+		zusd_dbg(zd, "mount op %u: %d %s", im->op, err, im->msg);
+	}
+	free(out);
+}
+
+static void *mount_main(void *arg)
+{
+	struct zusd *zd = arg;
+	struct zufs_ioc_mount *im = calloc(1, sizeof(*im));
+
+	if (!im) {
+		zusd_err(zd, "mount thread: out of memory");
+		return NULL;
+	}
+	im->op = ZUFS_M_NONE;
+	for (;;) {
+		if (ioctl(zd->mount_fd, ZUFS_IOC_MOUNT, im)) {
+			if (errno == EINTR) {
+				im->op = ZUFS_M_NONE;
+				continue;
+			}
+			zusd_err(zd, "mount thread: %s", strerror(errno));
+			break;
+		}
+		if (im->op == ZUFS_M_BREAK)
+			break;
+		handle(zd, im);
+	}
+	free(im);
+	return NULL;
+}
+
+int zusd_mount_start(struct zusd *zd)
+{
+	int err;
+
+	zd->mount_fd = zusd_open_special(zd);
+	if (zd->mount_fd < 0)
+		return zd->mount_fd;
+	err = -pthread_create(&zd->mount_thread, NULL, mount_main, zd);
+	if (err) {
+		zusd_err(zd, "mount thread: %s", strerror(-err));
+		return err;
+	}
+	zd->mount_started = true;
+	return 0;
+}
+
+void zusd_mount_join(struct zusd *zd)
+{
+	if (zd->mount_started)
+		pthread_join(zd->mount_thread, NULL);
+	zd->mount_started = false;
+	if (zd->mount_fd >= 0)
+		close(zd->mount_fd);
+	zd->mount_fd = -1;
+}

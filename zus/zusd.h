@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zusd.h - the server core's internal interfaces.
+ *
+ * One struct zusd holds all of the server's state; every thread gets a
+ * pointer to it.  Per-thread state (a ZT's channel, its RNG for chaos)
+ * lives in that thread's struct zusd_zt.
+ */
+#ifndef _ZUSD_H
+#define _ZUSD_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "zus.h"
+
+#define ZUSD_NAME	"zusd"
+#define ZUSD_VERSION	"1.0"
+
+struct zusd;
+
+/* Chaos mode: corrupt answers on purpose (chaos.c) */
+struct zusd_chaos {
+	bool		on;
+	uint64_t	seed;
+	unsigned int	permille;
+};
+
+/* A mounted filesystem; its address is the zus_sb_handle */
+#define ZUSD_SB_MAGIC	0x7a7573645f736220ULL	/* "zusd_sb " */
+
+struct zusd_sb {
+	uint64_t		magic;		/* ZUSD_SB_MAGIC while live */
+	const struct zus_fs_type *type;
+	struct zus_sb		*psb;		/* the plugin's */
+	void			*pmem;		/* mapped t1 range, or NULL */
+	uint64_t		pmem_size;
+	int			pmem_fd;
+	uint64_t		sb_id;
+};
+
+/* One ZT thread: one channel, pinned to its CPU */
+struct zusd_zt {
+	struct zusd	*zd;
+	pthread_t	thread;
+	bool		started;
+	int		cpu;
+	int		numa_node;	/* of the CPU, -1 if unknown */
+	int		fd;		/* channel file */
+	void		*map;		/* ZUFS_CHAN_MAP_SIZE bytes */
+	uint64_t	rng;		/* chaos RNG state */
+	uint64_t	ops;		/* ops served */
+};
+
+struct zusd_opts {
+	bool		foreground;
+	bool		debug;
+	const char	*root;		/* zuf-root mount point */
+	const char	*pidfile;
+	const char	**plugins;	/* paths */
+	size_t		nplugins;
+	unsigned int	abi_major;
+	unsigned int	abi_minor;
+	struct zusd_chaos chaos;
+};
+
+struct zusd {
+	struct zusd_opts	opts;
+	bool			daemonized;	/* log to syslog too */
+	struct zus_plugin_set	*plugins;
+	int			ctl_fd;		/* the control file */
+	bool			root_mounted;	/* we mounted zuf-root */
+	unsigned int		nr_cpus;	/* kernel's channel count */
+	/* the mount thread */
+	pthread_t		mount_thread;
+	bool			mount_started;
+	int			mount_fd;
+	/* ZT threads, indexed by CPU (unstarted for offline CPUs) */
+	struct zusd_zt		*zts;
+	unsigned int		nzts;
+};
+
+/* main.c: logging */
+void zusd_log(const struct zusd *zd, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define zusd_err(zd, ...)	zusd_log(zd, 3, __VA_ARGS__)
+#define zusd_info(zd, ...)	zusd_log(zd, 6, __VA_ARGS__)
+#define zusd_dbg(zd, ...)					\
+	do {							\
+		if ((zd)->opts.debug)				\
+			zusd_log(zd, 7, __VA_ARGS__);		\
+	} while (0)
+
+/* control.c */
+int zusd_open_special(struct zusd *zd);
+int zusd_control_start(struct zusd *zd);
+int zusd_register_all(struct zusd *zd);
+void zusd_break_all(struct zusd *zd);
+void zusd_control_stop(struct zusd *zd);
+
+/* mount.c */
+int zusd_mount_start(struct zusd *zd);
+void zusd_mount_join(struct zusd *zd);
+/* the sb of a handle from the kernel, or NULL */
+struct zusd_sb *zusd_sb_of(uint64_t handle);
+
+/* zt.c */
+int zusd_zt_start(struct zusd *zd);
+void zusd_zt_join(struct zusd *zd);
+
+/* dispatch.c: handle the op in a ZT's channel; fills the answer */
+typedef int (*zusd_op_fn)(struct zusd_zt *zt, struct zusd_sb *sb,
+			  struct zufs_op_hdr *hdr, void *data,
+			  const struct zus_ctx *ctx);
+
+#define ZUSD_MAX_ATTRS	5
+struct zusd_op_desc {
+	const char	*name;
+	zusd_op_fn	handler;
+	uint32_t	size;		/* of the op struct */
+	/* where the answer's struct zufs_attr live (chaos corrupts them) */
+	uint16_t	attrs[ZUSD_MAX_ATTRS];
+	uint8_t		nattrs;
+};
+
+void zusd_dispatch(struct zusd_zt *zt);
+const struct zusd_op_desc *zusd_op_desc(uint32_t op);
+const char *zusd_op_name(uint32_t op);
+
+/* chaos.c */
+int zusd_chaos_parse(const char *arg, struct zusd_chaos *ch);
+void zusd_chaos_seed(struct zusd_zt *zt);
+/* maybe corrupt the answer of the op just handled */
+void zusd_chaos_answer(struct zusd_zt *zt);
+
+#endif /* _ZUSD_H */
