@@ -25,7 +25,7 @@ Runs inside the bench VM (see bench/run, which passes these options).
   --out DIR         where results go (must exist, writable)
   --runtime S       seconds per fio point (default 5)
   --jobs LIST       comma-separated fio numjobs values (default: 1..nproc)
-  --fsize SIZE      fio file size for overwrite/read points (default 256M)
+  --fsize SIZE      fio file size for overwrite/read points (default 128M)
   --meta-files N    files per thread for metabench (default 2000)
   --only LIST       comma-separated targets to run (default: all), among
                     raw-pmem ext4-dax tmpfs fuse-null fuse-bridge/zpmfs
@@ -39,7 +39,7 @@ USAGE
 OUT=
 RUNTIME=5
 JOBS=
-FSIZE=256M
+FSIZE=128M
 META_FILES=2000
 ONLY=
 HOST_MODE=0
@@ -212,10 +212,13 @@ io_rows() {
 # prefill FILE: write the overwrite/read file once in big chunks so the
 # measured randwrite overwrites blocks that are already allocated
 prefill() {
-	local file=$1
+	local file=$1 t0=$SECONDS rc
 	shift
 	dd if=/dev/zero of="$file" bs=1M count="$(size_mb "$FSIZE")" \
 		conv=fsync status=none "$@" 2>>"$OUT/logs/prefill.log"
+	rc=$?
+	say "prefill $file: $((SECONDS - t0)) s"
+	return $rc
 }
 
 # fuse_ready: the VM's kernel has FUSE as a module nobody loaded yet
@@ -227,7 +230,9 @@ fuse_ready() {
 meta_rows() {
 	local t=$1 dir=$2 j line phase threads ops mean p99
 	for j in $JOBS; do
-		if ! timeout -k 10 900 "$BIN/metabench" -n "$META_FILES" -t "$j" "$dir" \
+		# -T: on a slow target create/stat stop early (fewer files)
+		if ! timeout -k 10 900 "$BIN/metabench" -n "$META_FILES" -t "$j" \
+			-T "$RUNTIME" "$dir" \
 			>"$OUT/logs/meta.out" 2>>"$OUT/logs/meta.log"; then
 			printf '%s\t*\t%s\tn/a\t%s\n' "$t" "$j" \
 				"metabench failed: $(tail -n 1 "$OUT/logs/meta.log")" >>"$OUT/meta.tsv"
@@ -254,6 +259,18 @@ t_raw_pmem() {
 	# qemu backs guest pmem lazily and first touches are slow
 	prefill "$dev" oflag=direct
 	io_rows $t "$dev" 1
+}
+
+# t_raw_recheck: raw pmem overwrite once more at the end; against the first
+# raw-pmem rows it shows how much the (shared) host drifted meanwhile
+t_raw_recheck() {
+	local t=raw-pmem-recheck dev j
+	dev=$(pmem_of raw-pmem) || return 0
+	for j in $JOBS; do
+		fio_point $t randwrite "$j" "$t.randwrite.j$j.json" \
+			--filename="$dev" --rw=randwrite --direct=1 \
+			--size="$(size_mb "$FSIZE")M" --runtime="$RUNTIME" --time_based
+	done
 }
 
 t_ext4_dax() {
@@ -435,19 +452,30 @@ t_zufs_passthrough() {
 
 host_rows() {
 	local img=/dev/shm/zufs-bench.$$.img
-	selected fuse-null && t_fuse_null
+	run fuse-null t_fuse_null
 	if selected fuse-bridge/zpmfs; then
 		truncate -s 1G $img
-		t_fb_zpmfs $img
+		run fuse-bridge/zpmfs t_fb_zpmfs $img
 		rm -f $img
 	fi
-	selected fuse-bridge/passthrough && t_fb_passthrough
+	run fuse-bridge/passthrough t_fb_passthrough
 	rm -rf "$MNT_BASE"
+}
+
+# run TARGET FUNCTION ARGS...: one target, if selected, timed (the time goes
+# to OUT/times.tsv: where a slow run spends it)
+run() {
+	local t=$1 t0=$SECONDS
+	shift
+	selected "$t" || return 0
+	"$@"
+	printf '%s\t%s\n' "$t" $((SECONDS - t0)) >>"$OUT/times.tsv"
 }
 
 main() {
 	: >"$OUT/runs.tsv"
 	: >"$OUT/meta.tsv"
+	: >"$OUT/times.tsv"
 	{
 		echo "jobs=$JOBS runtime=$RUNTIME fsize=$FSIZE meta_files=$META_FILES"
 		echo "kernel=$(uname -r) cpus=$(nproc) host_mode=$HOST_MODE"
@@ -459,16 +487,17 @@ main() {
 	fi
 	# Each pmem target takes the next device in this order; the zufs
 	# targets come last so that a kernel problem there loses nothing else.
-	selected raw-pmem && t_raw_pmem
-	selected ext4-dax && t_ext4_dax
-	selected tmpfs && t_tmpfs
-	selected fuse-null && t_fuse_null
-	selected fuse-bridge/zpmfs && t_fb_zpmfs
-	selected fuse-bridge/passthrough && t_fb_passthrough
-	selected zufs/zpmfs && t_zufs_zpmfs zufs/zpmfs ""
-	selected zufs/zpmfs-nomapcache && t_zufs_zpmfs zufs/zpmfs-nomapcache nomapcache
-	selected zufs/passthrough && t_zufs_passthrough
+	run raw-pmem t_raw_pmem
+	run ext4-dax t_ext4_dax
+	run tmpfs t_tmpfs
+	run fuse-null t_fuse_null
+	run fuse-bridge/zpmfs t_fb_zpmfs
+	run fuse-bridge/passthrough t_fb_passthrough
+	run zufs/zpmfs t_zufs_zpmfs zufs/zpmfs ""
+	run zufs/zpmfs-nomapcache t_zufs_zpmfs zufs/zpmfs-nomapcache nomapcache
+	run zufs/passthrough t_zufs_passthrough
 	zufs_down
+	run raw-pmem t_raw_recheck
 	say "done"
 }
 

@@ -269,7 +269,14 @@ def plot(rows, out):
     gnuplot = shutil.which("gnuplot")
     if not gnuplot:
         return "gnuplot not found: no plots"
-    nblocks = {}
+    nblocks, lts = {}, {}
+    # one colour per target in every panel: number the series globally
+    names = []
+    for r in sorted(rows, key=lambda r: (r.env != "vm", sort_key(r)[2:])):
+        name = r.target if r.env == "vm" else r.env + ":" + r.target
+        if r.ok() and r.op in OPS and name not in names and \
+                r.target != "raw-pmem-recheck":
+            names.append(name)
     for op in OPS:
         blocks = []
         series = {}
@@ -278,7 +285,9 @@ def plot(rows, out):
                     r.target != "raw-pmem-recheck":
                 name = r.target if r.env == "vm" else r.env + ":" + r.target
                 series.setdefault(name, []).append(r)
-        for name in sorted(series, key=lambda n: (":" in n, sort_key(series[n][0]))):
+        order = sorted(series, key=names.index)
+        lts[op] = " ".join(str(names.index(n) + 1) for n in order)
+        for name in order:
             pts = sorted(series[name], key=lambda r: r.jobs)
             lines = ['jobs "%s" mean p99' % name]
             lines += ["%d %.1f %.2f %.2f" % (r.jobs, r.iops, r.mean,
@@ -293,9 +302,12 @@ def plot(rows, out):
     for metric in ("iops", "latency"):
         for term in ("png", "svg"):
             expr = ("dir='%s'; metric='%s'; fmt='%s'; "
-                    "n_randwrite=%d; n_randread=%d; n_alloc=%d"
+                    "n_randwrite=%d; n_randread=%d; n_alloc=%d; "
+                    "lt_randwrite='%s'; lt_randread='%s'; lt_alloc='%s'"
                     % (out, metric, term, nblocks["randwrite"],
-                       nblocks["randread"], nblocks["write-alloc"]))
+                       nblocks["randread"], nblocks["write-alloc"],
+                       lts["randwrite"], lts["randread"],
+                       lts["write-alloc"]))
             p = subprocess.run([gnuplot, "-e", expr, script],
                                capture_output=True, text=True)
             if p.returncode:

@@ -81,7 +81,8 @@ static int run_loop(struct fuse_session *se, unsigned int threads)
 	fuse_loop_cfg_set_idle_threads(cfg, threads);
 	err = fuse_session_loop_mt(se, cfg);
 	fuse_loop_cfg_destroy(cfg);
-	return err;
+	/* a signal number: SIGINT/SIGTERM asked us to stop, a clean exit */
+	return err > 0 ? 0 : err;
 }
 
 static int serve_mounted(struct zf_bridge *b, const char *source,

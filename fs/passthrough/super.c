@@ -43,12 +43,31 @@ static int parse_options(const char *opts, char *backing, size_t blen,
 	return 0;
 }
 
-/* Every known inode holds an fd: let the table grow as far as allowed */
+/*
+ * Every inode the transport keeps holds an fd: let the table grow as far
+ * as the system allows (root may raise the hard limit up to nr_open).
+ */
 static void raise_nofile(void)
 {
+	unsigned long nr_open = 0;
 	struct rlimit rl;
+	FILE *f;
 
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	f = fopen("/proc/sys/fs/nr_open", "r");
+	if (f) {
+		if (fscanf(f, "%lu", &nr_open) != 1)
+			nr_open = 0;
+		fclose(f);
+	}
+	if (nr_open > rl.rlim_max) {
+		struct rlimit want = { nr_open, nr_open };
+
+		if (!setrlimit(RLIMIT_NOFILE, &want))
+			return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}

@@ -33,6 +33,19 @@ static uint64_t group_count_free(struct zus_sb *sb, struct zgroup *g)
 	return n;
 }
 
+/* NUMA node of the t1 member holding blk */
+static int node_of_blk(struct zus_sb *sb, uint64_t blk)
+{
+	uint64_t off = blk << ZPMFS_BLOCK_SHIFT;
+	uint32_t i;
+
+	for (i = 0; i < sb->ndevs && i < ZUFS_MAX_DEVS; i++)
+		if (off >= sb->devs[i].offset &&
+		    off - sb->devs[i].offset < sb->devs[i].size)
+			return sb->devs[i].numa_node;
+	return -1;
+}
+
 int zp_balloc_init(struct zus_sb *sb)
 {
 	uint64_t total = sb->sbc.total_blocks & ~63ULL;	/* whole words */
@@ -55,6 +68,7 @@ int zp_balloc_init(struct zus_sb *sb)
 		g->start = i * gsize;
 		g->end = i + 1 == ng ? total : (i + 1) * gsize;
 		g->next = g->start;
+		g->node = node_of_blk(sb, g->start);
 		atomic_store(&g->nfree, group_count_free(sb, g));
 	}
 	return 0;
@@ -202,6 +216,30 @@ out_none:
 	return 0;
 }
 
+/*
+ * The caller's home group: spread by CPU, and on the caller's NUMA node
+ * when the t1 member of that node is known, so that a ZT thread writes to
+ * pmem close to it.
+ */
+static unsigned int cpu_group(struct zus_sb *sb, const struct zus_ctx *ctx)
+{
+	unsigned int i, k = 0, pick;
+
+	if (!ctx || ctx->cpu < 0)
+		return 0;
+	if (ctx->numa_node >= 0)
+		for (i = 0; i < sb->ngroups; i++)
+			k += sb->groups[i].node == ctx->numa_node;
+	if (!k)
+		return (unsigned int)ctx->cpu % sb->ngroups;
+	/* the (cpu % k)-th group of the caller's node */
+	pick = (unsigned int)ctx->cpu % k;
+	for (i = 0; i < sb->ngroups; i++)
+		if (sb->groups[i].node == ctx->numa_node && !pick--)
+			return i;
+	return 0;
+}
+
 int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 		  uint64_t goal, uint64_t want, uint64_t *start)
 {
@@ -212,10 +250,8 @@ int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 		want = 1;
 	if (goal && goal < sb->sbc.total_blocks)
 		first = group_of(sb, goal);
-	else if (ctx && ctx->cpu >= 0)
-		first = (unsigned int)ctx->cpu % sb->ngroups;
 	else
-		first = 0;
+		first = cpu_group(sb, ctx);
 	for (i = 0; i < sb->ngroups && !n; i++) {
 		struct zgroup *g = &sb->groups[(first + i) % sb->ngroups];
 

@@ -26,10 +26,10 @@ static uint64_t span_of(unsigned int level)
 	return 1ULL << (ZPMFS_MAP_SHIFT * level);
 }
 
-/* Blocks a tree of this height can map */
+/* Blocks a tree of this height can map (a corrupt height maps nothing) */
 static uint64_t capacity(unsigned int height)
 {
-	return span_of(height);
+	return height > ZPMFS_MAP_MAX_HEIGHT ? 0 : span_of(height);
 }
 
 static uint64_t *node_of(struct zus_sb *sb, uint64_t blk)
@@ -49,12 +49,18 @@ uint64_t zp_bmap_get(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t fb)
 
 	if (fb >= capacity(level))
 		return 0;
-	while (level && blk) {
+	for (;;) {
+		if (blk && !zp_blk_ok(sb, blk)) {
+			zp_error(sb, "block map points at block %lu",
+				 (unsigned long)blk);
+			return 0;	/* read as a hole, never dereference */
+		}
+		if (!level || !blk)
+			return blk;
 		level--;
 		blk = node_of(sb, blk)[(fb >> (ZPMFS_MAP_SHIFT * level)) &
 				       NODE_MASK];
 	}
-	return blk;
 }
 
 /* Grow the tree until fb fits: the old root becomes child 0 of a new one */
@@ -96,6 +102,11 @@ int zp_bmap_set(struct zus_sb *sb, const struct zus_ctx *ctx,
 	if (err)
 		return err;
 	for (level = pi->map_height; level; level--) {
+		if (*slot && !zp_blk_ok(sb, *slot)) {
+			zp_error(sb, "block map node %lu out of range",
+				 (unsigned long)*slot);
+			return -EIO;
+		}
 		if (!*slot) {
 			uint64_t node;
 			int64_t n = zp_balloc(sb, ctx, blk, 1, &node);
@@ -147,6 +158,12 @@ static void punch_tree(struct zus_sb *sb, struct zpmfs_inode *pi,
 
 	if (!*slot)
 		return;
+	if (!zp_blk_ok(sb, *slot)) {
+		zp_error(sb, "dropping bad block pointer %lu",
+			 (unsigned long)*slot);
+		pmem_store64(slot, 0);
+		return;
+	}
 	if (level) {
 		node = node_of(sb, *slot);
 		cspan = span_of(level - 1);
@@ -195,7 +212,7 @@ static uint64_t find_next(struct zus_sb *sb, uint64_t blk, unsigned int level,
 	uint64_t cspan, *node;
 	unsigned int i;
 
-	if (!blk)
+	if (!blk || !zp_blk_ok(sb, blk))
 		return data ? UINT64_MAX : (base > from ? base : from);
 	if (!level)
 		return data ? base : UINT64_MAX;

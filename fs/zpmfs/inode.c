@@ -291,13 +291,12 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		return -EROFS;
 	pi = zp_pi(sb, ino);
 	pthread_rwlock_wrlock(&zi->lock);
-	if ((mask & ZUFS_ATTR_SIZE)) {
-		if (set->size != pi->size || S_ISDIR(pi->mode)) {
-			err = setattr_size(sb, pi, set->size);
-			if (err)
-				goto out_unlock;
-		}
-		/* truncate(2) changes mtime/ctime unless told the times */
+	if ((mask & ZUFS_ATTR_SIZE) &&
+	    (set->size != pi->size || !S_ISREG(pi->mode))) {
+		err = setattr_size(sb, pi, set->size);
+		if (err)
+			goto out_unlock;
+		/* like ext4: a size change moves mtime unless told the time */
 		zp_touch(pi, ctx, !(mask & ZUFS_ATTR_MTIME), false);
 	}
 	setattr_apply(pi, mask, set);

@@ -138,6 +138,15 @@ static int open_target(const struct mkfs_opts *o, uint64_t *size)
 		return -1;
 	}
 	if (S_ISBLK(st.st_mode)) {
+		/* O_EXCL on a block device: EBUSY while it is mounted */
+		close(fd);
+		fd = open(o->dev, O_RDWR | O_EXCL);
+		if (fd < 0) {
+			fprintf(stderr, "mkfs.zpmfs: %s: %s\n", o->dev,
+				errno == EBUSY ? "in use (mounted?)" :
+				strerror(errno));
+			return -1;
+		}
 		if (ioctl(fd, BLKGETSIZE64, size)) {
 			fprintf(stderr, "mkfs.zpmfs: %s: BLKGETSIZE64: %s\n",
 				o->dev, strerror(errno));

@@ -123,7 +123,11 @@ static int rename_check(struct rn *r)
 			       &r->tgt);
 	if (r->nslot < 0)
 		r->tgt = 0;
-	if (r->src == r->ndir || r->tgt == r->odir)
+	/* like the VFS: source an ancestor of the target -> EINVAL, target
+	 * an ancestor of the source -> ENOTEMPTY */
+	if (r->src == r->ndir)
+		return -EINVAL;
+	if (r->tgt == r->odir)
 		return r->flags & R_EXCHANGE ? -EINVAL : -ENOTEMPTY;
 	r->szi = zp_zi_live(sb, r->src);
 	r->tzi = r->tgt ? zp_zi_live(sb, r->tgt) : NULL;

@@ -34,6 +34,21 @@ void zp_log(struct zus_sb *sb, const char *fmt, ...)
 		sb && sb->sbc.label[0] ? sb->sbc.label : "-", msg);
 }
 
+void zp_error(struct zus_sb *sb, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	zp_log(sb, "error: %s%s", msg,
+	       sb->errors == ZPMFS_ERRORS_RO && !sb->rdonly ?
+	       "; now read-only" : "");
+	if (sb->errors == ZPMFS_ERRORS_RO)
+		sb->rdonly = true;
+}
+
 static int mount_err(struct zus_mount_out *out, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -206,6 +221,8 @@ static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 
 	sb->base = mi->pmem;
 	sb->size = mi->pmem_size;
+	sb->ndevs = mi->ndevs < ZUFS_MAX_DEVS ? mi->ndevs : ZUFS_MAX_DEVS;
+	memcpy(sb->devs, mi->devs, sizeof(sb->devs));
 	sb->super = zp_block(sb, ZPMFS_SB_BLOCK);
 	sb->state = (void *)((char *)sb->super + ZPMFS_STATE_OFFSET);
 	sb->itable = zp_block(sb, sb->sbc.itable_start);

@@ -49,6 +49,11 @@ static struct zpmfs_xattr_hdr *xa_block(struct zus_sb *sb,
 
 	if (!pi->xattr_block)
 		return NULL;
+	if (!zp_blk_ok(sb, pi->xattr_block)) {
+		zp_error(sb, "xattr block %lu out of range",
+			 (unsigned long)pi->xattr_block);
+		return NULL;
+	}
 	h = zp_block(sb, pi->xattr_block);
 	if (h->magic != ZPMFS_XATTR_MAGIC || h->used > XA_ROOM)
 		return NULL;
@@ -188,7 +193,8 @@ static int xa_commit(struct zus_sb *sb, const struct zus_ctx *ctx,
 	/* the new block is durable before the pointer names it */
 	pmem_store64(&pi->xattr_block, blk);
 	if (old) {
-		zp_bfree(sb, old, 1);
+		if (zp_blk_ok(sb, old))
+			zp_bfree(sb, old, 1);
 		pi->blocks--;
 	}
 	return 0;
@@ -252,7 +258,8 @@ void zp_xattr_free(struct zus_sb *sb, struct zpmfs_inode *pi)
 	if (!old)
 		return;
 	pmem_store64(&pi->xattr_block, 0);
-	zp_bfree(sb, old, 1);
+	if (zp_blk_ok(sb, old))
+		zp_bfree(sb, old, 1);
 	if (pi->blocks)
 		pi->blocks--;
 }

@@ -54,6 +54,7 @@ struct zgroup {
 	uint64_t	end;		/* one past the last */
 	uint64_t	next;		/* where to look first */
 	_Atomic uint64_t nfree;
+	int		node;		/* NUMA node of its pmem, -1 unknown */
 };
 
 struct zus_sb {
@@ -77,6 +78,8 @@ struct zus_sb {
 
 	struct zgroup	*groups;
 	unsigned int	ngroups;
+	uint32_t	ndevs;		/* t1 members, for NUMA placement */
+	struct zufs_pmem_dev devs[ZUFS_MAX_DEVS];
 
 	pthread_mutex_t	rename_lock;
 };
@@ -105,6 +108,15 @@ static inline bool zp_ino_valid(struct zus_sb *sb, uint64_t ino)
 /* super.c */
 void zp_log(struct zus_sb *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* corruption found: log it; with errors=remount-ro refuse writes from now */
+void zp_error(struct zus_sb *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A block number a file may point at */
+static inline bool zp_blk_ok(const struct zus_sb *sb, uint64_t blk)
+{
+	return blk >= sb->sbc.data_start && blk < sb->sbc.total_blocks;
+}
 
 /* balloc.c: block allocator */
 int zp_balloc_init(struct zus_sb *sb);
@@ -180,7 +192,7 @@ ssize_t zp_write_locked(struct zus_sb *sb, const struct zus_ctx *ctx,
 			struct zpmfs_inode *pi, const void *buf, size_t len,
 			uint64_t offset);
 
-/* dir.c: directory entries and namespace ops */
+/* dir.c: directory entries, readdir; namei.c: namespace ops */
 int zp_dir_init_empty(struct zus_sb *sb, struct zinode *zi);
 void zp_dir_drop(struct zinode *zi);
 int zp_lookup(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,

@@ -8,8 +8,13 @@
 #include <linux/mm.h>
 #include "zuf_vfs.h"
 
-/* Many entries per round trip: a 100 000-entry directory lists quickly */
-#define ZUF_READDIR_BUF	(128 * 1024)
+/*
+ * The first round trip uses a page (most directories fit); a directory
+ * that needs more gets many entries per round trip, so that 100 000
+ * entries list quickly.
+ */
+#define ZUF_READDIR_FIRST	PAGE_SIZE
+#define ZUF_READDIR_BUF		(256 * 1024)
 
 static bool zuf_dtype_valid(u8 type)
 {
@@ -99,13 +104,12 @@ static bool zuf_emit_dirents(struct dir_context *ctx, const void *buf,
 }
 
 static int zuf_readdir_once(struct inode *dir, struct dir_context *ctx,
-			    void *buf, bool *more)
+			    void *buf, u32 size, bool *more)
 {
 	struct zuf_sb_info *sbi = ZSBI(dir);
 	struct zufs_op_readdir op = {};
 	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
-				   .out_buf = buf,
-				   .out_max = ZUF_READDIR_BUF };
+				   .out_buf = buf, .out_max = size };
 	int err;
 
 	op.hdr.op = ZUFS_OP_READDIR;
@@ -127,19 +131,30 @@ static int zuf_readdir_once(struct inode *dir, struct dir_context *ctx,
 static int zuf_iterate(struct file *file, struct dir_context *ctx)
 {
 	struct inode *dir = file_inode(file);
+	u32 size = ZUF_READDIR_FIRST;
 	bool more = true;
 	void *buf;
 	int err = 0;
 
 	if (!dir_emit_dots(file, ctx))
 		return 0;
-	buf = kvmalloc(ZUF_READDIR_BUF, GFP_KERNEL);
+	buf = kmalloc(size, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
+	err = zuf_readdir_once(dir, ctx, buf, size, &more);
+	if (!err && more) {
+		kfree(buf);
+		size = ZUF_READDIR_BUF;
+		buf = kvmalloc(size, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
 	while (more && !err) {
-		err = zuf_readdir_once(dir, ctx, buf, &more);
-		if (!err && more && fatal_signal_pending(current))
+		if (fatal_signal_pending(current)) {
 			err = -EINTR;
+			break;
+		}
+		err = zuf_readdir_once(dir, ctx, buf, size, &more);
 	}
 	kvfree(buf);
 	return err;

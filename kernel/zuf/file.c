@@ -113,10 +113,11 @@ static long zuf_fallocate(struct file *file, int mode, loff_t offset,
 	 * allocation must drop zero-page mappings of the holes it fills.
 	 */
 	if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE))
-		zuf_invalidate_range(inode, offset, LLONG_MAX);
+		err = zuf_invalidate_range(inode, offset, LLONG_MAX);
 	else
-		zuf_invalidate_range(inode, offset, end);
-	err = zuf_send_fallocate(inode, mode, offset, len);
+		err = zuf_invalidate_range(inode, offset, end);
+	if (!err)
+		err = zuf_send_fallocate(inode, mode, offset, len);
 	up_write(&zii->map_sem);
 
 out_unlock:
@@ -246,11 +247,13 @@ static s64 zuf_clone_locked(struct inode *src, loff_t pos_in,
 	s64 ret;
 
 	zuf_map_sem_lock_two(src, dst);
-	zuf_invalidate_range(dst, pos_out, len ? pos_out + len : LLONG_MAX);
-	if (flags & ZUFS_CLONE_REFLINK)
-		zuf_invalidate_range(src, pos_in,
-				     len ? pos_in + len : LLONG_MAX);
-	ret = zuf_send_clone(src, pos_in, dst, pos_out, len, flags);
+	ret = zuf_invalidate_range(dst, pos_out,
+				   len ? pos_out + len : LLONG_MAX);
+	if (!ret && (flags & ZUFS_CLONE_REFLINK))
+		ret = zuf_invalidate_range(src, pos_in,
+					   len ? pos_in + len : LLONG_MAX);
+	if (!ret)
+		ret = zuf_send_clone(src, pos_in, dst, pos_out, len, flags);
 	zuf_map_sem_unlock_two(src, dst);
 	return ret;
 }

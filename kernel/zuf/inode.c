@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
+#include <linux/backing-dev.h>
 #include "zuf_vfs.h"
 
 static struct kmem_cache *zuf_inode_cachep;
@@ -254,11 +255,29 @@ static void zuf_set_ops(struct inode *inode, const struct zufs_attr *attr)
 	}
 }
 
+/*
+ * Plugins without pmem mmap through the page cache, which needs a bdi
+ * that can write back (dirty tracking, msync, the flusher).  An anonymous
+ * superblock has none: give it one while fill_super makes the root inode
+ * (the only zuf_iget() before s_root is set), unless the core already did.
+ */
+static int zuf_setup_bdi(struct super_block *sb)
+{
+	if (sb->s_root || zuf_is_pmem(ZSB(sb)) ||
+	    sb->s_bdi != &noop_backing_dev_info)
+		return 0;
+	return super_setup_bdi(sb);
+}
+
 struct inode *zuf_iget(struct super_block *sb, const struct zufs_attr *attr)
 {
-	struct inode *inode = iget_locked(sb, attr->ino);
+	struct inode *inode;
 	int err;
 
+	err = zuf_setup_bdi(sb);
+	if (err)
+		return ERR_PTR(err);
+	inode = iget_locked(sb, attr->ino);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
 	if (!(inode->i_state & I_NEW)) {
@@ -385,6 +404,10 @@ static int zuf_truncate(struct inode *inode, struct zufs_op_setattr *op)
 	down_write(&zii->map_sem);
 	inode_dio_wait(inode);
 	if (size < old) {
+		err = zuf_break_layouts(inode, round_down(size, PAGE_SIZE),
+					LLONG_MAX);
+		if (err)
+			goto out_unlock;
 		truncate_pagecache(inode, size);
 		zuf_map_drop(inode, round_down(size, ZUFS_PMEM_BLOCK), U64_MAX);
 	}
@@ -396,6 +419,7 @@ static int zuf_truncate(struct inode *inode, struct zufs_op_setattr *op)
 	if (!err && size < old && IS_DAX(inode) &&
 	    (size & (ZUFS_PMEM_BLOCK - 1)))
 		err = dax_truncate_page(inode, size, &did_zero, &zuf_iomap_ops);
+out_unlock:
 	up_write(&zii->map_sem);
 	return err;
 }

@@ -562,6 +562,8 @@ static long zuf_special_ioctl(struct file *file, unsigned int cmd,
 	case ZUF_ROLE_CONTROL:
 		return zuf_ioctl_control(zs, cmd, uarg);
 	case ZUF_ROLE_CHAN:
+		if (!zs->chan)		/* INIT_THREAD failed */
+			return -EINVAL;
 		if (cmd == ZUFS_IOC_WAIT_OP)
 			return zuf_chan_wait_op(zs->chan);
 		return -EBUSY;
@@ -576,7 +578,7 @@ static int zuf_special_mmap(struct file *file, struct vm_area_struct *vma)
 
 	switch (READ_ONCE(zs->role)) {
 	case ZUF_ROLE_CHAN:
-		return zuf_chan_mmap(zs->chan, vma);
+		return zs->chan ? zuf_chan_mmap(zs->chan, vma) : -EINVAL;
 	case ZUF_ROLE_PMEM:
 		return zs->pf ? zuf_pmem_mmap(zs->pf, vma) : -EINVAL;
 	default:

@@ -24,6 +24,7 @@
 #include <linux/dax.h>
 #include <linux/pagemap.h>
 #include <linux/writeback.h>
+#include <linux/wait_bit.h>
 #include "zuf_vfs.h"
 
 /* Past this many cached extents an inode starts over (bounds memory) */
@@ -163,23 +164,60 @@ static void zuf_map_insert(struct inode *inode, const struct zufs_extent *x)
 	spin_unlock(&zii->map_lock);
 }
 
+static void zuf_wait_dax_page(struct inode *inode)
+{
+	/* the page's user may need to fault on this file to let go */
+	up_write(&ZUII(inode)->map_sem);
+	schedule();
+	down_write(&ZUII(inode)->map_sem);
+}
+
+/*
+ * Wait until no DAX page of [start, end] is pinned (e.g. by O_DIRECT I/O
+ * of another filesystem into our mapping): its blocks must not be freed
+ * under the DMA.  Caller holds map_sem for write.
+ */
+int zuf_break_layouts(struct inode *inode, loff_t start, loff_t end)
+{
+	struct page *page;
+	int err;
+
+	if (!IS_DAX(inode))
+		return 0;
+	do {
+		page = dax_layout_busy_page_range(inode->i_mapping, start, end);
+		if (!page)
+			return 0;
+		err = ___wait_var_event(&page->_refcount,
+					atomic_read(&page->_refcount) == 1,
+					TASK_INTERRUPTIBLE, 0, 0,
+					zuf_wait_dax_page(inode));
+	} while (!err);
+	return err;
+}
+
 /*
  * Drop user mappings, DAX entries and cached maps of [start, end) (whole
  * pages/blocks around it).  Caller holds the inode lock and map_sem for
  * write, and calls this before asking the server to move blocks.
  */
-void zuf_invalidate_range(struct inode *inode, loff_t start, loff_t end)
+int zuf_invalidate_range(struct inode *inode, loff_t start, loff_t end)
 {
 	loff_t s = round_down(start, PAGE_SIZE);
 	loff_t e = end >= LLONG_MAX - PAGE_SIZE ? LLONG_MAX :
 						  round_up(end, PAGE_SIZE);
+	int err;
 
-	if (e > s) {
-		unmap_mapping_range(inode->i_mapping, s, e - s, 1);
-		truncate_inode_pages_range(inode->i_mapping, s, e - 1);
-	}
+	if (e <= s)
+		return 0;
+	err = zuf_break_layouts(inode, s, e - 1);
+	if (err)
+		return err;
+	unmap_mapping_range(inode->i_mapping, s, e - s, 1);
+	truncate_inode_pages_range(inode->i_mapping, s, e - 1);
 	zuf_map_drop(inode, round_down(start, ZUFS_PMEM_BLOCK),
 		     end >= LLONG_MAX ? U64_MAX : end);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -30,12 +30,15 @@
  *   SERVING   -> ABANDONED  caller killed / server dead while served
  *   ANSWERED  -> FREE       caller copied the answer out
  *   ABANDONED -> FREE       ZT's late answer arrived: dropped
- *   FREE, POSTED, ABANDONED -> BROKEN   ZT saw the server dead: BREAK
- *                                       written to the buffer (terminal)
+ *   FREE, POSTED, ABANDONED, BROKEN -> BROKEN
+ *                          the ZT saw the server dead: BREAK is written
+ *                          to the buffer (never while a caller owns it:
+ *                          FILLING, SERVING or ANSWERED)
  *
- * Server death: callers in FILLING/POSTED/SERVING wake with -EIO; the
- * buffer is only read back in ANSWERED, so a dead server's writes are
- * never trusted.
+ * Server death: callers in FILLING/POSTED/SERVING wake with -EIO and give
+ * the channel up as above; the buffer is only read back in ANSWERED, and
+ * then copied out before any check, so a lying or dying server can never
+ * change what the kernel already validated.
  */
 enum zuf_chan_state {
 	ZC_FREE,

@@ -77,7 +77,8 @@ int zuf_map_cache_init(void);
 void zuf_map_cache_destroy(void);
 void zuf_map_drop(struct inode *inode, u64 start, u64 end);
 void zuf_map_drop_all(struct inode *inode);
-void zuf_invalidate_range(struct inode *inode, loff_t start, loff_t end);
+int zuf_break_layouts(struct inode *inode, loff_t start, loff_t end);
+int zuf_invalidate_range(struct inode *inode, loff_t start, loff_t end);
 ssize_t zuf_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t zuf_write_iter(struct kiocb *iocb, struct iov_iter *from);
 

@@ -6,6 +6,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 MKFS=$BUILD/bin/mkfs.zpmfs
+FSCK=$BUILD/bin/fsck.zpmfs
 UNIT=$BUILD/tests/unit/zpmfs_test
 
 make -s -C "$TOP/fs/zpmfs" >/dev/null && make -s -C "$TOP/tests/unit" >/dev/null ||
@@ -29,6 +30,11 @@ printf '\x53\xef' | dd of="$tmp/ext" bs=1 seek=1080 conv=notrunc status=none
 "$MKFS" -q "$tmp/ext" 2>&1 | grep -q ext2 || fail "ext signature not refused"
 "$MKFS" -q -s 100K "$tmp/small" 2>/dev/null && fail "tiny image accepted"
 "$MKFS" -q -s 1X "$tmp/x" 2>/dev/null && fail "bad size accepted"
+
+# fsck.zpmfs
+"$FSCK" --help | grep -q '^usage: fsck.zpmfs' || fail "fsck --help"
+"$FSCK" "$tmp/img" >/dev/null || fail "fsck of a fresh image"
+"$FSCK" "$tmp/ext" >/dev/null 2>&1; [ $? = 8 ] || fail "fsck of ext: not 8"
 
 # the unit tests
 TMPDIR=$tmp "$UNIT" || rc=1

@@ -20,6 +20,7 @@ tmp=$(mktemp -d)
 mnt=$tmp/mnt
 pid=
 cleanup() {
+	mountpoint -q "$tmp/mnt2" && fusermount3 -u "$tmp/mnt2"
 	mountpoint -q "$mnt" && fusermount3 -u "$mnt"
 	[ -n "$pid" ] && wait "$pid" 2>/dev/null
 	rm -rf "$tmp"
@@ -51,11 +52,16 @@ mkdir "$mnt"
 "$BIN/mkfs.zpmfs" -q -s 256M "$tmp/img" || fail "mkfs.zpmfs"
 mount_fuse -t zpmfs "$tmp/img" "$mnt" || fail "mount"
 
-"$BIN/posix-test" -s "$mnt" >"$tmp/posix.log" 2>&1
+# a second mount of the same kind, for the EXDEV tests (a daemon)
+mkdir "$tmp/mnt2"
+"$BIN/mkfs.zpmfs" -q -s 32M "$tmp/img2" || fail "mkfs.zpmfs (second)"
+"$BIN/zus-fuse" -t zpmfs "$tmp/img2" "$tmp/mnt2" || fail "second mount"
+"$BIN/posix-test" -s -n 20000 -m "$tmp/mnt2" "$mnt" >"$tmp/posix.log" 2>&1
 prc=$?
 grep -v '^ok ' "$tmp/posix.log"
 tail -1 "$tmp/posix.log" | grep -Eq '^[0-9]+ passed, 0 failed' || prc=1
 [ $prc = 0 ] || fail "posix-test"
+fusermount3 -u "$tmp/mnt2" || fail "unmount the second mount"
 
 if [ -x "$BIN/zfsx" ]; then
 	"$BIN/zfsx" -N 100000 "$mnt/fsx" >"$tmp/fsx.log" 2>&1 ||

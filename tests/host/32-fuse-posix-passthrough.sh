@@ -21,6 +21,7 @@ tmp=$(mktemp -d)
 mnt=$tmp/mnt
 pid=
 cleanup() {
+	mountpoint -q "$tmp/mnt2" && fusermount3 -u "$tmp/mnt2"
 	mountpoint -q "$mnt" && fusermount3 -u "$mnt"
 	[ -n "$pid" ] && wait "$pid" 2>/dev/null
 	rm -rf "$tmp"
@@ -60,13 +61,20 @@ echo "$out" | grep -q "unknown option 'bogus'" || fail "unknown-option message: 
 
 mount_fuse -t zpassthrough -o "$opts" none "$mnt" || fail "mount"
 
-# no -s: ENOSPC would mean filling the host disk
-# no -s here: ENOSPC would mean filling the host disk
-"$BIN/posix-test" "$mnt" >"$tmp/posix.log" 2>&1
+# a second mount of the same kind, for the EXDEV tests (a daemon)
+mkdir "$tmp/mnt2"
+mkdir "$tmp/back2"
+"$BIN/zus-fuse" -t zpassthrough -o "backing=$tmp/back2" none "$tmp/mnt2" ||
+	fail "second mount"
+# no -s here: ENOSPC would mean filling the host disk.  -n 10000: every
+# inode the kernel caches holds an O_PATH fd in zpassthrough, and this
+# container caps RLIMIT_NOFILE at 20000 (even for root).
+"$BIN/posix-test" -n 10000 -m "$tmp/mnt2" "$mnt" >"$tmp/posix.log" 2>&1
 prc=$?
 grep -v '^ok ' "$tmp/posix.log"
 tail -1 "$tmp/posix.log" | grep -Eq '^[0-9]+ passed, 0 failed' || prc=1
 [ $prc = 0 ] || fail "posix-test"
+fusermount3 -u "$tmp/mnt2" || fail "unmount the second mount"
 
 if [ -x "$BIN/zfsx" ]; then
 	"$BIN/zfsx" -N 100000 "$mnt/fsx" >"$tmp/fsx.log" 2>&1 ||

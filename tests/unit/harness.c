@@ -17,7 +17,7 @@
 struct zus_ctx th_ctx(void)
 {
 	struct zus_ctx c = { .uid = 0, .gid = 0, .cpu = sched_getcpu(),
-			     .numa_node = -1 };
+			     .numa_node = 0 };
 
 	clock_gettime(CLOCK_REALTIME, &c.now);
 	return c;
@@ -104,7 +104,7 @@ int th_mount(const char *options, uint32_t flags)
 	};
 
 	mi.devs[0].size = T.size;
-	mi.devs[0].numa_node = -1;
+	mi.devs[0].numa_node = 0;	/* exercises NUMA placement */
 	memset(&T.out, 0, sizeof(T.out));
 	T.sb = NULL;
 	return T.ops->mount(&mi, &T.sb, &T.out);

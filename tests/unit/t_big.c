@@ -4,6 +4,10 @@
  * many threads at once.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -305,4 +309,213 @@ void t_threads(void)
 	      (unsigned long)(ffree0 - th_ffree()));
 	CHECK(free0 - th_bfree() >= (uint64_t)count * 5,
 	      "blocks used %lu", (unsigned long)(free0 - th_bfree()));
+}
+
+/* Random namespace and data ops until killed (child of t_crash) */
+static void crash_child(unsigned int seed)
+{
+	char name[32], name2[32], buf[9000];
+	struct zus_rename_out ro;
+	struct zufs_attr a, d;
+	uint64_t dirs[4];
+	int i;
+
+	if (th_mount("", 0))
+		_exit(3);
+	srand(seed);
+	memset(buf, 'c', sizeof(buf));
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		dirs[i] = th_lookup(ROOT, name);
+		if (!dirs[i])
+			dirs[i] = th_create(ROOT, name, S_IFDIR | 0755);
+	}
+	for (;;) {
+		struct zus_ctx c = th_ctx();
+		uint64_t dir = dirs[rand() % 4], dir2 = dirs[rand() % 4], ino;
+		int op = rand() % 6;
+
+		snprintf(name, sizeof(name), "f%d", rand() % 200);
+		snprintf(name2, sizeof(name2), "f%d", rand() % 200);
+		switch (op) {
+		case 0:
+			T.ops->create(T.sb, &c, dir, name, strlen(name),
+				      S_IFREG | 0644, 0, 0, 0, 0, NULL, 0, false,
+				      &a, &d);
+			break;
+		case 1:
+			if (!T.ops->unlink(T.sb, &c, dir, name, strlen(name),
+					   false, &a, &d))
+				T.ops->evict(T.sb, &c, a.ino);
+			break;
+		case 2:
+			T.ops->rename(T.sb, &c, dir, name, strlen(name), dir2,
+				      name2, strlen(name2), 0, &ro);
+			if (ro.target_attr.ino && !ro.target_attr.nlink)
+				T.ops->evict(T.sb, &c, ro.target_attr.ino);
+			memset(&ro, 0, sizeof(ro));
+			break;
+		default:
+			ino = th_lookup(dir, name);
+			if (ino)
+				T.ops->write(T.sb, &c, ino, buf,
+					     rand() % sizeof(buf),
+					     rand() % 100000, &a);
+			break;
+		}
+	}
+}
+
+/*
+ * Kill a process in the middle of random operations (all its stores have
+ * reached the shared mapping, as if pmem persisted each one): the image
+ * must mount again, work, and fsck must not find more than the known
+ * windows of the not-yet-journaled multi-store operations.
+ */
+void t_crash(void)
+{
+	int i, bad_mount = 0, errors = 0, fsck_fail = 0, rc;
+
+	if (fresh("32M", NULL))
+		return;
+	th_umount();
+	for (i = 0; i < 20; i++) {
+		pid_t pid = fork();
+		struct timespec ts = { 0, (10 + rand() % 40) * 1000000L };
+
+		if (pid == 0)
+			crash_child(i + 1);
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		rc = th_fsck();
+		if (rc == 4)
+			errors++;
+		else if (rc != 0 && rc != 1)
+			fsck_fail++;
+		if (th_mount("", 0)) {
+			bad_mount++;
+			continue;
+		}
+		if (th_create_err(ROOT, "after", S_IFREG | 0644) &&
+		    th_create_err(ROOT, "after", S_IFREG | 0644) != -EEXIST)
+			bad_mount++;
+		th_umount();
+	}
+	CHECK(!bad_mount, "%d crash images did not mount or work", bad_mount);
+	CHECK(!fsck_fail, "fsck failed on %d crash images", fsck_fail);
+	if (errors || T.verbose)
+		printf("crash: %d of 20 images had inconsistencies (no journal yet)\n",
+		       errors);
+	if (!th_mount("", 0)) {
+		struct zus_ctx c = th_ctx();
+		int count = 0, k;
+		bool eof;
+
+		for (k = 0; k < 4; k++) {
+			char name[8];
+
+			snprintf(name, sizeof(name), "d%d", k);
+			T.ops->readdir(T.sb, &c, th_lookup(ROOT, name),
+				       ZUFS_DIR_POS_FIRST, count_fill, &count,
+				       &eof);
+		}
+		CHECK(count > 20, "the killed children did work: %d files",
+		      count);
+	}
+}
+
+/* Threads renaming, creating and removing across a small tree */
+struct sarg {
+	uint64_t dirs[6];
+	unsigned int seed;
+	int done;
+};
+
+static void *stress_worker(void *p)
+{
+	struct sarg *s = p;
+	struct zus_rename_out ro;
+	struct zufs_attr a, d;
+	char n1[16], n2[16];
+	bool eof;
+	int i, cnt;
+
+	for (i = 0; i < 4000; i++) {
+		struct zus_ctx c = th_ctx();
+		uint64_t x = s->dirs[rand_r(&s->seed) % 6];
+		uint64_t y = s->dirs[rand_r(&s->seed) % 6];
+		int op = rand_r(&s->seed) % 7;
+
+		snprintf(n1, sizeof(n1), "n%u", rand_r(&s->seed) % 12);
+		snprintf(n2, sizeof(n2), "n%u", rand_r(&s->seed) % 12);
+		switch (op) {
+		case 0:
+			T.ops->create(T.sb, &c, x, n1, strlen(n1),
+				      S_IFREG | 0644, 0, 0, 0, 0, NULL, 0,
+				      false, &a, &d);
+			break;
+		case 1:
+			T.ops->create(T.sb, &c, x, n1, strlen(n1),
+				      S_IFDIR | 0755, 0, 0, 0, 0, NULL, 0,
+				      false, &a, &d);
+			break;
+		case 2:
+			memset(&ro, 0, sizeof(ro));
+			if (!T.ops->rename(T.sb, &c, x, n1, strlen(n1), y, n2,
+					   strlen(n2), rand_r(&s->seed) % 3,
+					   &ro) &&
+			    ro.target_attr.ino && !ro.target_attr.nlink)
+				T.ops->evict(T.sb, &c, ro.target_attr.ino);
+			break;
+		case 3:
+			if (!T.ops->unlink(T.sb, &c, x, n1, strlen(n1),
+					   rand_r(&s->seed) % 2, &a, &d))
+				T.ops->evict(T.sb, &c, a.ino);
+			break;
+		case 4:
+			T.ops->lookup(T.sb, &c, x, n1, strlen(n1), &a);
+			break;
+		default:
+			cnt = 0;
+			T.ops->readdir(T.sb, &c, x, ZUFS_DIR_POS_FIRST,
+				       count_fill, &cnt, &eof);
+			break;
+		}
+	}
+	s->done = 1;
+	return NULL;
+}
+
+void t_stress(void)
+{
+	struct sarg args[4];
+	pthread_t th[4];
+	uint64_t dirs[6];
+	int i, rc;
+
+	if (fresh("64M", NULL))
+		return;
+	dirs[0] = ROOT;
+	dirs[1] = th_create(ROOT, "a", S_IFDIR | 0755);
+	dirs[2] = th_create(ROOT, "b", S_IFDIR | 0755);
+	dirs[3] = th_create(dirs[1], "c", S_IFDIR | 0755);
+	dirs[4] = th_create(dirs[3], "d", S_IFDIR | 0755);
+	dirs[5] = th_create(dirs[2], "e", S_IFDIR | 0755);
+	alarm(120);	/* a deadlock kills the run instead of hanging it */
+	for (i = 0; i < 4; i++) {
+		memcpy(args[i].dirs, dirs, sizeof(dirs));
+		args[i].seed = i + 1;
+		args[i].done = 0;
+		pthread_create(&th[i], NULL, stress_worker, &args[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(args[i].done, "worker %d finished", i);
+	}
+	alarm(0);
+	th_umount();
+	rc = th_fsck();
+	CHECK(rc == 0 || rc == 1, "fsck after stress: %d", rc);
+	CHECK_ERR(th_mount("", 0), 0);
 }

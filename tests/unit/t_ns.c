@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "tests.h"
+#include "zpmfs_format.h"
 
 int fresh(const char *size, const char *inodes)
 {
@@ -369,6 +370,49 @@ void t_persist(void)
 	CHECK(a.mode == (S_IFDIR | 0700), "mode persists %o", a.mode);
 	CHECK(th_bfree() == free0, "free count rebuilt %lu vs %lu",
 	      (unsigned long)th_bfree(), (unsigned long)free0);
+}
+
+/* fsck.zpmfs finds what it is meant to find */
+void t_fsck(void)
+{
+	struct zus_ctx c = th_ctx();
+	struct zpmfs_super *sup;
+	struct zufs_attr a;
+	uint32_t *nlink;
+	uint64_t f, d, *bm;
+	char buf[4096];
+
+	if (fresh("16M", "256"))
+		return;
+	d = th_create(ROOT, "d", S_IFDIR | 0755);
+	f = th_create(d, "f", S_IFREG | 0644);
+	memset(buf, 1, sizeof(buf));
+	T.ops->write(T.sb, &c, f, buf, sizeof(buf), 0, &a);
+	th_umount();
+	CHECK_ERR(th_fsck(), 0);
+	sup = (struct zpmfs_super *)((char *)T.map + 4096);
+	nlink = &((struct zpmfs_inode *)((char *)T.map +
+					 sup->itable_start * 4096))[f - 1].nlink;
+	(*nlink)++;
+	CHECK_ERR(th_fsck(), 4);
+	(*nlink)--;
+	/* a used block marked free in the bitmap */
+	bm = (uint64_t *)((char *)T.map + sup->bitmap_start * 4096);
+	{
+		uint64_t w = bm[0], b;
+
+		for (b = 63; b > 0 && !(w & (1ULL << b)); b--)
+			;
+		bm[0] &= ~(1ULL << b);
+		CHECK_ERR(th_fsck(), 4);
+		bm[0] = w;
+	}
+	CHECK_ERR(th_fsck(), 0);
+	/* a leaked block is only a warning */
+	bm[1] |= 1ULL << 63;
+	CHECK_ERR(th_fsck(), 1);
+	bm[1] &= ~(1ULL << 63);
+	CHECK_ERR(th_mount("", 0), 0);
 }
 
 void t_corrupt(void)

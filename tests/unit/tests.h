@@ -22,8 +22,11 @@ void t_clone(void);
 void t_tmpfile(void);
 void t_persist(void);
 void t_corrupt(void);
+void t_fsck(void);
 void t_bigdir(void);
 void t_enospc(void);
 void t_threads(void);
+void t_crash(void);
+void t_stress(void);
 
 #endif

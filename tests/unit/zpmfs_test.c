@@ -36,9 +36,12 @@ static const struct unit_test {
 	{ "tmpfile", t_tmpfile, false },
 	{ "persist", t_persist, false },
 	{ "corrupt", t_corrupt, true },
+	{ "fsck", t_fsck, false },
 	{ "bigdir", t_bigdir, false },
 	{ "enospc", t_enospc, false },
 	{ "threads", t_threads, false },
+	{ "crash", t_crash, false },
+	{ "stress", t_stress, false },
 };
 
 static void usage(FILE *f)

@@ -235,8 +235,8 @@ struct zus_plugin_set;
 /*
  * Load each .so named in paths (files, or directories whose *.so are all
  * loaded).  Checks each type (API version, name, required ops) and refuses
- * duplicates.  Errors name the file; on failure *errmsg points at a static
- * message in the set (valid until zus_plugins_free).
+ * duplicates.  Errors name the file: on failure the message ("x.so: missing
+ * symbol zus_plugin_types") is written to the caller's errmsg[errlen].
  */
 int zus_plugins_load(struct zus_plugin_set **setp, const char *const *paths,
 		     size_t npaths, char *errmsg, size_t errlen);

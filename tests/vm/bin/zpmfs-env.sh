@@ -6,10 +6,13 @@
 #   zpmfs_down                 unmount $MNT (zusd keeps running)
 #   zpmfs_stop                 unmount, stop zusd, unload zuf
 #   zvfs_cc NAME               build tests/vm/bin/NAME.c into $ZBIN/NAME
+#
+# ZUSD_ARGS (e.g. -d) are passed to zusd; its output is in $ZUSD_LOG.
 
 MNT=${MNT:-/mnt/zpmfs}
 ZBIN=${ZBIN:-/tmp/zvfs-bin}
 ZUSD_PID=
+ZUSD_LOG=${ZUSD_LOG:-/tmp/zusd.log}
 
 zpmfs_up() {
 	local opts=${1:-}
@@ -23,8 +26,9 @@ zpmfs_up() {
 		mount -t zuf zuf /sys/fs/zuf || fail "mount zuf-root"
 	fi
 	if [ -z "$ZUSD_PID" ]; then
-		"$TOP/build/bin/zusd" -f -p "$TOP/build/plugins/zpmfs.so" \
-			>/tmp/zusd.log 2>&1 &
+		# shellcheck disable=SC2086
+		"$TOP/build/bin/zusd" -f ${ZUSD_ARGS:-} \
+			-p "$TOP/build/plugins/zpmfs.so" >"$ZUSD_LOG" 2>&1 &
 		ZUSD_PID=$!
 		local i
 		for ((i = 0; i < 100; i++)); do
@@ -32,7 +36,7 @@ zpmfs_up() {
 			sleep 0.1
 		done
 		grep -qw zpmfs /proc/filesystems ||
-			fail "zusd did not register zpmfs: $(cat /tmp/zusd.log)"
+			fail "zusd did not register zpmfs: $(cat "$ZUSD_LOG")"
 	fi
 	"$TOP/build/bin/mkfs.zpmfs" -q -f /dev/pmem0 || fail "mkfs.zpmfs"
 	mount -t zpmfs ${opts:+-o "$opts"} /dev/pmem0 "$MNT" ||
@@ -50,6 +54,7 @@ zpmfs_stop() {
 		kill "$ZUSD_PID" 2>/dev/null
 		wait "$ZUSD_PID" 2>/dev/null
 		ZUSD_PID=
+ZUSD_LOG=${ZUSD_LOG:-/tmp/zusd.log}
 	fi
 }
 

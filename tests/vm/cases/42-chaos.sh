@@ -19,7 +19,7 @@ mkdir -p $MNT
 
 workload() {
 	local i
-	for ((i = 0; i < 150; i++)); do
+	for ((i = 0; i < ${ZUFS_CHAOS_ROUNDS:-25}; i++)); do
 		mkdir -p $MNT/d$((i % 3))
 		echo "data $i" >$MNT/d$((i % 3))/f$((i % 7))
 		stat $MNT/d$((i % 3))/f$((i % 7))
@@ -39,7 +39,7 @@ for seed in $SEEDS; do
 	"$ZUSD" -p "$PLUGIN" --pidfile /run/zusd.pid --chaos "$seed:100" ||
 		fail "zusd --chaos $seed"
 	mount -t zpmfs $DEV $MNT || fail "mount (seed $seed)"
-	timeout 240 bash -c "$(declare -f workload); MNT=$MNT workload" \
+	timeout 300 bash -c "$(declare -f workload); MNT=$MNT ZUFS_CHAOS_ROUNDS=${ZUFS_CHAOS_ROUNDS:-25} workload" \
 		>/dev/null 2>/run/chaos.err
 	rc=$?
 	[ $rc = 124 ] && fail "workload hung (seed $seed)"
@@ -47,9 +47,10 @@ for seed in $SEEDS; do
 	     "$(dmesg | grep -c 'bad answer from server') bad answers logged"
 	check_dmesg_clean || fail "kernel log (seed $seed)"
 	umount $MNT || fail "umount (seed $seed)"
-	kill -TERM "$(cat /run/zusd.pid)"
+	pid=$(cat /run/zusd.pid)
+	kill -TERM "$pid"
 	for ((i = 0; i < 50; i++)); do
-		kill -0 "$(cat /run/zusd.pid)" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 done

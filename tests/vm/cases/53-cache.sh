@@ -36,6 +36,17 @@ seq_checks() {
 	rm -f "$f" "$g"
 }
 
+# GET_BLOCKS round trips of 256 4 KiB overwrites of mapped blocks
+count_gb() {
+	local f=$MNT/rt before
+	dd if=/dev/zero of="$f" bs=1M count=1 2>/dev/null
+	sync
+	before=$(grep -c GET_BLOCKS "$ZUSD_LOG")
+	dd if=/dev/zero of="$f" bs=4k count=256 conv=notrunc 2>/dev/null
+	echo $(($(grep -c GET_BLOCKS "$ZUSD_LOG") - before))
+	rm -f "$f"
+}
+
 for opts in "" nomapcache; do
 	zpmfs_up "$opts"
 	seq_checks
@@ -43,5 +54,18 @@ for opts in "" nomapcache; do
 	zpmfs_down
 	check_dmesg_clean || fail "kernel log after zcache $opts"
 done
+zpmfs_stop
+
+# the map cache makes overwrites server-free; nomapcache asks every time
+ZUSD_ARGS=-d
+zpmfs_up
+n=$(count_gb)
+echo "overwrites with the map cache: $n GET_BLOCKS"
+[ "$n" -le 2 ] || fail "overwrite of mapped blocks asked the server $n times"
+zpmfs_down
+zpmfs_up nomapcache
+n=$(count_gb)
+echo "overwrites with nomapcache: $n GET_BLOCKS"
+[ "$n" -ge 256 ] || fail "nomapcache: only $n GET_BLOCKS for 256 writes (log broken?)"
 zpmfs_stop
 pass
