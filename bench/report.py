@@ -206,6 +206,12 @@ def targets(rows):
     nomc = get("zufs/zpmfs-nomapcache", "randwrite", 1)
     alloc = get("zufs/zpmfs", "write-alloc", 1)
     raw = get("raw-pmem", "randwrite", 1)
+    again = get("raw-pmem-recheck", "randwrite", 1)
+    # raw pmem is measured first and again last; judge against the faster
+    # of the two, the stricter reference on a host whose load drifts
+    first_raw = raw
+    if raw and again and again.mean < raw.mean:
+        raw = again
     fnull = get("fuse-null", "randwrite", 1)
     out = ["targets (VM, 4 KiB O_SYNC direct writes):"]
 
@@ -255,13 +261,13 @@ def targets(rows):
     else:
         out.append(verdict("zpmfs 2 jobs >= 1.8x 1 job IOPS", None,
                            "missing zufs/zpmfs randwrite j=1 or j=2"))
-    again = get("raw-pmem-recheck", "randwrite", 1)
-    if raw and again:
+    if first_raw and again:
         out.append("drift:   raw pmem randwrite j=1 was %.0f IOPS / %.1f us at the "
-                   "start and %.0f IOPS / %.1f us at the end (%+.0f%% IOPS): "
-                   "the host is shared, ratios are only as good as this"
-                   % (raw.iops, raw.mean, again.iops, again.mean,
-                      100.0 * (again.iops / raw.iops - 1)))
+                   "start and %.0f IOPS / %.1f us at the end (%+.0f%% IOPS); "
+                   "the verdicts use the faster; the host is shared, ratios "
+                   "are only as good as this"
+                   % (first_raw.iops, first_raw.mean, again.iops, again.mean,
+                      100.0 * (again.iops / first_raw.iops - 1)))
     return "\n".join(out) + "\n"
 
 

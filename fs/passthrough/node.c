@@ -56,6 +56,7 @@ static void node_free(struct pt_node *n)
 {
 	if (n->dfd >= 0)
 		close(n->dfd);
+	pt_cookies_free(n->cookies);
 	if (n->rfd >= 0)
 		close(n->rfd);
 	if (n->wfd >= 0)

@@ -56,6 +56,7 @@ struct pt_node {
 	int		wfd;		/* fd_lock: O_RDWR, -1 until needed */
 	int		dfd;		/* fd_lock: readdir stream, or -1 */
 	uint64_t	dpos;		/* fd_lock: position dfd stands at */
+	struct pt_cookies *cookies;	/* fd_lock: see dir.c */
 };
 
 struct pt_foreign {
@@ -96,6 +97,9 @@ void pt_node_evict(struct zus_sb *sb, uint64_t ino);
 int pt_node_rfd(struct pt_node *n);
 int pt_node_wfd(struct pt_node *n);
 void pt_proc_path(char *buf, size_t len, int fd);
+
+/* dir.c */
+void pt_cookies_free(struct pt_cookies *c);
 
 /* attr.c */
 int pt_stat_fd(struct zus_sb *sb, int fd, struct zufs_attr *attr);

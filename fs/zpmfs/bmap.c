@@ -352,3 +352,26 @@ int zp_bmap_move(struct zus_sb *sb, const struct zus_ctx *ctx,
 	pmem_store64(slot, 0);
 	return 0;
 }
+
+static uint64_t count_tree(struct zus_sb *sb, uint64_t blk, unsigned int level)
+{
+	uint64_t n = 1, *node;
+	unsigned int i;
+
+	if (!zp_blk_ok(sb, blk))
+		return 0;
+	if (!level)
+		return 1;
+	node = node_of(sb, blk);
+	for (i = 0; i < ZPMFS_MAP_FANOUT; i++)
+		if (node[i])
+			n += count_tree(sb, node[i], level - 1);
+	return n;
+}
+
+uint64_t zp_bmap_count(struct zus_sb *sb, struct zpmfs_inode *pi)
+{
+	if (!pi->map_root || pi->map_height > ZPMFS_MAP_MAX_HEIGHT)
+		return 0;
+	return count_tree(sb, pi->map_root, pi->map_height);
+}

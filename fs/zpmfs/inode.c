@@ -61,9 +61,26 @@ static void imap_set(struct zus_sb *sb, uint64_t ino, bool used)
 		sb->imap[i / 64] &= ~(1ULL << (i % 64));
 }
 
+/*
+ * After a crash the blocks count of an inode can be off by the blocks
+ * whose pointer was stored but not yet counted (or the reverse): recount
+ * from the map, which is the truth.
+ */
+static bool recount_blocks(struct zus_sb *sb, struct zpmfs_inode *pi)
+{
+	uint64_t n = zp_bmap_count(sb, pi) + !!pi->xattr_block;
+
+	if (n == pi->blocks)
+		return false;
+	pi->blocks = n;
+	pi_persist(pi);
+	return true;
+}
+
 int zp_inodes_init(struct zus_sb *sb)
 {
-	uint64_t n = sb->sbc.inode_count, ino, orphans = 0;
+	uint64_t n = sb->sbc.inode_count, ino, orphans = 0, fixed = 0;
+	bool recover = !sb->rdonly && !(sb->state->flags & ZPMFS_STATE_CLEAN);
 
 	sb->zis = calloc(n, sizeof(*sb->zis));
 	sb->imap = calloc(ZP_DIV_UP(n, 64), sizeof(uint64_t));
@@ -85,9 +102,14 @@ int zp_inodes_init(struct zus_sb *sb)
 		}
 		imap_set(sb, ino, true);
 		sb->ifree--;
+		if (recover)
+			fixed += recount_blocks(sb, pi);
 	}
 	if (orphans)
 		zp_log(sb, "freed %lu orphan inode(s)", (unsigned long)orphans);
+	if (fixed)
+		zp_log(sb, "recounted the blocks of %lu inode(s)",
+		       (unsigned long)fixed);
 	return 0;
 out_free:
 	free(sb->zis);

@@ -152,7 +152,13 @@ static int open_target(const struct mkfs_opts *o, uint64_t *size)
 				o->dev, strerror(errno));
 			goto out_close;
 		}
-		if (o->size && o->size < *size)
+		if (o->size > *size) {
+			fprintf(stderr, "mkfs.zpmfs: %s: -s %lu is larger than the device (%lu bytes)\n",
+				o->dev, (unsigned long)o->size,
+				(unsigned long)*size);
+			goto out_close;
+		}
+		if (o->size)
 			*size = o->size;
 		return fd;
 	}

@@ -142,12 +142,13 @@ static int rename_check(struct rn *r)
 	if (r->flags & R_NOREPLACE)
 		return -EEXIST;
 	tmode = zp_pi(sb, r->tgt)->mode;
-	if (r->flags & R_EXCHANGE) {
-		if (S_ISDIR(tmode) && r->odir != r->ndir &&
-		    is_ancestor(sb, r->tgt, r->odir))
-			return -EINVAL;
+	/* A target that is an ancestor of the source's dir: refuse it here,
+	 * before its lock would be taken after its descendant's. */
+	if (S_ISDIR(tmode) && r->odir != r->ndir &&
+	    is_ancestor(sb, r->tgt, r->odir))
+		return r->flags & R_EXCHANGE ? -EINVAL : -ENOTEMPTY;
+	if (r->flags & R_EXCHANGE)
 		return 0;
-	}
 	if (r->src == r->tgt)
 		return 0;
 	if (S_ISDIR(smode) && !S_ISDIR(tmode))

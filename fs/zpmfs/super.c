@@ -340,7 +340,8 @@ static int zp_statfs(struct zus_sb *sb, struct zufs_statfs *st)
 
 	memcpy(id, sb->sbc.uuid, sizeof(id));
 	memset(st, 0, sizeof(*st));
-	st->blocks = sb->sbc.total_blocks;
+	/* like ext4's default: the metadata area is not counted as used */
+	st->blocks = sb->sbc.total_blocks - sb->sbc.data_start;
 	st->bfree = zp_bfree_count(sb);
 	st->bavail = st->bfree;
 	st->files = sb->sbc.inode_count;

@@ -161,6 +161,8 @@ int64_t zp_bmap_run(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t fb,
 		    uint64_t count, uint64_t *blk);
 int zp_bmap_move(struct zus_sb *sb, const struct zus_ctx *ctx,
 		 struct zpmfs_inode *pi, uint64_t from, uint64_t to);
+/* blocks the map holds (data + nodes): recount after a crash */
+uint64_t zp_bmap_count(struct zus_sb *sb, struct zpmfs_inode *pi);
 int zp_truncate(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t size);
 
 /* file.c: data ops */

@@ -38,7 +38,8 @@ int zuf_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	err = file_write_and_wait_range(file, start, end);
 	if (err)
 		return err;
-	if (!datasync || test_bit(ZUF_I_TIMES_DIRTY, &ZUI(inode)->state)) {
+	/* sizes travel with GET_BLOCKS; only timestamps may be in core */
+	if (!datasync) {
 		err = zuf_flush_times(inode);
 		if (err)
 			return err;

@@ -213,6 +213,12 @@ int zuf_invalidate_range(struct inode *inode, loff_t start, loff_t end)
 	err = zuf_break_layouts(inode, s, e - 1);
 	if (err)
 		return err;
+	/* page cache (no pmem): mmapped stores must not be lost */
+	if (!IS_DAX(inode) && inode->i_mapping->nrpages) {
+		err = filemap_write_and_wait_range(inode->i_mapping, s, e - 1);
+		if (err)
+			return err;
+	}
 	unmap_mapping_range(inode->i_mapping, s, e - s, 1);
 	truncate_inode_pages_range(inode->i_mapping, s, e - 1);
 	zuf_map_drop(inode, round_down(start, ZUFS_PMEM_BLOCK),

@@ -11,9 +11,11 @@ ZUSD=$TOP/build/bin/zusd
 zufs_load
 mkdir -p /run/noplugins
 
-"$ZUSD" -f -p /run/noplugins --abi-version 0.9 2>/run/zusd.err &
-pid=$!
-wait $pid && fail "zusd --abi-version 0.9 exited 0"
+# -f: a server that was (wrongly) accepted would run until the timeout
+timeout 30 "$ZUSD" -f -p /run/noplugins --abi-version 0.9 2>/run/zusd.err
+rc=$?
+[ $rc = 124 ] && fail "zusd --abi-version 0.9 was accepted (still running)"
+[ $rc = 0 ] && fail "zusd --abi-version 0.9 exited 0"
 grep -q "ABI version mismatch: server 0.9, kernel 1.0" /run/zusd.err ||
 	fail "zusd message: $(cat /run/zusd.err)"
 dmesg | grep -q "server ABI 0.9, kernel ABI 1.0" || fail "no version line in dmesg"

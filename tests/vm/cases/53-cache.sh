@@ -56,6 +56,25 @@ for opts in "" nomapcache; do
 done
 zpmfs_stop
 
+# mtime of writes that hit the map cache (no server round trip) must
+# reach the server: on fsync, and on eviction at the latest
+times_check() {
+	local f=$MNT/times g=$MNT/times2 t1 t2
+	dd if=/dev/zero of="$f" bs=64k count=1 2>/dev/null
+	dd if=/dev/zero of="$g" bs=64k count=1 2>/dev/null
+	sleep 1.1
+	dd if=/dev/zero of="$f" bs=4k count=1 conv=notrunc,fsync 2>/dev/null
+	dd if=/dev/zero of="$g" bs=4k count=1 conv=notrunc 2>/dev/null
+	t1="$(stat -c %y "$f") $(stat -c %y "$g")"
+	umount "$MNT" || fail "umount"
+	mount -t zpmfs /dev/pmem0 "$MNT" || fail "remount"
+	t2="$(stat -c %y "$f") $(stat -c %y "$g")"
+	[ "$t1" = "$t2" ] || fail "mtime lost across remount: '$t1' -> '$t2'"
+}
+zpmfs_up
+times_check
+zpmfs_stop
+
 # the map cache makes overwrites server-free; nomapcache asks every time
 ZUSD_ARGS=-d
 zpmfs_up

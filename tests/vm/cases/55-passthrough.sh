@@ -1,0 +1,44 @@
+#!/bin/bash
+# vm: --pmem 256M --cpus 2 --timeout 1200
+# SPDX-License-Identifier: BSD-3-Clause
+# The old-IO path (no pmem): zpassthrough through zuf.ko mirrors an ext4
+# directory (ext4 gives the stable readdir cookies the plugin passes on).
+# READ/WRITE through the channel data area, mmap through the page cache.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/vm/bin/zpmfs-env.sh"
+require_vm
+PLUGIN=$TOP/build/plugins/zpassthrough.so
+[ -f "$PLUGIN" ] || skip "zpassthrough.so not built"
+[ -x "$TOP/build/bin/posix-test" ] || skip "posix-test not built"
+[ -b /dev/pmem0 ] || skip "no /dev/pmem0 (run with --pmem)"
+zvfs_cc zmmap
+
+BACK=/mnt/zvfs-ext4
+modprobe ext4 || skip "no ext4 module"
+mkfs.ext4 -q -F -b 4096 /dev/pmem0 || fail "mkfs.ext4"
+mkdir -p "$BACK" "$MNT"
+mount -t ext4 /dev/pmem0 "$BACK" || fail "mount ext4"
+mkdir -p "$BACK/back"
+
+zufs_load
+awk '$3 == "zuf"' /proc/mounts | grep -q . || mount -t zuf zuf /sys/fs/zuf
+"$TOP/build/bin/zusd" -f -p "$PLUGIN" >/tmp/zusd.log 2>&1 &
+pid=$!
+for ((i = 0; i < 100; i++)); do
+	grep -qw zpassthrough /proc/filesystems && break
+	sleep 0.1
+done
+mount -t zpassthrough -o backing="$BACK/back" none "$MNT" ||
+	fail "mount zpassthrough: $(tail -3 /tmp/zusd.log)"
+
+"$ZBIN/zmmap" "$MNT" || fail "zmmap on zpassthrough"
+out=$("$TOP/build/bin/posix-test" "$MNT" 2>&1)
+rc=$?
+printf '%s\n' "$out" | grep -v '^ok '
+umount "$MNT" || fail "umount"
+kill "$pid"
+wait "$pid" 2>/dev/null
+umount "$BACK"
+[ $rc -eq 0 ] || fail "posix-test on zpassthrough"
+check_dmesg_clean || fail "kernel log"
+pass
