@@ -314,6 +314,7 @@ out_stop:
 	zusd_break_all(zd);
 	zusd_mount_join(zd);
 	zusd_zt_join(zd);
+	zusd_mount_cleanup(zd);
 	zusd_control_stop(zd);
 	if (zd->opts.pidfile && !err)
 		unlink(zd->opts.pidfile);

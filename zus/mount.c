@@ -128,6 +128,8 @@ static int do_mount(struct zusd *zd, struct zufs_ioc_mount *im,
 		err = im->err;
 		goto out_release;
 	}
+	sb->next = zd->sbs;
+	zd->sbs = sb;
 	zusd_info(zd, "mounted %s on %s (%s)", t->info.name, im->dev_name,
 		  im->options[0] ? im->options : "no options");
 	return 0;
@@ -141,12 +143,37 @@ static int do_umount(struct zusd *zd, struct zufs_ioc_mount *im)
 {
 	struct zusd_sb *sb = zusd_sb_of(im->zus_sb_handle);
 
+	struct zusd_sb **pp;
+
 	if (!sb)
 		return -EINVAL;
+	for (pp = &zd->sbs; *pp; pp = &(*pp)->next) {
+		if (*pp == sb) {
+			*pp = sb->next;
+			break;
+		}
+	}
 	sb->type->ops->umount(sb->psb);
 	zusd_info(zd, "unmounted %s", sb->type->info.name);
 	release_sb(sb);
 	return 0;
+}
+
+/*
+ * The kernel fails every operation of these mounts from now on; let the
+ * plugin make them durable and mark them clean before we exit.
+ */
+void zusd_mount_cleanup(struct zusd *zd)
+{
+	while (zd->sbs) {
+		struct zusd_sb *sb = zd->sbs;
+
+		zd->sbs = sb->next;
+		zusd_info(zd, "stopping with %s still mounted: flushing it",
+			  sb->type->info.name);
+		sb->type->ops->umount(sb->psb);
+		release_sb(sb);
+	}
 }
 
 static int do_remount(struct zusd *zd, struct zufs_ioc_mount *im,

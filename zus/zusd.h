@@ -39,6 +39,7 @@ struct zusd_sb {
 	uint64_t		pmem_size;
 	int			pmem_fd;
 	uint64_t		sb_id;
+	struct zusd_sb		*next;		/* zd->sbs, mount thread only */
 };
 
 /* One ZT thread: one channel, pinned to its CPU */
@@ -77,6 +78,7 @@ struct zusd {
 	pthread_t		mount_thread;
 	bool			mount_started;
 	int			mount_fd;
+	struct zusd_sb		*sbs;		/* live mounts (mount thread) */
 	/* ZT threads, indexed by CPU (unstarted for offline CPUs) */
 	struct zusd_zt		*zts;
 	unsigned int		nzts;
@@ -103,6 +105,8 @@ void zusd_control_stop(struct zusd *zd);
 /* mount.c */
 int zusd_mount_start(struct zusd *zd);
 void zusd_mount_join(struct zusd *zd);
+/* after every thread is joined: let the plugins flush mounts left over */
+void zusd_mount_cleanup(struct zusd *zd);
 /* the sb of a handle from the kernel, or NULL */
 struct zusd_sb *zusd_sb_of(uint64_t handle);
 

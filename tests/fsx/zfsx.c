@@ -7,11 +7,19 @@
  * one file while keeping an in-memory shadow copy, and verifies every read
  * and, at the end, the whole file against the shadow.  On a mismatch it
  * prints where, a hexdump of expected vs. actual bytes and the last ops.
+ *
+ * mmap ops go through one persistent MAP_SHARED mapping of the whole
+ * [0, maxlen) range, made after each open, so that truncate, punch hole and
+ * zero range have to invalidate pages of a live mapping (a stale one is
+ * caught by the next mapped read); -M maps and unmaps per op instead.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,6 +75,10 @@ static struct {
 	off_t maxlen;
 	size_t maxoplen;
 	long progress;
+	long seconds;		/* -t: stop after this long (0: no limit) */
+	long check_every;	/* -c: fstat size check every K ops */
+	long msync_every;	/* -m: msync every Nth mapped write */
+	int permap;		/* -M: mmap/munmap per mapped op */
 	int direct;
 	int quiet;
 	long corrupt_at;	/* hidden -X: corrupt the shadow at this op */
@@ -77,6 +89,8 @@ static struct {
 	.maxlen = 4 << 20,
 	.maxoplen = 64 << 10,
 	.corrupt_at = -1,
+	.check_every = 64,
+	.msync_every = 16,
 };
 
 static struct {
@@ -87,6 +101,9 @@ static struct {
 	uint64_t rng;
 	long num;		/* current op number, from 1 */
 	long pagesize;
+	char *map;		/* persistent mapping of [0, maplen), or NULL */
+	size_t maplen;
+	long nmapwrites;
 	struct log_ent log[LOG_LEN];
 	long nlog;
 } st;
@@ -109,9 +126,25 @@ static uint64_t rnd_below(uint64_t n)
 static void fill_random(char *p, size_t len)
 {
 	uint64_t x = rnd() | 1;
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < len; i++) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Same bytes as the loop below, a word at a time. */
+	for (; i + 8 <= len; i += 8) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(p + i, &x, 8);
+	}
+	if (i < len) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+	}
+	for (; i < len; i++)
+		p[i] = (char)(x >> ((i & 7) * 8));
+#else
+	for (; i < len; i++) {
 		if (!(i & 7)) {
 			x ^= x << 13;
 			x ^= x >> 7;
@@ -119,6 +152,7 @@ static void fill_random(char *p, size_t len)
 		}
 		p[i] = (char)(x >> ((i & 7) * 8));
 	}
+#endif
 }
 
 static struct log_ent *log_op(enum op op, off_t off, size_t len, int keep)
@@ -323,6 +357,82 @@ static void op_write(void)
 	e->size_after = st.size;
 }
 
+/*
+ * A SIGBUS while touching a mapping means the filesystem thinks the file is
+ * shorter than the shadow does (or failed the fault): report it like any
+ * other mismatch instead of dying silently.
+ */
+static sigjmp_buf bus_env;
+static volatile sig_atomic_t bus_armed;
+static void *volatile bus_addr;
+
+static void bus_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (!bus_armed) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	bus_armed = 0;
+	bus_addr = si->si_addr;
+	siglongjmp(bus_env, 1);
+}
+
+static void __attribute__((noreturn)) bus_fail(void)
+{
+	char *a = bus_addr;
+
+	if (st.map && a >= st.map && a < st.map + st.maplen)
+		fail("SIGBUS at mapped file offset 0x%jx (size 0x%jx)",
+		     (intmax_t)(a - st.map), (intmax_t)st.size);
+	fail("SIGBUS at %p (size 0x%jx)", (void *)a, (intmax_t)st.size);
+}
+
+/* Map [0, maxlen) of the open file once; mmap ops use it until reopen. */
+static void map_file(void)
+{
+	void *p;
+
+	if (opt.permap ||
+	    (opt.disabled[OP_MAPREAD] && opt.disabled[OP_MAPWRITE]))
+		return;
+	st.maplen = (opt.maxlen + st.pagesize - 1) & ~(st.pagesize - 1);
+	p = mmap(NULL, st.maplen, PROT_READ | PROT_WRITE, MAP_SHARED, st.fd, 0);
+	if (p == MAP_FAILED) {
+		int err = errno;
+
+		if (err != ENODEV && err != EOPNOTSUPP)
+			fail("mmap of 0x%zx bytes: %s", st.maplen,
+			     strerror(err));
+		if (!opt.disabled[OP_MAPREAD])
+			disable(OP_MAPREAD, err);
+		if (!opt.disabled[OP_MAPWRITE])
+			disable(OP_MAPWRITE, err);
+		return;
+	}
+	st.map = p;
+}
+
+static void unmap_file(void)
+{
+	if (st.map && munmap(st.map, st.maplen))
+		fail("munmap: %s", strerror(errno));
+	st.map = NULL;
+}
+
+/* msync(MS_SYNC) the pages of [off, off+len) of the persistent mapping. */
+static void sync_map(off_t off, size_t len)
+{
+	off_t pg = off & ~(off_t)(st.pagesize - 1);
+
+	if (!st.map || !len)
+		return;
+	if (msync(st.map + pg, off + len - pg, MS_SYNC))
+		fail("msync 0x%jx len 0x%zx: %s", (intmax_t)pg,
+		     (size_t)(off + len - pg), strerror(errno));
+}
+
 static void *map_range(off_t off, size_t len, int prot, off_t *pg,
 		       size_t *mlen)
 {
@@ -343,15 +453,20 @@ static void check_eof_page(void)
 
 	if (!(st.size % st.pagesize))
 		return;
-	p = mmap(NULL, st.pagesize, PROT_READ, MAP_SHARED, st.fd, pg);
-	if (p == MAP_FAILED)
-		fail("mmap EOF page: %s", strerror(errno));
+	if (st.map) {
+		p = st.map + pg;
+	} else {
+		p = mmap(NULL, st.pagesize, PROT_READ, MAP_SHARED, st.fd, pg);
+		if (p == MAP_FAILED)
+			fail("mmap EOF page: %s", strerror(errno));
+	}
 	for (i = in; i < (size_t)st.pagesize; i++)
 		if (p[i])
 			fail("mapped byte 0x%jx past EOF 0x%jx is 0x%02x, not 0",
 			     (intmax_t)(pg + i), (intmax_t)st.size,
 			     (unsigned char)p[i]);
-	munmap(p, st.pagesize);
+	if (!st.map)
+		munmap(p, st.pagesize);
 }
 
 static void op_mapread(void)
@@ -366,6 +481,16 @@ static void op_mapread(void)
 	if (off + (off_t)len > st.size)
 		len = st.size - off;
 	log_op(OP_MAPREAD, off, len, 0);
+	if (sigsetjmp(bus_env, 0))
+		bus_fail();
+	if (st.map) {
+		bus_armed = 1;
+		verify(st.map + off, off, len, "mapread");
+		if (off + (off_t)len == st.size)
+			check_eof_page();
+		bus_armed = 0;
+		return;
+	}
 	p = map_range(off, len, PROT_READ, &pg, &mlen);
 	if (p == MAP_FAILED) {
 		if (errno == ENODEV || errno == EOPNOTSUPP) {
@@ -375,11 +500,16 @@ static void op_mapread(void)
 		fail("mmap 0x%jx len 0x%zx: %s", (intmax_t)pg, mlen,
 		     strerror(errno));
 	}
+	bus_armed = 1;
 	verify(p + (off - pg), off, len, "mapread");
+	bus_armed = 0;
 	if (munmap(p, mlen))
 		fail("munmap: %s", strerror(errno));
-	if (off + (off_t)len == st.size)
+	if (off + (off_t)len == st.size) {
+		bus_armed = 1;
 		check_eof_page();
+		bus_armed = 0;
+	}
 }
 
 static void op_mapwrite(void)
@@ -397,6 +527,19 @@ static void op_mapwrite(void)
 			     strerror(errno));
 		st.size = e->size_after = off + len;
 	}
+	fill_random(st.buf, len);
+	if (sigsetjmp(bus_env, 0))
+		bus_fail();
+	if (st.map) {
+		/* Only bytes below EOF: [off, off+len) <= size here. */
+		bus_armed = 1;
+		memcpy(st.map + off, st.buf, len);
+		bus_armed = 0;
+		memcpy(st.good + off, st.buf, len);
+		if (opt.msync_every && !(++st.nmapwrites % opt.msync_every))
+			sync_map(off, len);
+		return;
+	}
 	p = map_range(off, len, PROT_READ | PROT_WRITE, &pg, &mlen);
 	if (p == MAP_FAILED) {
 		if (errno == ENODEV || errno == EOPNOTSUPP) {
@@ -406,8 +549,9 @@ static void op_mapwrite(void)
 		fail("mmap 0x%jx len 0x%zx: %s", (intmax_t)pg, mlen,
 		     strerror(errno));
 	}
-	fill_random(st.buf, len);
+	bus_armed = 1;
 	memcpy(p + (off - pg), st.buf, len);
+	bus_armed = 0;
 	memcpy(st.good + off, st.buf, len);
 	if (msync(p, mlen, MS_SYNC))
 		fail("msync: %s", strerror(errno));
@@ -493,6 +637,9 @@ static void op_fsync(void)
 	int data = rnd() & 1;
 
 	log_op(OP_FSYNC, 0, 0, 0);
+	/* Mapped writes not msync'ed yet are written back here too. */
+	if (st.size)
+		sync_map(0, st.size);
 	if (data ? fdatasync(st.fd) : fsync(st.fd))
 		fail("%s: %s", data ? "fdatasync" : "fsync", strerror(errno));
 }
@@ -515,9 +662,13 @@ static int open_file(int flags)
 static void op_reopen(void)
 {
 	log_op(OP_REOPEN, 0, 0, 0);
+	check_size();
+	unmap_file();
 	if (close(st.fd))
 		fail("close: %s", strerror(errno));
 	st.fd = open_file(0);
+	check_size();
+	map_file();
 }
 
 static void (*const op_funcs[OP_NR])(void) = {
@@ -579,6 +730,14 @@ static void final_verify(void)
 			     n < 0 ? strerror(errno) : "short read");
 		verify(st.buf, off, len, "final read");
 	}
+	if (st.map && st.size) {
+		if (sigsetjmp(bus_env, 0))
+			bus_fail();
+		bus_armed = 1;
+		verify(st.map, 0, st.size, "final mapread");
+		check_eof_page();
+		bus_armed = 0;
+	}
 }
 
 static void usage(FILE *f)
@@ -592,6 +751,12 @@ static void usage(FILE *f)
 "  -l maxlen    maximum file size (default 4M; k/m/g suffixes)\n"
 "  -o maxoplen  maximum length of one operation (default 64k)\n"
 "  -p N         print progress every N operations\n"
+"  -t SECONDS   stop after SECONDS (no op limit unless -N is given too)\n"
+"  -c K         check the file size with fstat every K ops (default 64;\n"
+"               always at reopen and at the end)\n"
+"  -m N         msync every Nth mmap write (default 16; 0: only at fsync)\n"
+"  -M           mmap and munmap per mmap op, instead of one mapping of\n"
+"               [0, maxlen) kept from open to close\n"
 "  -W           no mmap writes\n"
 "  -R           no mmap reads\n"
 "  -P           no punch hole\n"
@@ -603,7 +768,7 @@ static void usage(FILE *f)
 "  -h, --help   this help\n"
 "\n"
 "FILE is created or truncated, and left in place.  Exits 0 and prints\n"
-"'zfsx: N ops OK (seed S)' on success; on a mismatch prints the offset,\n"
+"'zfsx: N ops OK (seed S), R ops/s' on success; on a mismatch prints the offset,\n"
 "expected vs. actual bytes and the last %d operations, and exits 1.\n",
 		LOG_LEN);
 }
@@ -633,17 +798,24 @@ static void parse_args(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, seeded = 0;
+	int c, seeded = 0, counted = 0;
 
-	while ((c = getopt_long(argc, argv, "N:S:l:o:p:WRPZFTdqX:h", lopts,
+	while ((c = getopt_long(argc, argv, "N:S:l:o:p:t:c:m:MWRPZFTdqX:h", lopts,
 				NULL)) != -1) {
 		switch (c) {
-		case 'N': opt.numops = parse_num(optarg, "numops"); break;
+		case 'N': opt.numops = parse_num(optarg, "numops");
+			  counted = 1; break;
 		case 'S': opt.seed = parse_num(optarg, "seed"); seeded = 1;
 			  break;
 		case 'l': opt.maxlen = parse_num(optarg, "maxlen"); break;
 		case 'o': opt.maxoplen = parse_num(optarg, "maxoplen"); break;
 		case 'p': opt.progress = parse_num(optarg, "progress"); break;
+		case 't': opt.seconds = parse_num(optarg, "seconds"); break;
+		case 'c': opt.check_every = parse_num(optarg, "check interval");
+			  break;
+		case 'm': opt.msync_every = parse_num(optarg, "msync interval");
+			  break;
+		case 'M': opt.permap = 1; break;
 		case 'W': opt.disabled[OP_MAPWRITE] = 1; break;
 		case 'R': opt.disabled[OP_MAPREAD] = 1; break;
 		case 'P': opt.disabled[OP_PUNCH] = 1; break;
@@ -662,6 +834,8 @@ static void parse_args(int argc, char **argv)
 		exit(2);
 	}
 	opt.path = argv[optind];
+	if (opt.seconds && !counted)
+		opt.numops = LONG_MAX;
 	if (opt.maxlen < 1 || opt.maxoplen < 1) {
 		fprintf(stderr, "zfsx: maxlen and maxoplen must be > 0\n");
 		exit(2);
@@ -681,6 +855,7 @@ static void parse_args(int argc, char **argv)
 static void setup(void)
 {
 	size_t blen = opt.maxoplen + DIRECT_ALIGN;
+	struct sigaction sa;
 
 	if (blen < (1 << 20) + DIRECT_ALIGN)
 		blen = (1 << 20) + DIRECT_ALIGN;
@@ -691,34 +866,68 @@ static void setup(void)
 		fprintf(stderr, "zfsx: out of memory\n");
 		exit(2);
 	}
+	sa.sa_sigaction = bus_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
 	st.fd = open_file(O_CREAT | O_TRUNC);
-	if (!opt.quiet)
-		printf("zfsx: %s: %ld ops, seed %" PRIu64 ", maxlen 0x%jx, "
-		       "maxoplen 0x%zx%s\n", opt.path, opt.numops, opt.seed,
-		       (intmax_t)opt.maxlen, opt.maxoplen,
-		       opt.direct ? ", O_DIRECT" : "");
+	if (!opt.quiet) {
+		printf("zfsx: %s: ", opt.path);
+		if (opt.numops == LONG_MAX)
+			printf("%lds", opt.seconds);
+		else if (opt.seconds)
+			printf("%ld ops or %lds", opt.numops, opt.seconds);
+		else
+			printf("%ld ops", opt.numops);
+		printf(", seed %" PRIu64 ", maxlen 0x%jx, maxoplen 0x%zx%s%s\n",
+		       opt.seed, (intmax_t)opt.maxlen, opt.maxoplen,
+		       opt.direct ? ", O_DIRECT" : "",
+		       opt.permap ? ", mmap per op" : "");
+	}
+	map_file();
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)
 {
+	double start, secs;
+	long done;
 	enum op op;
 
 	parse_args(argc, argv);
 	setup();
+	start = now();
 	for (st.num = 1; st.num <= opt.numops; st.num++) {
 		maybe_corrupt();
 		op = pick_op();
 		op_funcs[op]();
-		/* Reads check the size through their return values. */
-		if (op != OP_READ && op != OP_MAPREAD && op != OP_FSYNC)
+		if (opt.check_every && !(st.num % opt.check_every))
 			check_size();
 		if (opt.progress && !(st.num % opt.progress) && !opt.quiet)
 			printf("zfsx: %ld ops, size 0x%jx\n", st.num,
 			       (intmax_t)st.size);
+		if (opt.seconds && !(st.num % 16) &&
+		    now() - start >= opt.seconds) {
+			if (!opt.quiet)
+				printf("zfsx: time limit (%lds) reached after "
+				       "%ld ops\n", opt.seconds, st.num);
+			st.num++;
+			break;
+		}
 	}
-	st.num = opt.numops;
+	done = st.num = st.num - 1;
 	final_verify();
+	unmap_file();
 	close(st.fd);
-	printf("zfsx: %ld ops OK (seed %" PRIu64 ")\n", opt.numops, opt.seed);
+	secs = now() - start;
+	printf("zfsx: %ld ops OK (seed %" PRIu64 "), %.0f ops/s in %.1fs\n",
+	       done, opt.seed, secs > 0 ? done / secs : 0.0, secs);
 	return 0;
 }

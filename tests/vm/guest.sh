@@ -48,8 +48,8 @@ count_pmem() {
 }
 
 wait_pmem() {
-	local i
-	for ((i = 0; i < 300; i++)); do
+	local end=$((SECONDS + 60))
+	while ((SECONDS < end)); do
 		[ "$(count_pmem)" -ge "$ZUFS_VM_PMEM_EXPECT" ] && return 0
 		sleep 0.05
 	done

@@ -44,12 +44,11 @@ require_vm() {
 
 # wait_for FILE [TIMEOUT_S=10]: wait until FILE exists; returns 1 on timeout.
 wait_for() {
-	local f=$1 t=${2:-10} i
-	for ((i = 0; i < t * 10; i++)); do
-		[ -e "$f" ] && return 0
+	local f=$1 end=$((SECONDS + ${2:-10}))
+	until [ -e "$f" ]; do
+		((SECONDS < end)) || return 1
 		sleep 0.1
 	done
-	[ -e "$f" ]
 }
 
 # check_dmesg_clean: return 1 (printing the lines) when the kernel log holds

@@ -43,7 +43,7 @@ sleep 3
 
 # a call blocked in the server while it dies
 kill -STOP "$pid"
-python3 - $MNT <<'PY' &
+timeout 20 python3 - $MNT <<'PY' &
 import errno, os, sys, time
 try:
     os.listdir(sys.argv[1] + "/d")
@@ -70,7 +70,8 @@ grep -q EIO /run/blocked.err || fail "blocked call: $(cat /run/blocked.err)"
 
 # new calls (that need the server) fail at once; timed in one process,
 # as spawning a program alone can take a second under TCG
-python3 - $MNT <<'PY' || fail "calls after the server's death"
+timeout 20 python3 - $MNT <<'PY' ||
+	fail "calls after the server's death failed or hung"
 import errno, os, sys, time
 m = sys.argv[1]
 calls = [("readdir", lambda: os.listdir(m + "/d")),
