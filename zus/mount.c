@@ -57,6 +57,8 @@ static int grab_pmem(struct zusd *zd, struct zusd_sb *sb)
 		return err;
 	}
 	sb->pmem_size = ip.size;
+	sb->ndevs = ip.ndevs;
+	memcpy(sb->devs, ip.devs, sizeof(sb->devs));
 	return ip.ndevs;
 }
 
@@ -105,9 +107,8 @@ static int do_mount(struct zusd *zd, struct zufs_ioc_mount *im,
 		err = grab_pmem(zd, sb);
 		if (err < 0)
 			goto out_release;
-		mi.ndevs = 1;
-		mi.devs[0].size = sb->pmem_size;
-		mi.devs[0].numa_node = -1;
+		mi.ndevs = sb->ndevs;
+		memcpy(mi.devs, sb->devs, sizeof(mi.devs));
 	}
 	im->dev_name[sizeof(im->dev_name) - 1] = 0;
 	im->options[sizeof(im->options) - 1] = 0;

@@ -37,6 +37,8 @@ struct zusd_sb {
 	struct zus_sb		*psb;		/* the plugin's */
 	void			*pmem;		/* mapped t1 range, or NULL */
 	uint64_t		pmem_size;
+	uint32_t		ndevs;		/* t1 members, from GRAB_PMEM */
+	struct zufs_pmem_dev	devs[ZUFS_MAX_DEVS];
 	int			pmem_fd;
 	uint64_t		sb_id;
 	struct zusd_sb		*next;		/* zd->sbs, mount thread only */

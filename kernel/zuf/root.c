@@ -524,6 +524,17 @@ static long zuf_ioctl_control(struct zuf_special *zs, unsigned int cmd,
 	return -EINVAL;
 }
 
+/*
+ * A server thread woken by SIGKILL: the server is dying.  Say so now
+ * rather than when its files are finally closed, which comes only after
+ * its whole address space is torn down.
+ */
+static void zuf_check_killed(struct zuf_special *zs, long err)
+{
+	if (err == -EINTR && fatal_signal_pending(current))
+		zuf_server_kill(zs->srv, "server killed");
+}
+
 static long zuf_special_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -545,7 +556,11 @@ static long zuf_special_ioctl(struct file *file, unsigned int cmd,
 		if (!err && zs->role == ZUF_ROLE_NONE)
 			err = zuf_attach(zs, ZUF_ROLE_MOUNT);
 		mutex_unlock(&zs->role_lock);
-		return err ?: zuf_ioc_mount(zs, uarg);
+		if (err)
+			return err;
+		err = zuf_ioc_mount(zs, uarg);
+		zuf_check_killed(zs, err);
+		return err;
 	}
 
 	mutex_lock(&zs->role_lock);
@@ -564,9 +579,11 @@ static long zuf_special_ioctl(struct file *file, unsigned int cmd,
 	case ZUF_ROLE_CHAN:
 		if (!zs->chan)		/* INIT_THREAD failed */
 			return -EINVAL;
-		if (cmd == ZUFS_IOC_WAIT_OP)
-			return zuf_chan_wait_op(zs->chan);
-		return -EBUSY;
+		if (cmd != ZUFS_IOC_WAIT_OP)
+			return -EBUSY;
+		err = zuf_chan_wait_op(zs->chan);
+		zuf_check_killed(zs, err);
+		return err;
 	default:
 		return -EBUSY;
 	}

@@ -79,6 +79,7 @@ static struct {
 	long check_every;	/* -c: fstat size check every K ops */
 	long msync_every;	/* -m: msync every Nth mapped write */
 	int permap;		/* -M: mmap/munmap per mapped op */
+	int stats;		/* -s: per-op counts and times at the end */
 	int direct;
 	int quiet;
 	long corrupt_at;	/* hidden -X: corrupt the shadow at this op */
@@ -104,6 +105,8 @@ static struct {
 	char *map;		/* persistent mapping of [0, maplen), or NULL */
 	size_t maplen;
 	long nmapwrites;
+	long op_count[OP_NR];
+	double op_time[OP_NR];
 	struct log_ent log[LOG_LEN];
 	long nlog;
 } st;
@@ -755,6 +758,7 @@ static void usage(FILE *f)
 "  -c K         check the file size with fstat every K ops (default 64;\n"
 "               always at reopen and at the end)\n"
 "  -m N         msync every Nth mmap write (default 16; 0: only at fsync)\n"
+"  -s           print per-operation counts and times at the end\n"
 "  -M           mmap and munmap per mmap op, instead of one mapping of\n"
 "               [0, maxlen) kept from open to close\n"
 "  -W           no mmap writes\n"
@@ -800,7 +804,7 @@ static void parse_args(int argc, char **argv)
 	};
 	int c, seeded = 0, counted = 0;
 
-	while ((c = getopt_long(argc, argv, "N:S:l:o:p:t:c:m:MWRPZFTdqX:h", lopts,
+	while ((c = getopt_long(argc, argv, "N:S:l:o:p:t:c:m:sMWRPZFTdqX:h", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'N': opt.numops = parse_num(optarg, "numops");
@@ -816,6 +820,7 @@ static void parse_args(int argc, char **argv)
 		case 'm': opt.msync_every = parse_num(optarg, "msync interval");
 			  break;
 		case 'M': opt.permap = 1; break;
+		case 's': opt.stats = 1; break;
 		case 'W': opt.disabled[OP_MAPWRITE] = 1; break;
 		case 'R': opt.disabled[OP_MAPREAD] = 1; break;
 		case 'P': opt.disabled[OP_PUNCH] = 1; break;
@@ -907,7 +912,15 @@ int main(int argc, char **argv)
 	for (st.num = 1; st.num <= opt.numops; st.num++) {
 		maybe_corrupt();
 		op = pick_op();
-		op_funcs[op]();
+		if (opt.stats) {
+			double t = now();
+
+			op_funcs[op]();
+			st.op_count[op]++;
+			st.op_time[op] += now() - t;
+		} else {
+			op_funcs[op]();
+		}
 		if (opt.check_every && !(st.num % opt.check_every))
 			check_size();
 		if (opt.progress && !(st.num % opt.progress) && !opt.quiet)
@@ -927,6 +940,10 @@ int main(int argc, char **argv)
 	unmap_file();
 	close(st.fd);
 	secs = now() - start;
+	for (op = 0; opt.stats && op < OP_NR; op++)
+		printf("zfsx: %-8s %8ld ops %9.3fs %8.1fus/op\n", op_names[op],
+		       st.op_count[op], st.op_time[op], st.op_count[op] ?
+		       st.op_time[op] * 1e6 / st.op_count[op] : 0.0);
 	printf("zfsx: %ld ops OK (seed %" PRIu64 "), %.0f ops/s in %.1fs\n",
 	       done, opt.seed, secs > 0 ? done / secs : 0.0, secs);
 	return 0;

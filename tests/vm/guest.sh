@@ -3,13 +3,14 @@
 # Runs inside the zufs test VM, in the chroot (host userland), as root.
 # tests/vm/run copies it to the writable share /run/zufs-vm together with
 # `params` (bash: ZUFS_VM_CWD, ZUFS_VM_CMD=(...), ...).  It prepares the
-# guest (shares, pmem), runs the command with its stdout/stderr on ttyS1/ttyS2
-# (streamed to the caller by qemu), then writes `rc` and `dmesg` into the share.
+# guest (shares, pmem), runs the command with its stdout/stderr appended to
+# the share's `out`/`err` files (the host streams them as they grow), then
+# writes `dmesg` and `rc` into the share.
 set -u
 IO=/run/zufs-vm
 
 log() { echo "zufs-vm: $*" >/dev/console; }
-err() { echo "tests/vm/run (guest): $*" >&4; }
+err() { echo "tests/vm/run (guest): $*" >>$IO/err; }
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export TERM=dumb HOME=/root LANG=C.UTF-8 ZUFS_IN_VM=1
@@ -20,12 +21,6 @@ ZUFS_VM_PMEM_EXPECT=0
 ZUFS_VM_NVDIMM=0
 # shellcheck source=/dev/null
 . $IO/params
-
-# CMD's stdout/stderr: ttyS1/ttyS2 in raw mode (no \n -> \r\n).
-for t in /dev/ttyS1 /dev/ttyS2; do
-	stty -F $t raw -echo -hupcl clocal 2>/dev/null || log "stty $t failed"
-done
-exec 3>/dev/ttyS1 4>/dev/ttyS2
 
 setup_failed=0
 
@@ -81,50 +76,36 @@ for kv in "${ZUFS_VM_ENV[@]}"; do
 	export "${kv?}"
 done
 
+no_cwd() {
+	echo "tests/vm/run: the working directory $ZUFS_VM_CWD is not visible in the guest (the host's /tmp and /run are hidden; see --rw)" >&2
+	exit 126
+}
+
 if [ $setup_failed = 0 ] && [ "${ZUFS_VM_SHELL:-0}" = 1 ]; then
 	# interactive (tests/vm/run --shell): ttyS1 is the caller's terminal
 	stty -F /dev/ttyS1 sane rows "${ZUFS_VM_SIZE% *}" cols "${ZUFS_VM_SIZE#* }" 2>/dev/null
 	export TERM=$ZUFS_VM_TERM PS1='zufs-vm:\w\$ '
 	log "interactive: ${ZUFS_VM_CMD[*]}"
 	(
-		cd "$ZUFS_VM_CWD" || exit 126
-		exec 3>&- 4>&-
+		cd "$ZUFS_VM_CWD" 2>/dev/null || no_cwd
 		exec setsid -c -w "${ZUFS_VM_CMD[@]}"
 	) </dev/ttyS1 >/dev/ttyS1 2>&1
 	rc=$?
 elif [ $setup_failed = 0 ]; then
-	mkdir -p /run/zufs-vm-local
-	mkfifo /run/zufs-vm-local/out /run/zufs-vm-local/err
-	cat /run/zufs-vm-local/out >&3 &
-	cat_out=$!
-	cat /run/zufs-vm-local/err >&4 &
-	cat_err=$!
 	log "running: ${ZUFS_VM_CMD[*]}"
 	(
-		cd "$ZUFS_VM_CWD" 2>/dev/null || {
-			echo "tests/vm/run: the working directory $ZUFS_VM_CWD is not visible in the guest (the host's /tmp and /run are hidden; see --rw)" >&2
-			exit 126
-		}
-		exec 3>&- 4>&-
+		cd "$ZUFS_VM_CWD" 2>/dev/null || no_cwd
 		exec setsid -w "${ZUFS_VM_CMD[@]}"
-	) </dev/null >/run/zufs-vm-local/out 2>/run/zufs-vm-local/err
+	) </dev/null >>$IO/out 2>>$IO/err
 	rc=$?
 	log "command exited with $rc"
-	# Let the output drain; a daemon left running may keep the pipes open.
-	for ((i = 0; i < 30; i++)); do
-		kill -0 $cat_out $cat_err 2>/dev/null || break
-		sleep 0.1
-	done
-	kill $cat_out $cat_err 2>/dev/null
-	wait $cat_out $cat_err 2>/dev/null
 else
 	echo 1 >$IO/setup-failed
 	rc=125
 fi
 
 dmesg >$IO/dmesg 2>&1
-cat /proc/uptime >$IO/uptime
-echo $rc >$IO/rc.tmp && mv $IO/rc.tmp $IO/rc
-sync
-exec 3>&- 4>&-
+read -r up _ </proc/uptime
+echo "$up" >$IO/uptime
+echo $rc >$IO/rc
 exit 0
