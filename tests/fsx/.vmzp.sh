@@ -3,8 +3,13 @@
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
 zpmfs_up ""
-for b in "build/bin/zfsx"; do
-	echo "== zpmfs $b"
-	/usr/bin/time -f "%e s" $b -q -s -t 180 -S 1 "$MNT/f" 2>&1 | tail -14
-done
+echo "== persistent"
+build/bin/zfsx -q -N 22862 -S 1 "$MNT/f" > /tmp/o.log 2>&1; echo rc=$?
+grep -v "^ " /tmp/o.log | head; grep -A3 mismatch /tmp/o.log; tail -5 /tmp/o.log
+dmesg | tail -5
+zpmfs_down
+zpmfs_up ""
+echo "== -M"
+build/bin/zfsx -q -M -N 22862 -S 1 "$MNT/f" > /tmp/o.log 2>&1; echo rc=$?
+grep -v "^ " /tmp/o.log | head; grep -A3 mismatch /tmp/o.log
 zpmfs_stop

@@ -65,7 +65,11 @@ done
 [ -e /run/blocked.t ] || fail "blocked call still blocked 3 s after kill -9"
 ms=$((($(cat /run/blocked.t) - t0) / 1000))
 echo "blocked call returned $ms ms after kill -9"
-((ms < 1000)) || fail "blocked call took $ms ms"
+# The EIO comes when the kernel sees the server die: at once for a server
+# thread woken by the SIGKILL, but a SIGSTOPped server is only noticed when
+# its files close, after its whole exit; under TCG on a loaded host that
+# alone takes up to ~2 s (new calls below are held to 1 s).
+((ms < 3000)) || fail "blocked call took $ms ms"
 grep -q EIO /run/blocked.err || fail "blocked call: $(cat /run/blocked.err)"
 
 # new calls (that need the server) fail at once; timed in one process,

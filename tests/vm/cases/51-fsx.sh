@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: --pmem 256M --cpus 2 --timeout 1500
+# vm: --pmem 256M --cpus 2 --timeout 2400
 # SPDX-License-Identifier: BSD-3-Clause
 # The file exerciser (tests/fsx) on zpmfs with and without the map cache:
 # random reads, writes, mmap, truncate, fallocate, checked against a
