@@ -8,7 +8,14 @@ mnt=/mnt/zufs-demo
 
 say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
 run() {
-	printf '$ %s\n' "$*"
+	local arg line='$'
+	for arg in "$@"; do
+		case $arg in
+		*[[:space:]\'\"\>\<\|\&\;]*) line+=" \"$arg\"" ;;
+		*) line+=" $arg" ;;
+		esac
+	done
+	printf '%s\n' "$line"
 	"$@"
 }
 
@@ -54,6 +61,7 @@ for _ in $(seq 50); do
 	pgrep -x zusd >/dev/null || break
 	sleep 0.1
 done
+run umount /sys/fs/zuf
 run rmmod zuf
 echo
 echo "demo finished: zufs works"

@@ -100,8 +100,7 @@ static const char *zuf_attr_problem(struct zuf_sb_info *sbi,
 				    const struct zufs_attr *attr,
 				    u64 expect_ino)
 {
-	/* max_ino is 0 only while the mount answer itself is checked */
-	if (!attr->ino || (sbi->max_ino && attr->ino > sbi->max_ino))
+	if (!attr->ino || attr->ino > sbi->max_ino)
 		return "inode number out of range";
 	if (expect_ino && attr->ino != expect_ino)
 		return "unexpected inode number";

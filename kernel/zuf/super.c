@@ -242,10 +242,11 @@ static int zuf_mount_server(struct zuf_sb_info *sbi, struct fs_context *fc,
 	}
 	sbi->zus_sb_handle = req->zus_sb_handle;
 	sbi->flags |= ZUF_SB_MOUNTED;
+	/* zuf_attr_check() of the root below bounds inode numbers by it */
+	sbi->max_ino = req->max_ino;
 	err = zuf_check_mount_answer(sbi, req);
 	if (err)
 		return err;
-	sbi->max_ino = req->max_ino;
 	return zuf_set_options(sbi, req->options);
 }
 

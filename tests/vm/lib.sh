@@ -62,10 +62,10 @@ check_dmesg_clean() {
 	return 1
 }
 
-# zufs_load [PARAM=VALUE...]: insmod the freshly built zuf.ko (no-op when
-# zuf is already loaded).
+# zufs_load [PARAM=VALUE...]: insmod the freshly built zuf.ko, or $ZUFS_KO
+# when set (no-op when zuf is already loaded).
 zufs_load() {
-	local ko="$TOP/kernel/zuf/zuf.ko"
+	local ko=${ZUFS_KO:-$TOP/kernel/zuf/zuf.ko}
 	grep -q '^zuf ' /proc/modules && return 0
 	[ -f "$ko" ] || fail "$ko not built (run make)"
 	insmod "$ko" "$@" || fail "insmod $ko failed"
