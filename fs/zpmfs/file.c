@@ -94,8 +94,16 @@ static int map_write(struct zus_sb *sb, const struct zus_ctx *ctx,
 	while (fb < end) {
 		uint64_t blk;
 		bool new;
-		int64_t n = zp_bmap_alloc_run(sb, ctx, pi, fb, end - fb, &blk,
-					      &new);
+		int64_t n;
+
+		/*
+		 * No room left to report what we would allocate: stop before
+		 * allocating, or the kernel never learns those blocks are new
+		 * and keeps zero pages of the old hole mapped over them.
+		 */
+		if (count == max)
+			break;
+		n = zp_bmap_alloc_run(sb, ctx, pi, fb, end - fb, &blk, &new);
 
 		if (n < 0) {
 			if (!count)
@@ -106,7 +114,7 @@ static int map_write(struct zus_sb *sb, const struct zus_ctx *ctx,
 			     blk << ZPMFS_BLOCK_SHIFT,
 			     (uint64_t)n << ZPMFS_BLOCK_SHIFT,
 			     new ? ZUFS_EXT_NEW : 0))
-			break;	/* the blocks stay allocated, mapped */
+			break;	/* cannot happen: count < max above */
 		fb += n;
 		*done = fb;
 	}

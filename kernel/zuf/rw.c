@@ -302,6 +302,32 @@ static void zuf_cache_extents(struct inode *inode,
 			zuf_map_insert(inode, &gb->ext[i]);
 }
 
+/*
+ * The DAX code tears down zero-page mappings of holes only for the extent
+ * it is handed (ext[0], flagged IOMAP_F_NEW).  The server may allocate
+ * more in the same answer; those blocks are later served as plain mapped
+ * extents (from the map cache, or from the server, which no longer calls
+ * them new), so a read fault's zero page over them would stay mapped and
+ * hide what write() puts there.  Drop those pages now.  Not done for
+ * faults: they ask for one page, and hold that page's DAX entry lock.
+ */
+static void zuf_drop_hole_pages(struct inode *inode,
+				const struct zufs_op_get_blocks *gb)
+{
+	u32 i;
+
+	for (i = 1; i < gb->count; i++) {
+		const struct zufs_extent *x = &gb->ext[i];
+
+		if (!(x->flags & ZUFS_EXT_NEW))
+			continue;
+		invalidate_inode_pages2_range(inode->i_mapping,
+					      x->offset >> PAGE_SHIFT,
+					      (x->offset + x->length - 1) >>
+					      PAGE_SHIFT);
+	}
+}
+
 static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 			  unsigned int flags, struct iomap *iomap)
 {
@@ -332,6 +358,7 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 	if (err)
 		goto out_free_gb;
 	zuf_update_inode(inode, &gb->attr);
+	zuf_drop_hole_pages(inode, gb);
 	zuf_cache_extents(inode, gb);
 	if (!gb->count)
 		err = zuf_iomap_set(sbi, iomap, start, end - start, 0,

@@ -244,6 +244,14 @@ static void verify(const char *got, off_t off, size_t len, const char *how)
 		(intmax_t)(off + i), (intmax_t)off, len, (intmax_t)st.size);
 	hexdump("expected", want + i, n, off + i);
 	hexdump("got", got + i, n, off + i);
+	if (strstr(how, "mapread")) {
+		/* Tell a stale mapping from bad file data. */
+		char buf[16];
+		ssize_t r = pread(st.fd, buf, n, off + i);
+
+		if (r > 0)
+			hexdump("pread", buf, r, off + i);
+	}
 	die_report();
 }
 
