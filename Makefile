@@ -72,12 +72,14 @@ test: deps
 
 check: test
 
-demo: all
+demo: deps
+	$(MAKE) all
 	@if [ -x scripts/demo.sh ]; then scripts/demo.sh; \
 	else echo "make demo: scripts/demo.sh does not exist yet" >&2; exit 1; fi
 
-bench: all
-	@if [ -x bench/run ]; then bench/run; \
+bench: deps
+	$(MAKE) all
+	@if [ -x bench/run ]; then bench/run $(BENCH_ARGS); \
 	else echo "make bench: bench/run does not exist yet" >&2; exit 1; fi
 
 vm-shell: all
