@@ -19,7 +19,7 @@ mkdir -p $MNT
 
 workload() {
 	local i
-	for ((i = 0; i < ${ZUFS_CHAOS_ROUNDS:-25}; i++)); do
+	for ((i = 0; i < ${ZUFS_CHAOS_ROUNDS:-10}; i++)); do
 		mkdir -p $MNT/d$((i % 3))
 		echo "data $i" >$MNT/d$((i % 3))/f$((i % 7))
 		stat $MNT/d$((i % 3))/f$((i % 7))
@@ -39,7 +39,7 @@ for seed in $SEEDS; do
 	"$ZUSD" -p "$PLUGIN" --pidfile /run/zusd.pid --chaos "$seed:100" ||
 		fail "zusd --chaos $seed"
 	mount -t zpmfs $DEV $MNT || fail "mount (seed $seed)"
-	timeout 300 bash -c "$(declare -f workload); MNT=$MNT ZUFS_CHAOS_ROUNDS=${ZUFS_CHAOS_ROUNDS:-25} workload" \
+	timeout 300 bash -c "$(declare -f workload); MNT=$MNT ZUFS_CHAOS_ROUNDS=${ZUFS_CHAOS_ROUNDS:-10} workload" \
 		>/dev/null 2>/run/chaos.err
 	rc=$?
 	[ $rc = 124 ] && fail "workload hung (seed $seed)"
