@@ -15,6 +15,8 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio xz-utils util-linux procps coreutils
 	# guest-side tools (pmem namespaces, FUSE, filesystems, benchmarks)
 	ndctl fuse3 e2fsprogs fio gnuplot-nox strace
+	# test and report scripts (tests/vm/cases, bench/report.py)
+	python3
 )
 
 check_only=0
