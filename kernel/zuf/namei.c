@@ -62,6 +62,24 @@ static int zuf_dir_refresh(struct inode *dir, const struct zufs_attr *attr)
 }
 
 /*
+ * Refresh an inode and its directory from one answer: both are checked
+ * before either changes, so a bad answer leaves both as they were.
+ */
+static int zuf_refresh_pair(struct inode *inode, const struct zufs_attr *attr,
+			    struct inode *dir, const struct zufs_attr *dir_attr)
+{
+	int err = zuf_check_inode_attr(inode, attr);
+
+	if (!err)
+		err = zuf_check_inode_attr(dir, dir_attr);
+	if (err)
+		return err;
+	zuf_update_inode(dir, dir_attr);
+	zuf_update_inode(inode, attr);
+	return 0;
+}
+
+/*
  * The owner of a new inode, as inode_init_owner() would choose it.  The
  * VFS already stripped SGID where the caller may not set it.
  */
@@ -275,13 +293,9 @@ static int zuf_link(struct dentry *old_dentry, struct inode *dir,
 	err = zufc_dispatch_op(ZSBI(dir), &op.hdr, sizeof(op));
 	if (err)
 		return err;
-	err = zuf_check_inode_attr(inode, &op.attr);
+	err = zuf_refresh_pair(inode, &op.attr, dir, &op.dir_attr);
 	if (err)
 		return err;
-	err = zuf_dir_refresh(dir, &op.dir_attr);
-	if (err)
-		return err;
-	zuf_update_inode(inode, &op.attr);
 	ihold(inode);
 	d_instantiate(dentry, inode);
 	return 0;
@@ -301,13 +315,9 @@ static int zuf_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	err = zufc_dispatch_op(ZSBI(dir), &op.hdr, sizeof(op));
 	if (err)
 		return err;
-	err = zuf_check_inode_attr(inode, &op.attr);
+	err = zuf_refresh_pair(inode, &op.attr, dir, &op.dir_attr);
 	if (err)
 		return err;
-	err = zuf_dir_refresh(dir, &op.dir_attr);
-	if (err)
-		return err;
-	zuf_update_inode(inode, &op.attr);
 	/* a removed directory is dead whatever count the server keeps */
 	if (is_dir)
 		clear_nlink(inode);
