@@ -9,6 +9,11 @@
  *   1.0  2026-11-25  first version: handshake, fs registration, mount
  *                    thread, pmem grab, per-CPU ZT channels, namespace,
  *                    attribute, block-map, old-IO, xattr and space ops.
+ *   1.1  2026-11-25  old-IO window: the caller's pages are mapped into the
+ *                    ZT for READ/WRITE (ZUFS_IO_WINDOW, zufs_op_io.win_offset,
+ *                    second mmap of the channel file); 1.0 copied the data
+ *                    through the data area.  ZUFS_IOC_INVALIDATE: the
+ *                    server makes the kernel forget cached block maps.
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -31,7 +36,7 @@
 #include <linux/ioctl.h>
 
 #define ZUFS_MAJOR_VERSION	1
-#define ZUFS_MINOR_VERSION	0
+#define ZUFS_MINOR_VERSION	1
 
 /* Magic of the zuf-root pseudo filesystem (statfs f_type), "zufr" */
 #define ZUFS_ROOT_MAGIC		0x7a756672
@@ -54,11 +59,31 @@
  * ZUFS_OP_AREA_SIZE bytes hold the operation (a struct zufs_op_* that starts
  * with struct zufs_op_hdr); the next ZUFS_DATA_AREA_SIZE bytes carry the
  * variable part of requests and answers (readdir records, xattr values,
- * symlink targets, old-IO data).
+ * symlink targets, old-IO data when the window cannot be used).
  */
 #define ZUFS_OP_AREA_SIZE	4096
 #define ZUFS_DATA_AREA_SIZE	(1U << 20)
 #define ZUFS_CHAN_MAP_SIZE	(ZUFS_OP_AREA_SIZE + ZUFS_DATA_AREA_SIZE)
+
+/*
+ * The ZT window.  A second mmap of the channel file, MAP_SHARED, exactly
+ * ZUFS_WINDOW_SIZE bytes at file offset ZUFS_WINDOW_MMAP_OFFSET.  It is
+ * empty (touching it gives SIGBUS) except while the ZT serves an old-IO
+ * READ/WRITE flagged ZUFS_IO_WINDOW: then the caller's own pages holding
+ * the I/O buffer are mapped there, in order, from the window's start
+ * (writable for READ, read-only for WRITE).  The kernel maps them when
+ * ZUFS_IOC_WAIT_OP hands the op over and unmaps them when the next
+ * ZUFS_IOC_WAIT_OP answers it, both in the ZT's own context; the server
+ * must not keep pointers into the window across ops.  One op moves at most
+ * ZUFS_IO_MAX bytes; the extra page covers a buffer that does not start
+ * on a page boundary.  Each channel has one window; a second mmap of it
+ * while the first exists fails with EBUSY, and the window cannot be split,
+ * moved or inherited across fork.
+ */
+#define ZUFS_IO_MAX		(1U << 20)
+#define ZUFS_WINDOW_PAGES	((ZUFS_IO_MAX >> 12) + 1)
+#define ZUFS_WINDOW_SIZE	(ZUFS_WINDOW_PAGES << 12)
+#define ZUFS_WINDOW_MMAP_OFFSET	ZUFS_CHAN_MAP_SIZE
 
 /* ---------------------------------------------------------------------- */
 /* Inode attributes, as the server reports them                            */
@@ -237,6 +262,27 @@ struct zufs_ioc_init_thread {
 #define ZUFS_IOC_WAIT_OP	_IO(ZUFS_IOC_MAGIC, 6)
 /* On the control file: wake every ZT and the mount thread with BREAK */
 #define ZUFS_IOC_BREAK_ALL	_IO(ZUFS_IOC_MAGIC, 7)
+
+/*
+ * On the control file: the server moved or freed blocks of [offset,
+ * offset + length) (length 0: to the end) of inode ino of mount sb_id on
+ * its own, not as the answer to an op.  When the call returns 0 the kernel
+ * keeps no cached block map of that range, user mappings of it are gone
+ * (they fault again), dirty page-cache pages of it were written back and
+ * dropped, and no I/O that used an old mapping is still running.  -ENOENT:
+ * no such mount.  An inode the kernel does not hold has nothing cached: 0.
+ * The kernel takes the inode's lock and may send ops itself (an evict), so
+ * call it from a thread that is not a ZT, never from inside an op.
+ */
+struct zufs_ioc_invalidate {
+	__u64	sb_id;		/* in: zufs_ioc_mount.sb_id of the mount */
+	__u64	ino;		/* in */
+	__u64	offset;		/* in: bytes */
+	__u64	length;		/* in: bytes, 0 = to the end of the file */
+	__s32	err;		/* out */
+	__u32	pad;
+};
+#define ZUFS_IOC_INVALIDATE	_IOWR(ZUFS_IOC_MAGIC, 8, struct zufs_ioc_invalidate)
 
 /* ---------------------------------------------------------------------- */
 /* Operations carried by the ZT channels                                  */
@@ -490,10 +536,19 @@ struct zufs_op_get_blocks {
 };
 
 /*
- * ZUFS_OP_READ / ZUFS_OP_WRITE (plugins without pmem): the data travels in
- * the data area (WRITE: hdr.data_in bytes; READ: up to hdr.data_max, answer
- * in hdr.data_out).  At most ZUFS_DATA_AREA_SIZE bytes per op.
+ * ZUFS_OP_READ / ZUFS_OP_WRITE (plugins without pmem).  At most ZUFS_IO_MAX
+ * bytes per op.  Where the data is:
+ *  - hdr.flags has ZUFS_IO_WINDOW: in the ZT window (see ZUFS_WINDOW_SIZE),
+ *    from byte win_offset (< 4096) on, length bytes; READ writes there,
+ *    WRITE reads from there.  data_in and data_max are 0, and a READ answers
+ *    with data_out 0.  The kernel uses the window whenever it can pin the
+ *    caller's buffer (user memory, page-cache pages).
+ *  - otherwise: in the data area (WRITE: hdr.data_in bytes; READ: up to
+ *    hdr.data_max, answer in hdr.data_out).
+ * done (<= length) is what the plugin read or wrote; short is fine (EOF).
  */
+#define ZUFS_IO_WINDOW		(1U << 0)
+
 struct zufs_op_io {
 	struct zufs_op_hdr hdr;
 	__u64	ino;			/* in */
@@ -501,6 +556,8 @@ struct zufs_op_io {
 	__u64	length;			/* in */
 	__u64	done;			/* out: bytes read or written */
 	struct zufs_attr attr;		/* out (WRITE): size, mtime */
+	__u32	win_offset;		/* in: ZUFS_IO_WINDOW: first byte */
+	__u32	pad;
 };
 
 /* ZUFS_OP_FSYNC hdr.flags */
@@ -627,6 +684,7 @@ ZUFS_ASSERT_SIZE(struct zufs_ioc_mount, 1696);
 ZUFS_ASSERT_SIZE(struct zufs_pmem_dev, 24);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_pmem, 224);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_init_thread, 24);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_invalidate, 40);
 ZUFS_ASSERT_SIZE(struct zufs_op_hdr, 64);
 ZUFS_ASSERT_SIZE(struct zufs_name, 264);
 ZUFS_ASSERT_SIZE(struct zufs_statfs, 56);
@@ -638,7 +696,12 @@ ZUFS_ASSERT_SIZE(struct zufs_op_readdir, 88);
 ZUFS_ASSERT_SIZE(struct zufs_dirent, 24);
 ZUFS_ASSERT_SIZE(struct zufs_extent, 32);
 ZUFS_ASSERT_SIZE(struct zufs_op_get_blocks, 2256);
-ZUFS_ASSERT_SIZE(struct zufs_op_io, 200);
+ZUFS_ASSERT_SIZE(struct zufs_op_io, 208);
+ZUFS_ASSERT_OFF(struct zufs_op_io, win_offset, 200);
+_Static_assert(ZUFS_WINDOW_SIZE == ZUFS_IO_MAX + 4096,
+	       "the window holds one op of any alignment");
+_Static_assert(ZUFS_IO_MAX <= ZUFS_DATA_AREA_SIZE,
+	       "an op without the window fits the data area");
 ZUFS_ASSERT_SIZE(struct zufs_op_clone, 216);
 ZUFS_ASSERT_SIZE(struct zufs_op_xattr, 448);
 ZUFS_ASSERT_SIZE(struct zufs_dev_id, 32);

@@ -141,8 +141,16 @@ static const char *bad_specific(struct zusd_zt *zt, struct zufs_op_hdr *hdr)
 {
 	const struct zusd_op_desc *d = zusd_op_desc(hdr->op);
 	struct zufs_op_xattr *xop = (void *)hdr;
+	struct zufs_op_io *iop = (void *)hdr;
 
 	switch (hdr->op) {
+	case ZUFS_OP_READ:
+	case ZUFS_OP_WRITE:
+		if (rnd(zt) & 1) {
+			iop->done = iop->length + 1 + rnd(zt) % 4096;
+			return "io.done > length";
+		}
+		break;
 	case ZUFS_OP_READDIR:
 		return bad_readdir(zt, hdr);
 	case ZUFS_OP_GET_BLOCKS:

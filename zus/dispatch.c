@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "zusd.h"
@@ -255,7 +256,7 @@ static int do_get_blocks(struct zusd_zt *zt, struct zusd_sb *sb,
 	struct zufs_op_get_blocks *op = (void *)hdr;
 	int n;
 
-	(void)zt; (void)data;
+	(void)data;
 	op->count = 0;
 	if (!OPS(sb)->get_blocks)
 		return -EOPNOTSUPP;
@@ -266,7 +267,31 @@ static int do_get_blocks(struct zusd_zt *zt, struct zusd_sb *sb,
 	if (n < 0)
 		return n;
 	op->count = n;
+	if (zt->zd->opts.storm_ms)
+		zusd_storm_note(zt, sb->sb_id, op->ino);
 	return 0;
+}
+
+/*
+ * Where an old-IO op's data is: the caller's own pages in the window, or
+ * (for kernel memory the kernel could not map) the data area.
+ */
+static void *io_buffer(struct zusd_zt *zt, const struct zufs_op_io *op,
+		       void *data, uint32_t data_room)
+{
+	if (zt->zd->opts.io_delay_us)
+		usleep(zt->zd->opts.io_delay_us);
+	if (op->hdr.flags & ZUFS_IO_WINDOW) {
+		if (!zt->window || op->win_offset >= 4096 ||
+		    op->length > ZUFS_IO_MAX)
+			return NULL;
+		zt->io_window++;
+		return (char *)zt->window + op->win_offset;
+	}
+	if (op->length > data_room || op->length > ZUFS_DATA_AREA_SIZE)
+		return NULL;
+	zt->io_copied++;
+	return data;
 }
 
 static int do_read(struct zusd_zt *zt, struct zusd_sb *sb,
@@ -274,19 +299,19 @@ static int do_read(struct zusd_zt *zt, struct zusd_sb *sb,
 		   const struct zus_ctx *ctx)
 {
 	struct zufs_op_io *op = (void *)hdr;
-	size_t len = op->length;
+	void *buf = io_buffer(zt, op, data, hdr->data_max);
 	ssize_t n;
 
-	(void)zt;
 	if (!OPS(sb)->read)
 		return -EOPNOTSUPP;
-	if (len > hdr->data_max || len > ZUFS_DATA_AREA_SIZE)
+	if (!buf)
 		return -EINVAL;
-	n = OPS(sb)->read(sb->psb, ctx, op->ino, data, len, op->offset);
+	n = OPS(sb)->read(sb->psb, ctx, op->ino, buf, op->length, op->offset);
 	if (n < 0)
 		return n;
 	op->done = n;
-	hdr->data_out = n;
+	if (buf == data)
+		hdr->data_out = n;
 	return 0;
 }
 
@@ -295,15 +320,14 @@ static int do_write(struct zusd_zt *zt, struct zusd_sb *sb,
 		    const struct zus_ctx *ctx)
 {
 	struct zufs_op_io *op = (void *)hdr;
-	size_t len = op->length;
+	void *buf = io_buffer(zt, op, data, hdr->data_in);
 	ssize_t n;
 
-	(void)zt;
 	if (!OPS(sb)->write)
 		return -EOPNOTSUPP;
-	if (len > hdr->data_in || len > ZUFS_DATA_AREA_SIZE)
+	if (!buf)
 		return -EINVAL;
-	n = OPS(sb)->write(sb->psb, ctx, op->ino, data, len, op->offset,
+	n = OPS(sb)->write(sb->psb, ctx, op->ino, buf, op->length, op->offset,
 			   &op->attr);
 	if (n < 0)
 		return n;

@@ -26,18 +26,16 @@
 
 void zusd_log(const struct zusd *zd, int prio, const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
 
+	/* one write per line: ZT threads log at the same time */
 	va_start(ap, fmt);
-	fprintf(stderr, ZUSD_NAME ": ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (zd && zd->daemonized) {
-		va_start(ap, fmt);
-		vsyslog(prio, fmt, ap);
-		va_end(ap);
-	}
+	fprintf(stderr, ZUSD_NAME ": %s\n", line);
+	if (zd && zd->daemonized)
+		syslog(prio, "%s", line);
 }
 
 static void usage(FILE *f)
@@ -56,13 +54,19 @@ static void usage(FILE *f)
 "      --chaos SEED[:PERMILLE]\n"
 "                          testing: corrupt that share of answers (default\n"
 "                          50 per mille), reproducibly from SEED\n"
+"      --io-delay USEC     testing: hold every READ/WRITE that long before the\n"
+"                          plugin serves it (to kill callers or the server\n"
+"                          while their pages are mapped)\n"
+"      --invalidate-storm MS\n"
+"                          testing: every MS ms, make the kernel forget the\n"
+"                          block maps of the inodes just mapped\n"
 "      --abi-version MAJ.MIN\n"
 "                          testing: claim another ABI version in the handshake\n"
 "  -h, --help              this help\n"
 "  -V, --version           print the version and the ABI version\n");
 }
 
-enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI };
+enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI, OPT_IO_DELAY, OPT_STORM };
 
 static const struct option long_opts[] = {
 	{ "foreground",  no_argument,       NULL, 'f' },
@@ -72,6 +76,8 @@ static const struct option long_opts[] = {
 	{ "debug",       no_argument,       NULL, 'd' },
 	{ "chaos",       required_argument, NULL, OPT_CHAOS },
 	{ "abi-version", required_argument, NULL, OPT_ABI },
+	{ "io-delay",    required_argument, NULL, OPT_IO_DELAY },
+	{ "invalidate-storm", required_argument, NULL, OPT_STORM },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ "version",     no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -126,6 +132,19 @@ static int parse_abi(const char *arg, struct zusd_opts *o)
 	return 0;
 }
 
+static int parse_uint(const char *arg, unsigned long max, unsigned int *val)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || v > max || *arg == '-')
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
 /* Returns 0 to run, 1 to exit 0 (help/version), <0 on a usage error */
 static int parse_args(int argc, char **argv, struct zusd_opts *o)
 {
@@ -155,6 +174,21 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 		case OPT_CHAOS:
 			if (zusd_chaos_parse(optarg, &o->chaos)) {
 				fprintf(stderr, ZUSD_NAME ": bad --chaos '%s' (SEED[:PERMILLE], PERMILLE 0..1000)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_IO_DELAY:
+			if (parse_uint(optarg, 10000000, &o->io_delay_us)) {
+				fprintf(stderr, ZUSD_NAME ": bad --io-delay '%s' (0..10000000 microseconds)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_STORM:
+			if (parse_uint(optarg, 60000, &o->storm_ms) ||
+			    !o->storm_ms) {
+				fprintf(stderr, ZUSD_NAME ": bad --invalidate-storm '%s' (1..60000 milliseconds)\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -296,6 +330,9 @@ static int run(struct zusd *zd, int *ready_fd)
 	err = zusd_register_all(zd);
 	if (err)
 		goto out_stop;
+	err = zusd_storm_start(zd);
+	if (err)
+		goto out_stop;
 	if (zd->opts.pidfile) {
 		err = write_pidfile(zd->opts.pidfile);
 		if (err) {
@@ -311,6 +348,7 @@ static int run(struct zusd *zd, int *ready_fd)
 	wait_for_stop(zd);
 	err = 0;
 out_stop:
+	zusd_storm_stop(zd);
 	zusd_break_all(zd);
 	zusd_mount_join(zd);
 	zusd_zt_join(zd);

@@ -62,6 +62,15 @@ static int grab_pmem(struct zusd *zd, struct zusd_sb *sb)
 	return ip.ndevs;
 }
 
+/* zus_mount_info.invalidate for the plugins */
+static int host_invalidate(void *host, uint64_t ino, uint64_t offset,
+			   uint64_t length)
+{
+	struct zusd_sb *sb = host;
+
+	return zusd_invalidate(sb->zd, sb->sb_id, ino, offset, length);
+}
+
 static void release_sb(struct zusd_sb *sb)
 {
 	if (sb->pmem)
@@ -103,6 +112,7 @@ static int do_mount(struct zusd *zd, struct zufs_ioc_mount *im,
 	sb->type = t;
 	sb->pmem_fd = -1;
 	sb->sb_id = im->sb_id;
+	sb->zd = zd;
 	if (t->info.flags & ZUFS_FST_PMEM) {
 		err = grab_pmem(zd, sb);
 		if (err < 0)
@@ -115,6 +125,8 @@ static int do_mount(struct zusd *zd, struct zufs_ioc_mount *im,
 	mi.pmem = sb->pmem;
 	mi.pmem_size = sb->pmem_size;
 	mi.dev_name = im->dev_name;
+	mi.invalidate = host_invalidate;
+	mi.host = sb;
 	mi.options = im->options;
 	mi.flags = (im->mount_flags & ZUFS_MF_RDONLY ? ZUS_MOUNT_RDONLY : 0) |
 		   (im->mount_flags & ZUFS_MF_SILENT ? ZUS_MOUNT_SILENT : 0);

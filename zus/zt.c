@@ -3,7 +3,8 @@
  * zt.c - the ZT threads: one per online CPU, pinned to it, each with its
  * own channel file and mapped buffer, looping in ZUFS_IOC_WAIT_OP.  The
  * ioctl both answers the previous op and fetches the next, so an op costs
- * exactly one syscall round trip in the server.
+ * exactly one syscall round trip in the server.  Each channel also maps its
+ * window, where the kernel puts the callers' pages for old-IO.
  */
 #include <errno.h>
 #include <sched.h>
@@ -68,6 +69,16 @@ static int zt_open_channel(struct zusd_zt *zt)
 		zusd_err(zd, "channel %d: mmap: %s", zt->cpu, strerror(-err));
 		return err;
 	}
+	/* the kernel maps the callers' pages here while we serve their I/O */
+	zt->window = mmap(NULL, ZUFS_WINDOW_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, zt->fd, ZUFS_WINDOW_MMAP_OFFSET);
+	if (zt->window == MAP_FAILED) {
+		err = -errno;
+		zt->window = NULL;
+		zusd_err(zd, "channel %d: mmap window: %s", zt->cpu,
+			 strerror(-err));
+		return err;
+	}
 	return 0;
 }
 
@@ -97,8 +108,10 @@ static void *zt_main(void *arg)
 		zusd_dispatch(zt);
 		zt->ops++;
 	}
-	zusd_dbg(zd, "channel %d: leaving after %llu ops", zt->cpu,
-		 (unsigned long long)zt->ops);
+	zusd_info(zd, "channel %d: %llu ops served, %llu I/O in the window, %llu through the data area",
+		  zt->cpu, (unsigned long long)zt->ops,
+		  (unsigned long long)zt->io_window,
+		  (unsigned long long)zt->io_copied);
 	return NULL;
 }
 
@@ -145,6 +158,8 @@ void zusd_zt_join(struct zusd *zd)
 			pthread_join(zt->thread, NULL);
 		if (zt->map)
 			munmap(zt->map, ZUFS_CHAN_MAP_SIZE);
+		if (zt->window)
+			munmap(zt->window, ZUFS_WINDOW_SIZE);
 		if (zt->fd >= 0)
 			close(zt->fd);
 	}

@@ -41,6 +41,7 @@ struct zusd_sb {
 	struct zufs_pmem_dev	devs[ZUFS_MAX_DEVS];
 	int			pmem_fd;
 	uint64_t		sb_id;
+	struct zusd		*zd;
 	struct zusd_sb		*next;		/* zd->sbs, mount thread only */
 };
 
@@ -53,8 +54,13 @@ struct zusd_zt {
 	int		numa_node;	/* of the CPU, -1 if unknown */
 	int		fd;		/* channel file */
 	void		*map;		/* ZUFS_CHAN_MAP_SIZE bytes */
+	void		*window;	/* ZUFS_WINDOW_SIZE bytes: old-IO pages */
 	uint64_t	rng;		/* chaos RNG state */
 	uint64_t	ops;		/* ops served */
+	uint64_t	storm_ino;	/* testing: last GET_BLOCKS inode */
+	uint64_t	storm_sb_id;	/* and its mount */
+	uint64_t	io_window;	/* old-IO ops done in the window */
+	uint64_t	io_copied;	/* old-IO ops through the data area */
 };
 
 struct zusd_opts {
@@ -67,6 +73,8 @@ struct zusd_opts {
 	unsigned int	abi_major;
 	unsigned int	abi_minor;
 	struct zusd_chaos chaos;
+	unsigned int	io_delay_us;	/* testing: stall each old-IO op */
+	unsigned int	storm_ms;	/* testing: invalidation storm period */
 };
 
 struct zusd {
@@ -84,6 +92,10 @@ struct zusd {
 	/* ZT threads, indexed by CPU (unstarted for offline CPUs) */
 	struct zusd_zt		*zts;
 	unsigned int		nzts;
+	/* testing: the invalidation storm */
+	pthread_t		storm_thread;
+	bool			storm_started;
+	bool			storm_stop;
 };
 
 /* main.c: logging */
@@ -140,5 +152,12 @@ int zusd_chaos_parse(const char *arg, struct zusd_chaos *ch);
 void zusd_chaos_seed(struct zusd_zt *zt);
 /* maybe corrupt the answer of the op just handled */
 void zusd_chaos_answer(struct zusd_zt *zt);
+
+/* storm.c: server-initiated invalidation, and its test storm */
+int zusd_invalidate(struct zusd *zd, uint64_t sb_id, uint64_t ino,
+		    uint64_t offset, uint64_t length);
+void zusd_storm_note(struct zusd_zt *zt, uint64_t sb_id, uint64_t ino);
+int zusd_storm_start(struct zusd *zd);
+void zusd_storm_stop(struct zusd *zd);
 
 #endif /* _ZUSD_H */

@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/falloc.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/pagemap.h>
 #include <linux/uio.h>
 #include "zuf_vfs.h"
@@ -340,6 +341,7 @@ const struct file_operations zuf_file_operations = {
 	.read_iter		= zuf_read_iter,
 	.write_iter		= zuf_write_iter,
 	.mmap			= zuf_file_mmap,
+	.mmap_supported_flags	= MAP_SYNC,
 	.open			= generic_file_open,
 	.fsync			= zuf_fsync,
 	.fallocate		= zuf_fallocate,

@@ -9,14 +9,16 @@
  * map_sem for read, so a truncate or punch (map_sem for write, then
  * unmap) never races a fault that maps a block being freed.
  *
- * Other plugins: the page cache, filled and written back through
- * READ/WRITE ops; read()/write() keep it coherent (write back before a
- * read, invalidate after a write).
+ * Other plugins: the page cache, filled (readahead: a batch per op) and
+ * written back (contiguous dirty pages: one op) through READ/WRITE ops
+ * that put the page-cache pages themselves in the ZT's window;
+ * read()/write() keep it coherent (write back before a read, invalidate
+ * after a write).
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
-#include <linux/uio.h>
-#include <linux/bvec.h>
+#include <linux/slab.h>
+#include <linux/dax.h>
 #include <linux/writeback.h>
 #include "zuf_vfs.h"
 
@@ -46,10 +48,27 @@ static const struct vm_operations_struct zuf_dax_vm_ops = {
 	.pfn_mkwrite	= zuf_dax_fault,
 };
 
+/*
+ * MAP_SYNC promises that a write fault returns only once the metadata
+ * that makes the page reachable is durable.  GET_BLOCKS of a plugin with
+ * ZUFS_FST_SYNC_META answers with its allocation already durable, so every
+ * fault is synchronous as it stands; other plugins cannot promise it.
+ */
+static bool zuf_map_sync_ok(struct inode *inode)
+{
+	struct zuf_sb_info *sbi = ZSBI(inode);
+
+	return IS_DAX(inode) && zuf_fst(inode, ZUFS_FST_SYNC_META) &&
+	       sbi->pmem && sbi->pmem->ndevs &&
+	       dax_synchronous(sbi->pmem->devs[0].dax_dev);
+}
+
 int zuf_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct inode *inode = file_inode(file);
 
+	if ((vma->vm_flags & VM_SYNC) && !zuf_map_sync_ok(inode))
+		return -EOPNOTSUPP;
 	if (!IS_DAX(inode))
 		return generic_file_mmap(file, vma);
 	file_accessed(file);
@@ -62,75 +81,179 @@ int zuf_file_mmap(struct file *file, struct vm_area_struct *vma)
 /* page cache for plugins without pmem (mmap only)                     */
 /* ------------------------------------------------------------------ */
 
-static int zuf_io_page(struct inode *inode, struct page *page, loff_t pos,
-		       u32 len, bool write)
-{
-	struct bio_vec bv = { .bv_page = page, .bv_len = len, .bv_offset = 0 };
-	struct zufs_op_io op = {};
-	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op) };
-	struct iov_iter iter;
-	int err;
+/* Pages of one READ/WRITE: at most ZUFS_IO_MAX bytes */
+#define ZUF_IO_MAX_PAGES	(ZUFS_IO_MAX >> PAGE_SHIFT)
 
-	iov_iter_bvec(&iter, write ? ITER_SOURCE : ITER_DEST, &bv, 1, len);
-	op.hdr.op = write ? ZUFS_OP_WRITE : ZUFS_OP_READ;
-	op.ino = inode->i_ino;
-	op.offset = pos;
-	op.length = len;
-	if (write) {
-		zd.in_iter = &iter;
-		zd.in_len = len;
-	} else {
-		zd.out_iter = &iter;
-		zd.out_max = len;
+/* After a READ of @done bytes into @nr pages from @pos: finish them */
+static void zuf_read_pages_done(struct inode *inode, struct page **pages,
+				u32 nr, ssize_t done)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		struct page *page = pages[i];
+		ssize_t in_page = done - ((ssize_t)i << PAGE_SHIFT);
+
+		if (done >= 0) {
+			/* short: EOF, the rest of the page reads as zeros */
+			if (in_page < (ssize_t)PAGE_SIZE)
+				zero_user_segment(page, max_t(ssize_t, in_page, 0),
+						  PAGE_SIZE);
+			SetPageUptodate(page);
+		}
+		unlock_page(page);
 	}
-	err = zufc_dispatch(ZSBI(inode), &zd);
-	if (err)
-		return err;
-	if (write)
-		return op.done == len ? 0 : -EIO;
-	if (zd.out_len > len)
-		return -EIO;
-	if (zd.out_len < PAGE_SIZE)
-		zero_user_segment(page, zd.out_len, PAGE_SIZE);
-	return 0;
 }
 
 static int zuf_read_folio(struct file *file, struct folio *folio)
 {
 	struct page *page = &folio->page;
-	struct inode *inode = page->mapping->host;
+	ssize_t n;
+
+	n = zuf_io_pages(page->mapping->host, false, page_offset(page),
+			 &page, 1, PAGE_SIZE);
+	zuf_read_pages_done(page->mapping->host, &page, 1, n);
+	return n < 0 ? n : 0;
+}
+
+/* A readahead batch (256 KiB) on the stack; ra windows are usually 128 KiB */
+#define ZUF_RA_BATCH		64
+
+/* Readahead: a batch per READ, the pages in the window */
+static void zuf_readahead(struct readahead_control *rac)
+{
+	struct inode *inode = rac->mapping->host;
+	struct page *pages[ZUF_RA_BATCH];
+	struct page *page;
+	loff_t pos = readahead_pos(rac);
+	u32 nr = 0, i;
+	ssize_t n;
+
+	while ((page = readahead_page(rac))) {
+		pages[nr++] = page;
+		if (nr < ZUF_RA_BATCH)
+			continue;
+		n = zuf_io_pages(inode, false, pos, pages, nr,
+				 nr << PAGE_SHIFT);
+		zuf_read_pages_done(inode, pages, nr, n);
+		for (i = 0; i < nr; i++)
+			put_page(pages[i]);
+		pos += (loff_t)nr << PAGE_SHIFT;
+		nr = 0;
+	}
+	if (!nr)
+		return;
+	n = zuf_io_pages(inode, false, pos, pages, nr, nr << PAGE_SHIFT);
+	zuf_read_pages_done(inode, pages, nr, n);
+	for (i = 0; i < nr; i++)
+		put_page(pages[i]);
+}
+
+/* Contiguous dirty pages under writeback, written back in one WRITE */
+struct zuf_wb_batch {
+	struct inode	*inode;
+	loff_t		pos;
+	u32		len;
+	u32		nr;
+	int		err;
+	struct page	*pages[ZUF_IO_MAX_PAGES];
+};
+
+static void zuf_wb_flush(struct zuf_wb_batch *b)
+{
+	ssize_t n;
+	u32 i;
+
+	if (!b->nr)
+		return;
+	n = zuf_io_pages(b->inode, true, b->pos, b->pages, b->nr, b->len);
+	if (n >= 0 && n != b->len)
+		n = -EIO;
+	for (i = 0; i < b->nr; i++) {
+		if (n < 0)
+			mapping_set_error(b->pages[i]->mapping, n);
+		end_page_writeback(b->pages[i]);
+	}
+	if (n < 0 && !b->err)
+		b->err = n;
+	b->nr = 0;
+	b->len = 0;
+}
+
+/* write_cache_pages() callback: @page is locked, its dirty bit cleared */
+static int zuf_wb_page(struct page *page, struct writeback_control *wbc,
+		       void *data)
+{
+	struct zuf_wb_batch *b = data;
+	loff_t size = i_size_read(b->inode);
+	loff_t pos = page_offset(page);
+	u32 len;
+
+	if (b->nr && (pos != b->pos + b->len || b->nr == ZUF_IO_MAX_PAGES ||
+		      b->len & ~PAGE_MASK))
+		zuf_wb_flush(b);
+	set_page_writeback(page);
+	unlock_page(page);
+	if (pos >= size) {	/* truncated meanwhile: nothing to write */
+		end_page_writeback(page);
+		return 0;
+	}
+	len = min_t(loff_t, PAGE_SIZE, size - pos);
+	if (!b->nr)
+		b->pos = pos;
+	b->pages[b->nr++] = page;
+	b->len += len;
+	return 0;
+}
+
+static int zuf_writepages(struct address_space *mapping,
+			  struct writeback_control *wbc)
+{
+	struct zuf_wb_batch *b = kmalloc(sizeof(*b), GFP_NOFS);
 	int err;
 
-	err = zuf_io_page(inode, page, page_offset(page), PAGE_SIZE, false);
+	if (!b)
+		return -ENOMEM;
+	b->inode = mapping->host;
+	b->nr = 0;
+	b->len = 0;
+	b->err = 0;
+	err = write_cache_pages(mapping, wbc, zuf_wb_page, b);
+	zuf_wb_flush(b);
 	if (!err)
-		SetPageUptodate(page);
-	unlock_page(page);
+		err = b->err;
+	kfree(b);
 	return err;
 }
 
+/* Reclaim writes single pages */
 static int zuf_writepage(struct page *page, struct writeback_control *wbc)
 {
 	struct inode *inode = page->mapping->host;
 	loff_t size = i_size_read(inode);
 	loff_t pos = page_offset(page);
+	ssize_t n = 0;
 	u32 len;
-	int err = 0;
 
 	set_page_writeback(page);
 	unlock_page(page);
 	if (pos < size) {
 		len = min_t(loff_t, PAGE_SIZE, size - pos);
-		err = zuf_io_page(inode, page, pos, len, true);
-		if (err)
-			mapping_set_error(page->mapping, err);
+		n = zuf_io_pages(inode, true, pos, &page, 1, len);
+		if (n >= 0 && n != len)
+			n = -EIO;
+		if (n < 0)
+			mapping_set_error(page->mapping, n);
 	}
 	end_page_writeback(page);
-	return err;
+	return n < 0 ? n : 0;
 }
 
 const struct address_space_operations zuf_nodev_aops = {
 	.read_folio	= zuf_read_folio,
+	.readahead	= zuf_readahead,
 	.writepage	= zuf_writepage,
+	.writepages	= zuf_writepages,
 	.dirty_folio	= filemap_dirty_folio,
 	.direct_IO	= noop_direct_IO,
 };

@@ -211,6 +211,7 @@ struct zuf_pmem_file *zuf_pmem_grab(struct zuf_server *srv, struct file *file,
 {
 	struct zuf_pmem_core *core;
 	struct zuf_pmem_file *pf;
+	struct zuf_sb_info *sbi;
 	u32 i;
 
 	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
@@ -219,7 +220,8 @@ struct zuf_pmem_file *zuf_pmem_grab(struct zuf_server *srv, struct file *file,
 	if (ioc->sb_id > INT_MAX)
 		goto out_noent;
 	spin_lock(&srv->pmem_lock);
-	core = idr_find(&srv->pmem_idr, ioc->sb_id);
+	sbi = idr_find(&srv->pmem_idr, ioc->sb_id);
+	core = sbi && sbi->pmem ? ZPC(sbi->pmem) : NULL;
 	if (core)
 		kref_get(&core->ref);
 	spin_unlock(&srv->pmem_lock);
@@ -259,15 +261,17 @@ void zuf_pmem_file_release(struct zuf_pmem_file *pf)
 	kfree(pf);
 }
 
-/* sb_id registration, so GRAB_PMEM can find a mount's pmem */
+/*
+ * sb_id registration, so GRAB_PMEM can find a mount's pmem and INVALIDATE
+ * its superblock.  The entry goes before the sbi does.
+ */
 int zuf_pmem_publish(struct zuf_server *srv, struct zuf_sb_info *sbi)
 {
 	int id;
 
 	idr_preload(GFP_KERNEL);
 	spin_lock(&srv->pmem_lock);
-	id = idr_alloc_cyclic(&srv->pmem_idr, sbi->pmem ? ZPC(sbi->pmem) :
-			      NULL, 1, INT_MAX, GFP_NOWAIT);
+	id = idr_alloc_cyclic(&srv->pmem_idr, sbi, 1, INT_MAX, GFP_NOWAIT);
 	spin_unlock(&srv->pmem_lock);
 	idr_preload_end();
 	if (id < 0)
@@ -284,4 +288,24 @@ void zuf_pmem_unpublish(struct zuf_server *srv, struct zuf_sb_info *sbi)
 	idr_remove(&srv->pmem_idr, sbi->sb_id);
 	spin_unlock(&srv->pmem_lock);
 	sbi->sb_id = 0;
+}
+
+/* An active reference on the live superblock of mount @sb_id, or NULL */
+struct super_block *zuf_sb_get_by_id(struct zuf_server *srv, u64 sb_id)
+{
+	struct super_block *sb = NULL;
+	struct zuf_sb_info *sbi;
+
+	if (!sb_id || sb_id > INT_MAX)
+		return NULL;
+	spin_lock(&srv->pmem_lock);
+	sbi = idr_find(&srv->pmem_idr, sb_id);
+	if (sbi && atomic_inc_not_zero(&sbi->sb->s_active))
+		sb = sbi->sb;
+	spin_unlock(&srv->pmem_lock);
+	if (sb && !(READ_ONCE(sb->s_flags) & SB_BORN)) {
+		deactivate_super(sb);	/* still mounting */
+		sb = NULL;
+	}
+	return sb;
 }

@@ -475,6 +475,7 @@ static int zuf_role_of_cmd(unsigned int cmd)
 	case ZUFS_IOC_HANDSHAKE:
 	case ZUFS_IOC_REGISTER_FS:
 	case ZUFS_IOC_BREAK_ALL:
+	case ZUFS_IOC_INVALIDATE:
 		return ZUF_ROLE_CONTROL;
 	case ZUFS_IOC_MOUNT:
 		return ZUF_ROLE_MOUNT;
@@ -502,6 +503,8 @@ static long zuf_ioctl_first(struct zuf_special *zs, struct file *file,
 	return -EINVAL;
 }
 
+static long zuf_ioc_invalidate(struct zuf_server *srv, void __user *uarg);
+
 static long zuf_ioctl_control(struct zuf_special *zs, unsigned int cmd,
 			      void __user *uarg)
 {
@@ -520,8 +523,43 @@ static long zuf_ioctl_control(struct zuf_special *zs, unsigned int cmd,
 	case ZUFS_IOC_BREAK_ALL:
 		zuf_server_kill(zs->srv, "break-all");
 		return 0;
+	case ZUFS_IOC_INVALIDATE:
+		return zuf_ioc_invalidate(zs->srv, uarg);
 	}
 	return -EINVAL;
+}
+
+/* ZUFS_IOC_INVALIDATE: see include/zufs_api.h */
+static long zuf_ioc_invalidate(struct zuf_server *srv, void __user *uarg)
+{
+	struct zufs_ioc_invalidate inv;
+	struct super_block *sb;
+	struct inode *inode;
+	loff_t end;
+	int err = 0;
+
+	if (copy_from_user(&inv, uarg, sizeof(inv)))
+		return -EFAULT;
+	if (inv.offset > LLONG_MAX)
+		return -EINVAL;
+	end = !inv.length || inv.length > LLONG_MAX - inv.offset ?
+	      LLONG_MAX : inv.offset + inv.length;
+	sb = zuf_sb_get_by_id(srv, inv.sb_id);
+	if (!sb) {
+		err = -ENOENT;
+		goto out;
+	}
+	inode = ilookup(sb, inv.ino);
+	if (inode) {
+		err = zuf_invalidate_inode(inode, inv.offset, end);
+		iput(inode);
+	}
+	deactivate_super(sb);
+out:
+	inv.err = err;
+	if (copy_to_user(uarg, &inv, sizeof(inv)))
+		return -EFAULT;
+	return err;
 }
 
 /*

@@ -16,7 +16,9 @@
  * inode lock, before the server is asked; I/O runs under the inode lock
  * and faults under map_sem for read, so nobody can use a dropped extent.
  *
- * Other plugins: READ/WRITE ops carry the data in the channel's data area.
+ * Other plugins: READ/WRITE ops hand the caller's pages to the server,
+ * mapped into the serving ZT's window (zt.c); only kernel memory that
+ * cannot be pinned (kvec, pipe iterators) goes through the data area.
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -224,6 +226,25 @@ int zuf_invalidate_range(struct inode *inode, loff_t start, loff_t end)
 	zuf_map_drop(inode, round_down(start, ZUFS_PMEM_BLOCK),
 		     end >= LLONG_MAX ? U64_MAX : end);
 	return 0;
+}
+
+/*
+ * The server moved blocks on its own: forget [start, end) of @inode as a
+ * punch hole would, waiting for I/O and faults that may use the old maps.
+ */
+int zuf_invalidate_inode(struct inode *inode, loff_t start, loff_t end)
+{
+	struct zuf_inode_info *zii = ZUII(inode);
+	int err;
+
+	if (down_write_killable(&inode->i_rwsem))
+		return -EINTR;
+	down_write(&zii->map_sem);
+	inode_dio_wait(inode);
+	err = zuf_invalidate_range(inode, start, end);
+	up_write(&zii->map_sem);
+	inode_unlock(inode);
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -466,36 +487,148 @@ out_unlock:
 }
 
 /* ------------------------------------------------------------------ */
-/* old-IO read/write (no pmem): data in the channel's data area        */
+/* old-IO read/write (no pmem): the caller's pages in the ZT's window  */
 /* ------------------------------------------------------------------ */
 
-static ssize_t zuf_io_read_one(struct inode *inode, loff_t pos, u32 len,
-			       struct iov_iter *to)
+/* Memory we can hand to the server as pages: user memory and bio_vecs */
+static bool zuf_io_can_window(struct iov_iter *iter)
+{
+	return user_backed_iter(iter) || iov_iter_is_bvec(iter);
+}
+
+static int zuf_io_window(struct zuf_dispatch *zd, struct zufs_op_io *op,
+			 struct iov_iter *iter, bool write)
+{
+	size_t start;
+	ssize_t got;
+
+	got = iov_iter_get_pages_alloc2(iter, &zd->win_pages, op->length,
+					&start);
+	if (got <= 0)
+		return got ? got : -EFAULT;
+	op->hdr.flags |= ZUFS_IO_WINDOW;
+	op->win_offset = start;
+	op->length = got;
+	zd->win_nr = DIV_ROUND_UP(start + got, PAGE_SIZE);
+	zd->win_writable = !write;
+	/* what the server wrote into user memory must not be lost */
+	zd->win_dirty = !write && user_backed_iter(iter);
+	return 0;
+}
+
+static void zuf_io_op_init(struct zufs_op_io *op, struct inode *inode,
+			   bool write, loff_t pos, u64 len)
+{
+	op->hdr.op = write ? ZUFS_OP_WRITE : ZUFS_OP_READ;
+	op->ino = inode->i_ino;
+	op->offset = pos;
+	op->length = len;
+}
+
+/*
+ * One READ or WRITE of @len bytes at @pos between the server and @nr
+ * page-cache pages (file order, the first one at @pos), all in the window.
+ * The caller holds the pages locked or under writeback; the window gets
+ * references of its own.  Returns the bytes done (<= @len) or -errno.
+ */
+ssize_t zuf_io_pages(struct inode *inode, bool write, loff_t pos,
+		     struct page **pages, u32 nr, u32 len)
 {
 	struct zufs_op_io op = {};
 	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
-				   .out_iter = to, .out_max = len };
+				   .win_pages = pages, .win_nr = nr,
+				   .win_writable = !write };
 	int err;
+	u32 i;
 
-	op.hdr.op = ZUFS_OP_READ;
-	op.ino = inode->i_ino;
-	op.offset = pos;
-	op.length = len;
+	if (!nr || nr >= ZUFS_WINDOW_PAGES || len > (u64)nr << PAGE_SHIFT)
+		return -EINVAL;
+	zuf_io_op_init(&op, inode, write, pos, len);
+	op.hdr.flags = ZUFS_IO_WINDOW;
+	for (i = 0; i < nr; i++)
+		get_page(pages[i]);
 	err = zufc_dispatch(ZSBI(inode), &zd);
+	if (!zd.win_kept)
+		zuf_win_put_pages(pages, nr, false);
 	if (err)
 		return err;
-	if (zd.out_len > len) {
-		zuf_bad_answer(ZSBI(inode), "read ino %lu: %u bytes for %u",
-			       inode->i_ino, zd.out_len, len);
+	if (op.done > len) {
+		zuf_bad_answer(ZSBI(inode), "%s ino %lu: %llu bytes for %u",
+			       write ? "write" : "read", inode->i_ino,
+			       op.done, len);
 		return -EIO;
 	}
-	return zd.out_len;
+	return op.done;
+}
+
+/*
+ * One READ or WRITE of at most op->length (<= ZUFS_IO_MAX) bytes at
+ * op->offset, between the server and @iter.  op->length comes back as what
+ * was asked of the server (the window takes one stretch of contiguous
+ * memory); returns the bytes done (<= op->length), with @iter advanced by
+ * exactly that, or -errno (the caller stops; @iter's state is undefined).
+ */
+ssize_t zuf_io_dispatch(struct inode *inode, struct zufs_op_io *op,
+			struct iov_iter *iter)
+{
+	bool write = op->hdr.op == ZUFS_OP_WRITE;
+	struct zuf_dispatch zd = { .op = &op->hdr, .op_size = sizeof(*op) };
+	u64 asked;
+	ssize_t done;
+	int err;
+
+	if (zuf_io_can_window(iter)) {
+		err = zuf_io_window(&zd, op, iter, write);
+		if (err)
+			return err;
+	} else if (write) {
+		zd.in_iter = iter;
+		zd.in_len = op->length;
+	} else {
+		zd.out_iter = iter;
+		zd.out_max = op->length;
+	}
+	asked = op->length;
+	err = zufc_dispatch(ZSBI(inode), &zd);
+	if (zd.win_pages) {
+		if (!zd.win_kept)
+			zuf_win_put_pages(zd.win_pages, zd.win_nr,
+					  zd.win_dirty);
+		kvfree(zd.win_pages);
+	}
+	op->length = asked;
+	done = write || zd.win_pages ? op->done : zd.out_len;
+	if (err)
+		return err;
+	if (done > asked) {
+		zuf_bad_answer(ZSBI(inode), "%s ino %lu: %zd bytes for %llu",
+			       write ? "write" : "read", inode->i_ino,
+			       done, asked);
+		return -EIO;
+	}
+	/* a read through the data area advanced @iter by what it copied */
+	if (write || zd.win_pages)
+		iov_iter_revert(iter, asked - done);
+	return done;
+}
+
+static ssize_t zuf_io_read_one(struct inode *inode, loff_t pos, size_t len,
+			       struct iov_iter *to, bool *short_read)
+{
+	struct zufs_op_io op = {};
+	ssize_t n;
+
+	zuf_io_op_init(&op, inode, false, pos, len);
+	n = zuf_io_dispatch(inode, &op, to);
+	*short_read = n >= 0 && n < op.length;
+	return n;
 }
 
 static ssize_t zuf_io_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
 	ssize_t done = 0, n = 0;
+	bool short_read = false;
 
 	inode_lock_shared(inode);
 	/* dirty mmapped pages must reach the server before we read there */
@@ -505,17 +638,14 @@ static ssize_t zuf_io_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		if (n)
 			goto out_unlock;
 	}
-	while (iov_iter_count(to)) {
-		u32 len = min_t(size_t, iov_iter_count(to),
-				ZUFS_DATA_AREA_SIZE);
+	while (iov_iter_count(to) && !short_read) {
+		size_t len = min_t(size_t, iov_iter_count(to), ZUFS_IO_MAX);
 
-		n = zuf_io_read_one(inode, iocb->ki_pos, len, to);
+		n = zuf_io_read_one(inode, iocb->ki_pos, len, to, &short_read);
 		if (n <= 0)
 			break;
 		iocb->ki_pos += n;
 		done += n;
-		if (n < len)
-			break;
 	}
 out_unlock:
 	inode_unlock_shared(inode);
@@ -523,37 +653,31 @@ out_unlock:
 	return done ? done : n;
 }
 
-static ssize_t zuf_io_write_one(struct inode *inode, loff_t pos, u32 len,
-				struct iov_iter *from)
+static ssize_t zuf_io_write_one(struct inode *inode, loff_t pos, size_t len,
+				struct iov_iter *from, bool *short_write)
 {
 	struct zufs_op_io op = {};
-	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
-				   .in_iter = from, .in_len = len };
+	ssize_t n;
 	int err;
 
-	op.hdr.op = ZUFS_OP_WRITE;
-	op.ino = inode->i_ino;
-	op.offset = pos;
-	op.length = len;
-	/* on failure the iterator's state does not matter: we stop */
-	err = zufc_dispatch(ZSBI(inode), &zd);
-	if (err)
-		return err;
-	if (op.done > len) {
-		zuf_bad_answer(ZSBI(inode), "write ino %lu: %llu bytes for %u",
-			       inode->i_ino, op.done, len);
-		return -EIO;
-	}
+	zuf_io_op_init(&op, inode, true, pos, len);
+	n = zuf_io_dispatch(inode, &op, from);
+	if (n < 0)
+		return n;
+	*short_write = n < op.length;
 	err = zuf_check_inode_attr(inode, &op.attr);
-	if (!err)
-		zuf_update_inode(inode, &op.attr);
-	iov_iter_revert(from, len - op.done);
-	return err ? err : op.done;
+	if (err) {
+		iov_iter_revert(from, n);
+		return err;
+	}
+	zuf_update_inode(inode, &op.attr);
+	return n;
 }
 
 static ssize_t zuf_io_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
+	bool short_write = false;
 	ssize_t done = 0, n;
 
 	inode_lock(inode);
@@ -570,17 +694,15 @@ static ssize_t zuf_io_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		if (n)
 			goto out_unlock;
 	}
-	while (iov_iter_count(from)) {
-		u32 len = min_t(size_t, iov_iter_count(from),
-				ZUFS_DATA_AREA_SIZE);
+	while (iov_iter_count(from) && !short_write) {
+		size_t len = min_t(size_t, iov_iter_count(from), ZUFS_IO_MAX);
 
-		n = zuf_io_write_one(inode, iocb->ki_pos, len, from);
+		n = zuf_io_write_one(inode, iocb->ki_pos, len, from,
+				     &short_write);
 		if (n <= 0)
 			break;
 		iocb->ki_pos += n;
 		done += n;
-		if (n < len)
-			break;
 	}
 	/* a mmap of this file reads through the page cache: refresh it */
 	if (done)

@@ -6,6 +6,11 @@
  * server (op area + data area) and a small state machine.  A caller takes
  * the channel of the CPU it runs on; if that one is busy it takes any idle
  * one, or waits.  The fast path takes only the channel's own spinlock.
+ *
+ * Old-IO ops bring the caller's pages along: the ZT maps them into its
+ * window (a VM_PFNMAP mapping of the channel file) when it picks the op up
+ * and zaps them when it answers, both from its own context, so page tables
+ * of the server are only ever changed by the server's own threads.
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -15,6 +20,7 @@
 #include <linux/cred.h>
 #include <linux/timekeeping.h>
 #include <linux/topology.h>
+#include <linux/sched/mm.h>
 
 #include "zuf_core.h"
 
@@ -39,6 +45,13 @@
  * the channel up as above; the buffer is only read back in ANSWERED, and
  * then copied out before any check, so a lying or dying server can never
  * change what the kernel already validated.
+ *
+ * Window pages (win_*): the caller stores its page list in FILLING.  The
+ * caller keeps its references and releases them after the op, unless it
+ * abandons a SERVING op: then the channel owns them, and the ZT releases
+ * them once it has zapped its window (ABANDONED -> FREE), or the channel's
+ * free does when the ZT never came back (the window's PTEs went with the
+ * server's mm before the channel file, and so the channel, could go).
  */
 enum zuf_chan_state {
 	ZC_FREE,
@@ -63,6 +76,20 @@ struct zuf_channel {
 	struct page		**pages;	/* immutable */
 	u32			nr_pages;	/* immutable */
 	void			*vaddr;		/* immutable: vmap of pages */
+
+	/* the window: set by its mmap, cleared by its vma's close */
+	unsigned long		win_start;	/* server address, 0: none */
+	struct mm_struct	*win_mm;	/* compared, never dereferenced */
+	/* the op's window pages: see "Window pages" above */
+	struct page		*win_pages[ZUFS_WINDOW_PAGES];
+	u32			win_nr;
+	bool			win_writable;	/* the server writes them */
+	bool			win_dirty;	/* mark dirty on release */
+	bool			win_failed;	/* the ZT could not map them */
+	/* ZT private: what is mapped in the window right now */
+	u32			win_mapped;
+	struct mm_struct	*win_mapped_mm;
+	atomic_t		zt_inside;	/* a thread is in WAIT_OP */
 };
 
 static inline struct zufs_op_hdr *zuf_chan_op(struct zuf_channel *chan)
@@ -89,12 +116,25 @@ static void zuf_chan_free_pages(struct zuf_channel *chan)
 	kvfree(chan->pages);
 }
 
+void zuf_win_put_pages(struct page **pages, u32 nr, bool dirty)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		if (dirty)
+			set_page_dirty_lock(pages[i]);
+		put_page(pages[i]);
+	}
+}
+
 void zuf_chan_free(struct zuf_channel *chan)
 {
+	/* an abandoned op whose ZT never answered */
+	zuf_win_put_pages(chan->win_pages, chan->win_nr, chan->win_dirty);
 	if (chan->vaddr)
 		vunmap(chan->vaddr);
 	zuf_chan_free_pages(chan);
-	kfree(chan);
+	kvfree(chan);
 }
 
 static struct zuf_channel *zuf_chan_alloc(struct zuf_server *srv, u32 cpu)
@@ -102,7 +142,7 @@ static struct zuf_channel *zuf_chan_alloc(struct zuf_server *srv, u32 cpu)
 	struct zuf_channel *chan;
 	u32 i;
 
-	chan = kzalloc_node(sizeof(*chan), GFP_KERNEL, cpu_to_node(cpu));
+	chan = kvzalloc_node(sizeof(*chan), GFP_KERNEL, cpu_to_node(cpu));
 	if (!chan)
 		return NULL;
 	chan->srv = srv;
@@ -130,7 +170,7 @@ static struct zuf_channel *zuf_chan_alloc(struct zuf_server *srv, u32 cpu)
 out_free_pages:
 	zuf_chan_free_pages(chan);
 out_free_chan:
-	kfree(chan);
+	kvfree(chan);
 	return NULL;
 }
 
@@ -158,12 +198,157 @@ int zuf_chan_numa_node(struct zuf_channel *chan)
 	return chan->node;
 }
 
+/* ------------------------------------------------------------------ */
+/* the window                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Only pages the kernel put there exist: anything else is the server's bug */
+static vm_fault_t zuf_win_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+static int zuf_win_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;
+}
+
+static int zuf_win_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static void zuf_win_close(struct vm_area_struct *vma)
+{
+	struct zuf_channel *chan = vma->vm_private_data;
+
+	/* the PTEs are gone already: only forget where the window was */
+	spin_lock(&chan->lock);
+	if (chan->win_start == vma->vm_start && chan->win_mm == vma->vm_mm) {
+		WRITE_ONCE(chan->win_start, 0);
+		chan->win_mm = NULL;
+	}
+	spin_unlock(&chan->lock);
+}
+
+static const struct vm_operations_struct zuf_win_vm_ops = {
+	.fault		= zuf_win_fault,
+	.may_split	= zuf_win_may_split,
+	.mremap		= zuf_win_mremap,
+	.close		= zuf_win_close,
+};
+
+static int zuf_win_mmap(struct zuf_channel *chan, struct vm_area_struct *vma)
+{
+	int err = 0;
+
+	if (vma->vm_end - vma->vm_start != ZUFS_WINDOW_SIZE ||
+	    !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	spin_lock(&chan->lock);
+	if (chan->win_start) {
+		err = -EBUSY;
+	} else {
+		WRITE_ONCE(chan->win_start, vma->vm_start);
+		chan->win_mm = vma->vm_mm;
+	}
+	spin_unlock(&chan->lock);
+	if (err)
+		return err;
+	vma->vm_flags |= VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
+			 VM_DONTCOPY;
+	vma->vm_private_data = chan;
+	vma->vm_ops = &zuf_win_vm_ops;
+	return 0;
+}
+
 int zuf_chan_mmap(struct zuf_channel *chan, struct vm_area_struct *vma)
 {
+	if (vma->vm_pgoff == ZUFS_WINDOW_MMAP_OFFSET >> PAGE_SHIFT)
+		return zuf_win_mmap(chan, vma);
 	if (vma->vm_end - vma->vm_start > ZUFS_CHAN_MAP_SIZE)
 		return -EINVAL;
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 	return vm_map_pages(vma, chan->pages, chan->nr_pages);
+}
+
+/* The channel's window in @mm, if it is there; mmap_lock held */
+static struct vm_area_struct *zuf_win_vma(struct zuf_channel *chan,
+					  struct mm_struct *mm)
+{
+	unsigned long start = READ_ONCE(chan->win_start);
+	struct vm_area_struct *vma;
+
+	if (!start)
+		return NULL;
+	vma = vma_lookup(mm, start);
+	if (!vma || vma->vm_ops != &zuf_win_vm_ops ||
+	    vma->vm_private_data != chan || vma->vm_start != start ||
+	    vma->vm_end - vma->vm_start != ZUFS_WINDOW_SIZE)
+		return NULL;
+	return vma;
+}
+
+/* ZT context: map the op's pages at the start of the window */
+static int zuf_win_map(struct zuf_channel *chan)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	pgprot_t prot;
+	int err = 0;
+	u32 i;
+
+	if (!mm)
+		return -EFAULT;
+	mmap_read_lock(mm);
+	vma = zuf_win_vma(chan, mm);
+	if (!vma) {
+		err = -EFAULT;
+		goto out;
+	}
+	prot = chan->win_writable ? vma->vm_page_prot :
+		vm_get_page_prot(vma->vm_flags & ~(VM_WRITE | VM_MAYWRITE));
+	chan->win_mapped_mm = mm;
+	for (i = 0; i < chan->win_nr; i++) {
+		vm_fault_t ret;
+
+		ret = vmf_insert_pfn_prot(vma, vma->vm_start + i * PAGE_SIZE,
+					  page_to_pfn(chan->win_pages[i]),
+					  prot);
+		if (ret != VM_FAULT_NOPAGE) {
+			err = -ENOMEM;
+			break;
+		}
+		chan->win_mapped = i + 1;
+	}
+out:
+	mmap_read_unlock(mm);
+	return err;
+}
+
+/*
+ * ZT context: unmap what zuf_win_map() mapped.  A thread of another mm
+ * cannot reach those PTEs, so it may not answer the op (-EPERM).
+ */
+static int zuf_win_unmap(struct zuf_channel *chan)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+
+	if (!chan->win_mapped)
+		return 0;
+	if (mm != chan->win_mapped_mm)
+		return -EPERM;
+	mmap_read_lock(mm);
+	vma = zuf_win_vma(chan, mm);
+	/* no window any more: its munmap zapped the PTEs */
+	if (vma)
+		zap_vma_ptes(vma, vma->vm_start,
+			     (unsigned long)chan->win_mapped << PAGE_SHIFT);
+	mmap_read_unlock(mm);
+	chan->win_mapped = 0;
+	chan->win_mapped_mm = NULL;
+	return 0;
 }
 
 void zuf_chans_wake_all(struct zuf_server *srv)
@@ -210,6 +395,7 @@ static void zuf_chan_set_free(struct zuf_channel *chan)
 		wake_up(&chan->srv->chan_free_wq);
 }
 
+/* Called with the window unmapped */
 static void zuf_chan_answer(struct zuf_channel *chan)
 {
 	spin_lock(&chan->lock);
@@ -217,38 +403,78 @@ static void zuf_chan_answer(struct zuf_channel *chan)
 		chan->state = ZC_ANSWERED;
 		wake_up(&chan->caller_wq);
 	} else if (chan->state == ZC_ABANDONED) {
+		/* nobody but us moves an ABANDONED channel */
+		spin_unlock(&chan->lock);
+		zuf_win_put_pages(chan->win_pages, chan->win_nr,
+				  chan->win_dirty);
+		chan->win_nr = 0;
+		spin_lock(&chan->lock);
 		zuf_chan_set_free(chan);
 	}
 	spin_unlock(&chan->lock);
 }
 
-/* Answer the op in service (if any), then wait for the next one */
-int zuf_chan_wait_op(struct zuf_channel *chan)
+/* Take the next op; false when there is none (yet) */
+static bool zuf_chan_pick(struct zuf_channel *chan)
 {
 	bool got = false;
 
+	spin_lock(&chan->lock);
+	if (chan->state == ZC_POSTED && !zuf_srv_dead(chan->srv)) {
+		chan->state = ZC_SERVING;
+		got = true;
+	} else if (zuf_srv_dead(chan->srv) &&
+		   zuf_chan_may_break(chan->state)) {
+		/* the ZT must leave its loop */
+		chan->state = ZC_BROKEN;
+		memset(zuf_chan_op(chan), 0, sizeof(struct zufs_op_hdr));
+		zuf_chan_op(chan)->op = ZUFS_OP_BREAK;
+		zuf_chan_op(chan)->cpu = chan->cpu;
+		spin_unlock(&chan->lock);
+		return true;
+	}
+	spin_unlock(&chan->lock);
+	if (!got || !chan->win_nr)
+		return got;
+	if (!zuf_win_map(chan))
+		return true;
+	/* the server never sees this op: the caller gets -EIO */
+	chan->win_failed = true;
+	zuf_win_unmap(chan);
 	zuf_chan_answer(chan);
-	while (!got) {
+	return false;
+}
+
+static int zuf_chan_serve(struct zuf_channel *chan)
+{
+	int err;
+
+	err = zuf_win_unmap(chan);
+	if (err)
+		return err;
+	zuf_chan_answer(chan);
+	for (;;) {
 		if (wait_event_interruptible(chan->zt_wq,
 					     zuf_chan_zt_ready(chan)))
 			return -EINTR;
-
-		spin_lock(&chan->lock);
-		if (chan->state == ZC_POSTED && !zuf_srv_dead(chan->srv)) {
-			chan->state = ZC_SERVING;
-			got = true;
-		} else if (zuf_srv_dead(chan->srv) &&
-			   zuf_chan_may_break(chan->state)) {
-			/* the ZT must leave its loop */
-			chan->state = ZC_BROKEN;
-			memset(zuf_chan_op(chan), 0, sizeof(struct zufs_op_hdr));
-			zuf_chan_op(chan)->op = ZUFS_OP_BREAK;
-			zuf_chan_op(chan)->cpu = chan->cpu;
-			got = true;
-		}
-		spin_unlock(&chan->lock);
+		if (zuf_chan_pick(chan))
+			return 0;
 	}
-	return 0;
+}
+
+/*
+ * Answer the op in service (if any), then wait for the next one.  One
+ * thread at a time serves a channel: the window is that thread's.
+ */
+int zuf_chan_wait_op(struct zuf_channel *chan)
+{
+	int err;
+
+	if (atomic_cmpxchg(&chan->zt_inside, 0, 1))
+		return -EBUSY;
+	err = zuf_chan_serve(chan);
+	atomic_set(&chan->zt_inside, 0);
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -328,8 +554,14 @@ static int zuf_chan_fill(struct zuf_sb_info *sbi, struct zuf_channel *chan,
 
 	if (zd->op_size < sizeof(*hdr) || zd->op_size > ZUFS_OP_AREA_SIZE ||
 	    zd->in_len > ZUFS_DATA_AREA_SIZE ||
-	    zd->out_max > ZUFS_DATA_AREA_SIZE)
+	    zd->out_max > ZUFS_DATA_AREA_SIZE ||
+	    zd->win_nr > ZUFS_WINDOW_PAGES)
 		return -EINVAL;
+	if (zd->win_nr && !READ_ONCE(chan->win_start)) {
+		zuf_bad_answer(sbi, "channel %u has no window mapped",
+			       chan->cpu);
+		return -EIO;
+	}
 
 	ktime_get_coarse_real_ts64(&now);
 	/* stamp what the VFS would: truncated to the sb's granularity */
@@ -354,6 +586,12 @@ static int zuf_chan_fill(struct zuf_sb_info *sbi, struct zuf_channel *chan,
 	} else if (zd->in_len) {
 		memcpy(data, zd->in_buf, zd->in_len);
 	}
+	memcpy(chan->win_pages, zd->win_pages,
+	       zd->win_nr * sizeof(*zd->win_pages));
+	chan->win_nr = zd->win_nr;
+	chan->win_writable = zd->win_writable;
+	chan->win_dirty = zd->win_dirty;
+	chan->win_failed = false;
 	memcpy(zuf_chan_op(chan), hdr, zd->op_size);
 	return 0;
 }
@@ -420,6 +658,7 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 	err = zuf_chan_fill(sbi, chan, zd);
 	spin_lock(&chan->lock);
 	if (err || zuf_srv_dead(srv)) {
+		chan->win_nr = 0;
 		zuf_chan_set_free(chan);
 		spin_unlock(&chan->lock);
 		if (!err)
@@ -437,18 +676,28 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 	case ZC_ANSWERED:
 		spin_unlock(&chan->lock);
 		err = zuf_chan_take_answer(sbi, chan, zd);
+		if (!err && chan->win_failed) {
+			zuf_bad_answer(sbi, "channel %u: window not mapped",
+				       chan->cpu);
+			err = -EIO;
+		}
 		spin_lock(&chan->lock);
+		chan->win_nr = 0;
 		zuf_chan_set_free(chan);
 		break;
 	case ZC_POSTED:
+		chan->win_nr = 0;
 		zuf_chan_set_free(chan);
 		err = werr ? -EINTR : -EIO;
 		break;
 	case ZC_SERVING:
+		/* the server may still use our pages: they are the ZT's now */
+		zd->win_kept = chan->win_nr != 0;
 		chan->state = ZC_ABANDONED;
 		err = werr ? -EINTR : -EIO;
 		break;
-	default:	/* BROKEN: the server died */
+	default:	/* BROKEN: the server died before it took the op */
+		chan->win_nr = 0;
 		err = -EIO;
 		break;
 	}

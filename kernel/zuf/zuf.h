@@ -122,6 +122,12 @@ static inline bool zuf_is_pmem(struct zuf_sb_info *sbi)
  * from @in_iter (@in_len bytes).  Answer data (up to @out_max bytes; the
  * server's data_out is checked against it) goes to @out_buf or @out_iter;
  * zufc_dispatch() sets @out_len to the bytes actually copied.
+ *
+ * Old-IO ops may instead hand over @win_nr pages (one reference each) to be
+ * mapped into the ZT's window while the server serves the op (writable when
+ * @win_writable).  The caller releases them with zuf_win_put_pages() after
+ * the call, unless @win_kept is set: the call was abandoned while the server
+ * still had them mapped, and the channel releases them later.
  */
 struct zuf_dispatch {
 	struct zufs_op_hdr	*op;
@@ -133,7 +139,15 @@ struct zuf_dispatch {
 	struct iov_iter		*out_iter;
 	u32			out_max;
 	u32			out_len;
+	struct page		**win_pages;
+	u32			win_nr;
+	bool			win_writable;
+	bool			win_dirty;	/* set_page_dirty on release */
+	bool			win_kept;	/* out */
 };
+
+/* Drop the references of window pages (dirty: the server wrote them) */
+void zuf_win_put_pages(struct page **pages, u32 nr, bool dirty);
 
 /*
  * Send an operation of this superblock to the server and wait for it.
@@ -197,6 +211,8 @@ int zuf_attr_check(struct zuf_sb_info *sbi, const struct zufs_attr *attr,
 struct inode *zuf_iget(struct super_block *sb, const struct zufs_attr *attr);
 /* Refresh an existing inode from a (checked) attribute answer */
 void zuf_update_inode(struct inode *inode, const struct zufs_attr *attr);
+/* rw.c: the server's ZUFS_IOC_INVALIDATE of [start, end) */
+int zuf_invalidate_inode(struct inode *inode, loff_t start, loff_t end);
 
 /* xattr.c */
 extern const struct xattr_handler *zuf_xattr_handlers[];

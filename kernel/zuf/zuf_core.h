@@ -107,6 +107,9 @@ struct zuf_pmem_core {
 	struct list_head	files;		/* @revoke_sem: zuf_pmem_file */
 };
 
+/* pmem.c */
+struct super_block *zuf_sb_get_by_id(struct zuf_server *srv, u64 sb_id);
+
 /* module.c */
 void zuf_fs_type_bury(struct zuf_fs_type_core *zftc);
 

@@ -80,6 +80,10 @@ void zuf_map_drop_all(struct inode *inode);
 int zuf_break_layouts(struct inode *inode, loff_t start, loff_t end);
 int zuf_invalidate_range(struct inode *inode, loff_t start, loff_t end);
 ssize_t zuf_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t zuf_io_dispatch(struct inode *inode, struct zufs_op_io *op,
+			struct iov_iter *iter);
+ssize_t zuf_io_pages(struct inode *inode, bool write, loff_t pos,
+		     struct page **pages, u32 nr, u32 len);
 ssize_t zuf_write_iter(struct kiocb *iocb, struct iov_iter *from);
 
 /* file.c */

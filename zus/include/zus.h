@@ -24,6 +24,8 @@
  *
  * API history:
  *   1  2026-11-25  first version
+ *   2  2026-11-25  zus_mount_info.invalidate/host: the transport's service
+ *                  for blocks a plugin moves on its own
  */
 #ifndef _ZUS_H
 #define _ZUS_H
@@ -36,7 +38,7 @@
 
 #include "zufs_api.h"
 
-#define ZUS_API_VERSION		1
+#define ZUS_API_VERSION		2
 #define ZUS_PLUGIN_SYMBOL	"zus_plugin_types"
 
 struct zus_sb;		/* a mounted filesystem: defined by the plugin */
@@ -68,6 +70,18 @@ struct zus_mount_info {
 	const char	*dev_name;	/* as given to mount; "" if none */
 	const char	*options;	/* plugin options, comma separated; "" if none */
 	uint32_t	flags;		/* ZUS_MOUNT_* */
+	/*
+	 * The transport's service for this mount; invalidate may be NULL.
+	 * invalidate(host, ino, offset, length): the plugin moved or freed
+	 * blocks of [offset, offset + length) (length 0: to the end) of ino
+	 * on its own, not as the answer to an operation.  Returns 0 once the
+	 * transport (the kernel's block-map cache, user mappings, page cache)
+	 * uses none of the old blocks any more, or -errno.  Call it from a
+	 * thread of the plugin's own, never from inside an operation.
+	 */
+	int		(*invalidate)(void *host, uint64_t ino,
+				      uint64_t offset, uint64_t length);
+	void		*host;
 };
 
 /* What a mount answers */
@@ -180,7 +194,13 @@ struct zus_fs_ops {
 			  bool write, uint64_t size_after,
 			  struct zufs_extent *ext, unsigned int max_ext,
 			  struct zufs_attr *attr);
-	/* read/write: bytes done; write updates size/mtime into attr */
+	/*
+	 * read/write: bytes done; write updates size/mtime into attr.  buf is
+	 * usually the application's own memory, mapped into this thread only
+	 * for the call (read: writable, write: read-only): use it in place,
+	 * never keep the pointer, and expect EFAULT from syscalls that want
+	 * to pin it (O_DIRECT on it, vmsplice); buffered pread/pwrite work.
+	 */
 	ssize_t (*read)(struct zus_sb *sb, const struct zus_ctx *ctx,
 			uint64_t ino, void *buf, size_t len, uint64_t offset);
 	ssize_t (*write)(struct zus_sb *sb, const struct zus_ctx *ctx,

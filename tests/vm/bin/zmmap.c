@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,28 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "zcheck.h"
+
 static long pg;
-static int failures;
 static sigjmp_buf bus_jmp;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		failures++;
-}
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
 
 static void on_bus(int sig)
 {
@@ -215,6 +198,52 @@ static void test_fork(const char *dir)
 	free(buf);
 }
 
+/*
+ * MAP_SYNC: on a DAX file it must work (stores into fresh blocks through
+ * it read back with read()); elsewhere mmap must refuse it (EOPNOTSUPP).
+ */
+static void test_map_sync(const char *dir)
+{
+	char path[4096], buf[64];
+	struct statx stx;
+	bool dax;
+	char *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/mapsync", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, 2 * pg))
+		die("mapsync file");
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		die("statx");
+	dax = (stx.stx_attributes_mask & STATX_ATTR_DAX) &&
+	      (stx.stx_attributes & STATX_ATTR_DAX);
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		 MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+	if (!dax) {
+		check(p == MAP_FAILED && errno == EOPNOTSUPP,
+		      "MAP_SYNC refused without DAX (%s)",
+		      p == MAP_FAILED ? strerror(errno) : "mapped");
+		if (p != MAP_FAILED)
+			munmap(p, 2 * pg);
+		close(fd);
+		return;
+	}
+	check(p != MAP_FAILED, "MAP_SYNC mapping of a DAX file (%s)",
+	      p == MAP_FAILED ? strerror(errno) : "ok");
+	if (p == MAP_FAILED) {
+		close(fd);
+		return;
+	}
+	memcpy(p + 10, "synchronous", 11);
+	memcpy(p + pg + 20, "faults", 6);
+	check(pread(fd, buf, 11, 10) == 11 && !memcmp(buf, "synchronous", 11) &&
+	      pread(fd, buf, 6, pg + 20) == 6 && !memcmp(buf, "faults", 6),
+	      "stores through MAP_SYNC into holes read back");
+	munmap(p, 2 * pg);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_bus };
@@ -230,6 +259,7 @@ int main(int argc, char **argv)
 	test_sigbus(argv[1]);
 	test_punch(argv[1]);
 	test_fork(argv[1]);
+	test_map_sync(argv[1]);
 	printf("%d failed\n", failures);
 	return failures ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #   zpmfs_down                 unmount $MNT (zusd keeps running)
 #   zpmfs_stop                 unmount, stop zusd, unload zuf
 #   zvfs_cc NAME               build tests/vm/bin/NAME.c into $ZBIN/NAME
+#   wait_registered FSTYPE     up to 10 s for zusd to register FSTYPE
 #
 # ZUSD_ARGS (e.g. -d) are passed to zusd; its output is in $ZUSD_LOG.
 
@@ -30,12 +31,7 @@ zpmfs_up() {
 		"$TOP/build/bin/zusd" -f ${ZUSD_ARGS:-} \
 			-p "$TOP/build/plugins/zpmfs.so" >"$ZUSD_LOG" 2>&1 &
 		ZUSD_PID=$!
-		local i
-		for ((i = 0; i < 100; i++)); do
-			grep -qw zpmfs /proc/filesystems && break
-			sleep 0.1
-		done
-		grep -qw zpmfs /proc/filesystems ||
+		wait_registered zpmfs ||
 			fail "zusd did not register zpmfs: $(cat "$ZUSD_LOG")"
 	fi
 	"$TOP/build/bin/mkfs.zpmfs" -q -f /dev/pmem0 || fail "mkfs.zpmfs"
@@ -56,6 +52,15 @@ zpmfs_stop() {
 		ZUSD_PID=
 ZUSD_LOG=${ZUSD_LOG:-/tmp/zusd.log}
 	fi
+}
+
+wait_registered() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -qw "$1" /proc/filesystems && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 zvfs_cc() {
