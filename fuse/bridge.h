@@ -41,6 +41,8 @@ struct zf_bridge {
 	bool			debug;
 	bool			dax;		/* MAP_SYNC: flush+fence persists */
 	bool			clflushopt;	/* else clflush */
+	/* the session while mounted (atomic: the plugin's threads read it) */
+	struct fuse_session	*se;
 
 	/* the image (pmem plugins) */
 	int			src_fd;

@@ -11,6 +11,27 @@
 #include "bridge.h"
 #include "image.h"
 
+/*
+ * zus_mount_info.invalidate: the plugin moved blocks on its own; the kernel
+ * may hold the old data in the FUSE page cache of that inode.
+ */
+static int bridge_invalidate(void *host, uint64_t ino, uint64_t offset,
+			     uint64_t length)
+{
+	struct zf_bridge *b = host;
+	struct fuse_session *se = __atomic_load_n(&b->se, __ATOMIC_ACQUIRE);
+	int err;
+
+	if (!se)
+		return 0;	/* not mounted: the kernel caches nothing */
+	if (offset > INT64_MAX || length > INT64_MAX - offset)
+		length = 0;	/* FUSE: 0 = to the end */
+	err = fuse_lowlevel_notify_inval_inode(se, zf_ino(b, ino), offset,
+					       length);
+	/* an inode the kernel does not know has nothing cached */
+	return err == -ENOENT ? 0 : err;
+}
+
 static int plugin_mount(struct zf_bridge *b, const char *source,
 			const char *plugopts, bool rdonly)
 {
@@ -29,6 +50,8 @@ static int plugin_mount(struct zf_bridge *b, const char *source,
 	mi.dev_name = source;
 	mi.options = plugopts;
 	mi.flags = rdonly ? ZUS_MOUNT_RDONLY : 0;
+	mi.invalidate = bridge_invalidate;
+	mi.host = b;
 	out = calloc(1, sizeof(*out));
 	if (!out)
 		return -ENOMEM;
@@ -106,7 +129,9 @@ static int serve_mounted(struct zf_bridge *b, const char *source,
 		goto out_signals;
 	}
 	zf_daemon_ready(ready_fd, !b->debug);
+	__atomic_store_n(&b->se, se, __ATOMIC_RELEASE);
 	err = run_loop(se, threads);
+	__atomic_store_n(&b->se, NULL, __ATOMIC_RELEASE);
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);

@@ -78,7 +78,7 @@
  * ZUFS_IO_MAX bytes; the extra page covers a buffer that does not start
  * on a page boundary.  Each channel has one window; a second mmap of it
  * while the first exists fails with EBUSY, and the window cannot be split,
- * moved or inherited across fork.
+ * moved, mprotect()ed or inherited across fork.
  */
 #define ZUFS_IO_MAX		(1U << 20)
 #define ZUFS_WINDOW_PAGES	((ZUFS_IO_MAX >> 12) + 1)

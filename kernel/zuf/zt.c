@@ -218,6 +218,13 @@ static int zuf_win_mremap(struct vm_area_struct *vma)
 	return -EINVAL;
 }
 
+/* A write's pages are mapped read-only: mprotect must not open them up */
+static int zuf_win_mprotect(struct vm_area_struct *vma, unsigned long start,
+			    unsigned long end, unsigned long newflags)
+{
+	return -EACCES;
+}
+
 static void zuf_win_close(struct vm_area_struct *vma)
 {
 	struct zuf_channel *chan = vma->vm_private_data;
@@ -235,6 +242,7 @@ static const struct vm_operations_struct zuf_win_vm_ops = {
 	.fault		= zuf_win_fault,
 	.may_split	= zuf_win_may_split,
 	.mremap		= zuf_win_mremap,
+	.mprotect	= zuf_win_mprotect,
 	.close		= zuf_win_close,
 };
 

@@ -77,7 +77,8 @@ struct zus_mount_info {
 	 * on its own, not as the answer to an operation.  Returns 0 once the
 	 * transport (the kernel's block-map cache, user mappings, page cache)
 	 * uses none of the old blocks any more, or -errno.  Call it from a
-	 * thread of the plugin's own, never from inside an operation.
+	 * thread of the plugin's own, never from inside an operation, and
+	 * not once its umount has been called.
 	 */
 	int		(*invalidate)(void *host, uint64_t ino,
 				      uint64_t offset, uint64_t length);
