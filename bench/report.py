@@ -217,6 +217,17 @@ def verdict(name, ok, detail):
     return "%-8s %s: %s" % (state, name, detail)
 
 
+def raw_scaling(get):
+    """raw pmem's 2-job/1-job randwrite ratios: what TCG allowed"""
+    out = []
+    for t in ("raw-pmem", "raw-pmem-recheck"):
+        one, two = get(t, "randwrite", 1), get(t, "randwrite", 2)
+        if one and two:
+            out.append("%.2fx%s" % (two.iops / one.iops,
+                                    " (recheck)" if "recheck" in t else ""))
+    return ", ".join(out)
+
+
 def targets(rows, pairs=None):
     def get(t, op, j):
         return find(rows, "vm", t, op, j)
@@ -287,6 +298,10 @@ def targets(rows, pairs=None):
                "; table rows: %.0f vs %.0f IOPS (%.2fx)"
                % (zp2.iops, zp1.iops, zp2.iops / zp1.iops)
                if zp1 and zp2 else "")))
+        ceiling = raw_scaling(get)
+        if ceiling:
+            out.append("         (the emulator's own 2-job scaling in this run: "
+                       "raw pmem %s)" % ceiling)
     elif zp1 and zp2:
         out.append(verdict(
             "zpmfs 2 jobs >= 1.8x 1 job IOPS", zp2.iops >= 1.8 * zp1.iops,
