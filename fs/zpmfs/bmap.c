@@ -206,8 +206,14 @@ void zp_bmap_punch(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t start,
 	batch_flush(sb, &fb);
 }
 
+/*
+ * First data block (data) or hole (!data) in [from, limit) of the subtree
+ * at blk covering file blocks from base on, or UINT64_MAX.  The limit keeps
+ * an append from scanning the whole empty rest of the tree.
+ */
 static uint64_t find_next(struct zus_sb *sb, uint64_t blk, unsigned int level,
-			  uint64_t base, uint64_t from, bool data)
+			  uint64_t base, uint64_t from, uint64_t limit,
+			  bool data)
 {
 	uint64_t cspan, *node;
 	unsigned int i;
@@ -219,9 +225,9 @@ static uint64_t find_next(struct zus_sb *sb, uint64_t blk, unsigned int level,
 	node = node_of(sb, blk);
 	cspan = span_of(level - 1);
 	i = base < from ? (from - base) / cspan : 0;
-	for (; i < ZPMFS_MAP_FANOUT; i++) {
+	for (; i < ZPMFS_MAP_FANOUT && base + i * cspan < limit; i++) {
 		uint64_t r = find_next(sb, node[i], level - 1, base + i * cspan,
-				       from, data);
+				       from, limit, data);
 
 		if (r != UINT64_MAX)
 			return r;
@@ -236,7 +242,8 @@ uint64_t zp_bmap_next(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t fb,
 
 	if (fb >= cap)
 		return data ? UINT64_MAX : fb;
-	r = find_next(sb, pi->map_root, pi->map_height, 0, fb, data);
+	r = find_next(sb, pi->map_root, pi->map_height, 0, fb, UINT64_MAX,
+		      data);
 	if (r == UINT64_MAX && !data)
 		return cap;
 	return r;
@@ -266,10 +273,11 @@ int64_t zp_bmap_alloc_run(struct zus_sb *sb, const struct zus_ctx *ctx,
 		*new = false;
 		return (int64_t)mapped_run(sb, pi, fb, b, count);
 	}
-	hole = zp_bmap_next(sb, pi, fb, true);
-	hole = hole == UINT64_MAX ? count : hole - fb;
-	if (hole > count)
-		hole = count;
+	/* the hole's length, but no further than the blocks asked for */
+	hole = fb < capacity(pi->map_height) ?
+	       find_next(sb, pi->map_root, pi->map_height, 0, fb, fb + count,
+			 true) : UINT64_MAX;
+	hole = hole == UINT64_MAX || hole - fb > count ? count : hole - fb;
 	if (fb) {
 		goal = zp_bmap_get(sb, pi, fb - 1);
 		goal = goal ? goal + 1 : 0;
