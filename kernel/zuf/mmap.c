@@ -84,10 +84,15 @@ int zuf_file_mmap(struct file *file, struct vm_area_struct *vma)
 /* Pages of one READ/WRITE: at most ZUFS_IO_MAX bytes */
 #define ZUF_IO_MAX_PAGES	(ZUFS_IO_MAX >> PAGE_SHIFT)
 
-/* After a READ of @done bytes into @nr pages from @pos: finish them */
-static void zuf_read_pages_done(struct inode *inode, struct page **pages,
-				u32 nr, ssize_t done)
+/*
+ * READ @nr locked page-cache pages from @pos in one op, then finish them:
+ * up to date (zeros past a short answer: EOF) unless it failed, unlocked.
+ */
+static ssize_t zuf_read_pages(struct inode *inode, loff_t pos,
+			      struct page **pages, u32 nr)
 {
+	ssize_t done = zuf_io_pages(inode, false, pos, pages, nr,
+				    nr << PAGE_SHIFT);
 	u32 i;
 
 	for (i = 0; i < nr; i++) {
@@ -103,6 +108,7 @@ static void zuf_read_pages_done(struct inode *inode, struct page **pages,
 		}
 		unlock_page(page);
 	}
+	return done;
 }
 
 static int zuf_read_folio(struct file *file, struct folio *folio)
@@ -110,9 +116,7 @@ static int zuf_read_folio(struct file *file, struct folio *folio)
 	struct page *page = &folio->page;
 	ssize_t n;
 
-	n = zuf_io_pages(page->mapping->host, false, page_offset(page),
-			 &page, 1, PAGE_SIZE);
-	zuf_read_pages_done(page->mapping->host, &page, 1, n);
+	n = zuf_read_pages(page->mapping->host, page_offset(page), &page, 1);
 	return n < 0 ? n : 0;
 }
 
@@ -124,29 +128,22 @@ static void zuf_readahead(struct readahead_control *rac)
 {
 	struct inode *inode = rac->mapping->host;
 	struct page *pages[ZUF_RA_BATCH];
-	struct page *page;
 	loff_t pos = readahead_pos(rac);
-	u32 nr = 0, i;
-	ssize_t n;
+	u32 nr, i;
 
-	while ((page = readahead_page(rac))) {
-		pages[nr++] = page;
-		if (nr < ZUF_RA_BATCH)
-			continue;
-		n = zuf_io_pages(inode, false, pos, pages, nr,
-				 nr << PAGE_SHIFT);
-		zuf_read_pages_done(inode, pages, nr, n);
+	do {
+		for (nr = 0; nr < ZUF_RA_BATCH; nr++) {
+			pages[nr] = readahead_page(rac);
+			if (!pages[nr])
+				break;
+		}
+		if (!nr)
+			return;
+		zuf_read_pages(inode, pos, pages, nr);
 		for (i = 0; i < nr; i++)
 			put_page(pages[i]);
 		pos += (loff_t)nr << PAGE_SHIFT;
-		nr = 0;
-	}
-	if (!nr)
-		return;
-	n = zuf_io_pages(inode, false, pos, pages, nr, nr << PAGE_SHIFT);
-	zuf_read_pages_done(inode, pages, nr, n);
-	for (i = 0; i < nr; i++)
-		put_page(pages[i]);
+	} while (nr == ZUF_RA_BATCH);
 }
 
 /* Contiguous dirty pages under writeback, written back in one WRITE */
@@ -159,23 +156,35 @@ struct zuf_wb_batch {
 	struct page	*pages[ZUF_IO_MAX_PAGES];
 };
 
+/*
+ * WRITE @len bytes of @nr pages under writeback from @pos in one op, then
+ * end their writeback (an error goes to the mapping).  0 or -errno.
+ */
+static int zuf_write_pages(struct inode *inode, loff_t pos,
+			   struct page **pages, u32 nr, u32 len)
+{
+	ssize_t n = zuf_io_pages(inode, true, pos, pages, nr, len);
+	u32 i;
+
+	if (n >= 0 && n != len)
+		n = -EIO;
+	for (i = 0; i < nr; i++) {
+		if (n < 0)
+			mapping_set_error(pages[i]->mapping, n);
+		end_page_writeback(pages[i]);
+	}
+	return n < 0 ? n : 0;
+}
+
 static void zuf_wb_flush(struct zuf_wb_batch *b)
 {
-	ssize_t n;
-	u32 i;
+	int err;
 
 	if (!b->nr)
 		return;
-	n = zuf_io_pages(b->inode, true, b->pos, b->pages, b->nr, b->len);
-	if (n >= 0 && n != b->len)
-		n = -EIO;
-	for (i = 0; i < b->nr; i++) {
-		if (n < 0)
-			mapping_set_error(b->pages[i]->mapping, n);
-		end_page_writeback(b->pages[i]);
-	}
-	if (n < 0 && !b->err)
-		b->err = n;
+	err = zuf_write_pages(b->inode, b->pos, b->pages, b->nr, b->len);
+	if (err && !b->err)
+		b->err = err;
 	b->nr = 0;
 	b->len = 0;
 }
@@ -232,21 +241,15 @@ static int zuf_writepage(struct page *page, struct writeback_control *wbc)
 	struct inode *inode = page->mapping->host;
 	loff_t size = i_size_read(inode);
 	loff_t pos = page_offset(page);
-	ssize_t n = 0;
-	u32 len;
 
 	set_page_writeback(page);
 	unlock_page(page);
-	if (pos < size) {
-		len = min_t(loff_t, PAGE_SIZE, size - pos);
-		n = zuf_io_pages(inode, true, pos, &page, 1, len);
-		if (n >= 0 && n != len)
-			n = -EIO;
-		if (n < 0)
-			mapping_set_error(page->mapping, n);
+	if (pos >= size) {	/* truncated meanwhile: nothing to write */
+		end_page_writeback(page);
+		return 0;
 	}
-	end_page_writeback(page);
-	return n < 0 ? n : 0;
+	return zuf_write_pages(inode, pos, &page, 1,
+			       min_t(loff_t, PAGE_SIZE, size - pos));
 }
 
 const struct address_space_operations zuf_nodev_aops = {

@@ -526,6 +526,37 @@ static void zuf_io_op_init(struct zufs_op_io *op, struct inode *inode,
 }
 
 /*
+ * Send an old-IO op set up in @zd and check the answer.  Window pages are
+ * released here (unless an abandoned op left them to the channel); the
+ * array itself stays the caller's.  Returns the bytes done or -errno.
+ */
+static ssize_t zuf_io_send(struct inode *inode, struct zufs_op_io *op,
+			   struct zuf_dispatch *zd)
+{
+	bool write = op->hdr.op == ZUFS_OP_WRITE;
+	u64 asked = op->length;
+	ssize_t done;
+	int err;
+
+	err = zufc_dispatch(ZSBI(inode), zd);
+	/* the answer came back over the whole op: the length is ours */
+	op->length = asked;
+	if (zd->win_nr && !zd->win_kept)
+		zuf_win_put_pages(zd->win_pages, zd->win_nr, zd->win_dirty);
+	if (err)
+		return err;
+	/* a read through the data area: what was copied out */
+	done = write || zd->win_nr ? op->done : zd->out_len;
+	if (op->done > asked || done > asked) {
+		zuf_bad_answer(ZSBI(inode), "%s ino %lu: %llu bytes for %llu",
+			       write ? "write" : "read", inode->i_ino,
+			       op->done, asked);
+		return -EIO;
+	}
+	return done;
+}
+
+/*
  * One READ or WRITE of @len bytes at @pos between the server and @nr
  * page-cache pages (file order, the first one at @pos), all in the window.
  * The caller holds the pages locked or under writeback; the window gets
@@ -538,7 +569,6 @@ ssize_t zuf_io_pages(struct inode *inode, bool write, loff_t pos,
 	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
 				   .win_pages = pages, .win_nr = nr,
 				   .win_writable = !write };
-	int err;
 	u32 i;
 
 	if (!nr || nr >= ZUFS_WINDOW_PAGES || len > (u64)nr << PAGE_SHIFT)
@@ -547,18 +577,7 @@ ssize_t zuf_io_pages(struct inode *inode, bool write, loff_t pos,
 	op.hdr.flags = ZUFS_IO_WINDOW;
 	for (i = 0; i < nr; i++)
 		get_page(pages[i]);
-	err = zufc_dispatch(ZSBI(inode), &zd);
-	if (!zd.win_kept)
-		zuf_win_put_pages(pages, nr, false);
-	if (err)
-		return err;
-	if (op.done > len) {
-		zuf_bad_answer(ZSBI(inode), "%s ino %lu: %llu bytes for %u",
-			       write ? "write" : "read", inode->i_ino,
-			       op.done, len);
-		return -EIO;
-	}
-	return op.done;
+	return zuf_io_send(inode, &op, &zd);
 }
 
 /*
@@ -573,7 +592,6 @@ ssize_t zuf_io_dispatch(struct inode *inode, struct zufs_op_io *op,
 {
 	bool write = op->hdr.op == ZUFS_OP_WRITE;
 	struct zuf_dispatch zd = { .op = &op->hdr, .op_size = sizeof(*op) };
-	u64 asked;
 	ssize_t done;
 	int err;
 
@@ -588,27 +606,11 @@ ssize_t zuf_io_dispatch(struct inode *inode, struct zufs_op_io *op,
 		zd.out_iter = iter;
 		zd.out_max = op->length;
 	}
-	asked = op->length;
-	err = zufc_dispatch(ZSBI(inode), &zd);
-	if (zd.win_pages) {
-		if (!zd.win_kept)
-			zuf_win_put_pages(zd.win_pages, zd.win_nr,
-					  zd.win_dirty);
-		kvfree(zd.win_pages);
-	}
-	op->length = asked;
-	done = write || zd.win_pages ? op->done : zd.out_len;
-	if (err)
-		return err;
-	if (done > asked) {
-		zuf_bad_answer(ZSBI(inode), "%s ino %lu: %zd bytes for %llu",
-			       write ? "write" : "read", inode->i_ino,
-			       done, asked);
-		return -EIO;
-	}
+	done = zuf_io_send(inode, op, &zd);
+	kvfree(zd.win_pages);
 	/* a read through the data area advanced @iter by what it copied */
-	if (write || zd.win_pages)
-		iov_iter_revert(iter, asked - done);
+	if (done >= 0 && (write || zd.win_nr))
+		iov_iter_revert(iter, op->length - done);
 	return done;
 }
 

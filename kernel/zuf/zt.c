@@ -79,7 +79,6 @@ struct zuf_channel {
 
 	/* the window: set by its mmap, cleared by its vma's close */
 	unsigned long		win_start;	/* server address, 0: none */
-	struct mm_struct	*win_mm;	/* compared, never dereferenced */
 	/* the op's window pages: see "Window pages" above */
 	struct page		*win_pages[ZUFS_WINDOW_PAGES];
 	u32			win_nr;
@@ -231,10 +230,9 @@ static void zuf_win_close(struct vm_area_struct *vma)
 
 	/* the PTEs are gone already: only forget where the window was */
 	spin_lock(&chan->lock);
-	if (chan->win_start == vma->vm_start && chan->win_mm == vma->vm_mm) {
+	/* one window per channel (EBUSY), never split or copied: this one */
+	if (chan->win_start == vma->vm_start)
 		WRITE_ONCE(chan->win_start, 0);
-		chan->win_mm = NULL;
-	}
 	spin_unlock(&chan->lock);
 }
 
@@ -258,7 +256,6 @@ static int zuf_win_mmap(struct zuf_channel *chan, struct vm_area_struct *vma)
 		err = -EBUSY;
 	} else {
 		WRITE_ONCE(chan->win_start, vma->vm_start);
-		chan->win_mm = vma->vm_mm;
 	}
 	spin_unlock(&chan->lock);
 	if (err)
