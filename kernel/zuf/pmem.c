@@ -158,6 +158,43 @@ void zuf_pmem_close(struct zuf_sb_info *sbi)
 /* server side: pmem files                                             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A fault maps the whole aligned 2 MiB stretch around the faulting page
+ * (within the vma and the device).  The server touches freshly allocated
+ * blocks on the hot path (zeroing them before they are mapped); taking a
+ * trap per 4 KiB page there would cost more than the work itself.
+ */
+#define ZUF_PMEM_FAULT_AROUND	(PMD_SIZE >> PAGE_SHIFT)
+
+static void zuf_pmem_map_around(struct vm_fault *vmf, struct zuf_pmem_dev *pd)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long dev_first = pd->offset >> PAGE_SHIFT;
+	unsigned long dev_end = (pd->offset + pd->size) >> PAGE_SHIFT;
+	unsigned long lead = vmf->pgoff & (ZUF_PMEM_FAULT_AROUND - 1);
+	unsigned long first, count, addr, i;
+
+	lead = min(lead, (vmf->address - vma->vm_start) >> PAGE_SHIFT);
+	lead = min(lead, vmf->pgoff - dev_first);
+	first = vmf->pgoff - lead;
+	addr = vmf->address - (lead << PAGE_SHIFT);
+	count = min(ZUF_PMEM_FAULT_AROUND, (vma->vm_end - addr) >> PAGE_SHIFT);
+	count = min(count, dev_end - first);
+
+	for (i = 0; i < count; i++, addr += PAGE_SIZE) {
+		pfn_t pfn = __pfn_to_pfn_t(pfn_t_to_pfn(pd->pfn) + first + i -
+					   dev_first,
+					   pd->pfn.val & PFN_FLAGS_MASK);
+
+		if (addr == vmf->address)
+			continue;
+		/* a present page answers NOPAGE too; anything else (no
+		 * memory for a page table) is left to that page's own fault */
+		if (vmf_insert_mixed(vma, addr, pfn) != VM_FAULT_NOPAGE)
+			break;
+	}
+}
+
 static vm_fault_t zuf_pmem_fault(struct vm_fault *vmf)
 {
 	struct zuf_pmem_file *pf = vmf->vma->vm_private_data;
@@ -183,6 +220,8 @@ static vm_fault_t zuf_pmem_fault(struct vm_fault *vmf)
 		ret = vmf_insert_mixed(vmf->vma, vmf->address,
 				       __pfn_to_pfn_t(pfn, pd->pfn.val &
 						      PFN_FLAGS_MASK));
+		if (ret == VM_FAULT_NOPAGE)
+			zuf_pmem_map_around(vmf, pd);
 	}
 out_unlock:
 	up_read(&core->revoke_sem);
