@@ -65,9 +65,11 @@ int zp_balloc_init(struct zus_sb *sb)
 		struct zgroup *g = &sb->groups[i];
 
 		pthread_mutex_init(&g->lock, NULL);
+		pthread_cond_init(&g->zdone, NULL);
 		g->start = i * gsize;
 		g->end = i + 1 == ng ? total : (i + 1) * gsize;
 		g->next = g->start;
+		g->zbase = g->start;
 		g->node = node_of_blk(sb, g->start);
 		atomic_store(&g->nfree, group_count_free(sb, g));
 	}
@@ -78,8 +80,10 @@ void zp_balloc_fini(struct zus_sb *sb)
 {
 	unsigned int i;
 
-	for (i = 0; i < sb->ngroups; i++)
+	for (i = 0; i < sb->ngroups; i++) {
+		pthread_cond_destroy(&sb->groups[i].zdone);
 		pthread_mutex_destroy(&sb->groups[i].lock);
+	}
 	free(sb->groups);
 	sb->groups = NULL;
 }
@@ -182,15 +186,21 @@ static uint64_t best_run(const uint64_t *map, uint64_t from, uint64_t to,
 	return best;
 }
 
-/* Take a run from one group, starting the search at from; 0 if full */
+/*
+ * Take a run from one group, starting the search at from; 0 if full.
+ * *zeroed tells whether the zeroer already zeroed all of it.
+ */
 static uint64_t group_take(struct zus_sb *sb, struct zgroup *g, uint64_t from,
-			   uint64_t want, uint64_t *start)
+			   uint64_t want, uint64_t *start, bool *zeroed)
 {
-	uint64_t budget = RUN_SCAN, b = 0, b2 = 0, n, n2;
+	uint64_t budget, b, b2, n, n2;
 
 	pthread_mutex_lock(&g->lock);
 	if (from < g->start || from >= g->end)
 		from = g->next;
+retry:
+	budget = RUN_SCAN;
+	b = b2 = 0;
 	if (!atomic_load(&g->nfree))
 		goto out_none;
 	n = best_run(sb->bitmap, from, g->end, want, &b, &budget);
@@ -203,11 +213,17 @@ static uint64_t group_take(struct zus_sb *sb, struct zgroup *g, uint64_t from,
 	}
 	if (!n)
 		goto out_none;
+	/* the zeroer is storing into some of these right now */
+	if (zp_zero_busy(g, b, n)) {
+		pthread_cond_wait(&g->zdone, &g->lock);
+		goto retry;
+	}
 	/* Bits persisted before anyone links these blocks: a crash can only
 	 * leak them, never hand one block to two owners. */
 	mark_bits(sb, b, n, true);
 	atomic_fetch_sub(&g->nfree, n);
 	g->next = b + n < g->end ? b + n : g->start;
+	*zeroed = zp_zero_take(sb, g, b, n);
 	pthread_mutex_unlock(&g->lock);
 	*start = b;
 	return n;
@@ -244,6 +260,7 @@ int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 		  uint64_t goal, uint64_t want, uint64_t *start)
 {
 	unsigned int first, i;
+	bool zeroed = false;
 	uint64_t n = 0;
 
 	if (!want)
@@ -257,13 +274,15 @@ int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 
 		/* out-of-group from: group_take starts at its next hint */
 		n = group_take(sb, g, i || !goal ? UINT64_MAX : goal, want,
-			       start);
+			       start, &zeroed);
 	}
 	if (!n)
 		return -ENOSPC;
 	/* New blocks read as zeros: zero them before they are mapped, so a
-	 * reader (or a crash) never sees a previous owner's data. */
-	pmem_memset_persist(zp_block(sb, *start), 0, n * ZPMFS_BLOCK);
+	 * reader (or a crash) never sees a previous owner's data; the zeroer
+	 * may have done it already. */
+	if (!zeroed)
+		pmem_memset_persist(zp_block(sb, *start), 0, n * ZPMFS_BLOCK);
 	return (int64_t)n;
 }
 

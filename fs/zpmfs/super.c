@@ -45,8 +45,10 @@ void zp_error(struct zus_sb *sb, const char *fmt, ...)
 	zp_log(sb, "error: %s%s", msg,
 	       sb->errors == ZPMFS_ERRORS_RO && !sb->rdonly ?
 	       "; now read-only" : "");
-	if (sb->errors == ZPMFS_ERRORS_RO)
+	if (sb->errors == ZPMFS_ERRORS_RO) {
 		sb->rdonly = true;
+		zp_zeroer_pause(sb);
+	}
 }
 
 static int mount_err(struct zus_mount_out *out, int err, const char *fmt, ...)
@@ -66,6 +68,7 @@ static int mount_err(struct zus_mount_out *out, int err, const char *fmt, ...)
 struct zp_opts {
 	int errors;
 	bool verbose;
+	bool zero_ahead;
 };
 
 static int parse_options(const char *options, struct zp_opts *o,
@@ -75,6 +78,7 @@ static int parse_options(const char *options, struct zp_opts *o,
 
 	o->errors = ZPMFS_ERRORS_CONTINUE;
 	o->verbose = false;
+	o->zero_ahead = true;
 	if (!options)
 		return 0;
 	if (strlen(options) >= sizeof(buf))
@@ -84,6 +88,10 @@ static int parse_options(const char *options, struct zp_opts *o,
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "verbose"))
 			o->verbose = true;
+		else if (!strcmp(tok, "zero_ahead"))
+			o->zero_ahead = true;
+		else if (!strcmp(tok, "nozero_ahead"))
+			o->zero_ahead = false;
 		else if (!strcmp(tok, "errors=continue"))
 			o->errors = ZPMFS_ERRORS_CONTINUE;
 		else if (!strcmp(tok, "errors=remount-ro"))
@@ -97,9 +105,10 @@ static int parse_options(const char *options, struct zp_opts *o,
 
 static void show_options(const struct zus_sb *sb, struct zus_mount_out *out)
 {
-	snprintf(out->options, sizeof(out->options), "errors=%s%s",
+	snprintf(out->options, sizeof(out->options), "errors=%s%s%s",
 		 sb->errors == ZPMFS_ERRORS_RO ? "remount-ro" : "continue",
-		 sb->verbose ? ",verbose" : "");
+		 sb->verbose ? ",verbose" : "",
+		 sb->zero_ahead ? "" : ",nozero_ahead");
 }
 
 static uint32_t super_csum(const struct zpmfs_super *s)
@@ -208,6 +217,7 @@ static void state_write(struct zus_sb *sb, bool clean, int64_t now)
 
 static void sb_free(struct zus_sb *sb)
 {
+	zp_zeroer_fini(sb);
 	zp_inodes_fini(sb);
 	zp_balloc_fini(sb);
 	pthread_mutex_destroy(&sb->rename_lock);
@@ -236,8 +246,25 @@ static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 	if (!S_ISDIR(zp_pi(sb, ZPMFS_ROOT_INO)->mode))
 		return mount_err(out, -EINVAL, "root inode is not a directory");
 	err = zp_inodes_init(sb);
+	if (!err)
+		err = zp_zeroer_init(sb);
 	if (err)
 		return mount_err(out, err, "out of memory");
+	return 0;
+}
+
+/* The zeroer writes free blocks: only on a writable mount that wants it */
+static int zeroer_update(struct zus_sb *sb, struct zus_mount_out *out)
+{
+	int err;
+
+	if (sb->rdonly || !sb->zero_ahead) {
+		zp_zeroer_stop(sb);
+		return 0;
+	}
+	err = zp_zeroer_start(sb);
+	if (err)
+		return mount_err(out, err, "cannot start the zeroing thread");
 	return 0;
 }
 
@@ -265,7 +292,10 @@ static int zp_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	sb->rdonly = mi->flags & ZUS_MOUNT_RDONLY;
 	sb->errors = o.errors;
 	sb->verbose = o.verbose;
+	sb->zero_ahead = o.zero_ahead;
 	err = sb_setup(sb, mi, repaired, out);
+	if (!err)
+		err = zeroer_update(sb, out);
 	if (err)
 		goto out_free;
 	if (!(sb->state->flags & ZPMFS_STATE_CLEAN) && sb->state->mount_count)
@@ -301,6 +331,7 @@ static int zp_sync_fs(struct zus_sb *sb, bool wait)
 
 static void zp_umount(struct zus_sb *sb)
 {
+	zp_zeroer_stop(sb);
 	if (!sb->rdonly)
 		state_write(sb, true, time(NULL));
 	zp_sync_fs(sb, true);
@@ -319,13 +350,19 @@ static int zp_remount(struct zus_sb *sb, const char *options, uint32_t flags,
 	err = parse_options(options, &o, out);
 	if (err)
 		return err;
-	if (ro && !sb->rdonly)
+	if (ro && !sb->rdonly) {
+		zp_zeroer_stop(sb);
 		state_write(sb, true, time(NULL));
-	else if (!ro && sb->rdonly)
+	} else if (!ro && sb->rdonly) {
 		state_write(sb, false, time(NULL));
+	}
 	sb->rdonly = ro;
 	sb->errors = o.errors;
 	sb->verbose = o.verbose;
+	sb->zero_ahead = o.zero_ahead;
+	err = zeroer_update(sb, out);
+	if (err)
+		return err;
 	out->root_ino = ZPMFS_ROOT_INO;
 	out->block_size = ZPMFS_BLOCK;
 	out->max_bytes = ZPMFS_MAX_BYTES;

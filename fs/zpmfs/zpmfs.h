@@ -48,6 +48,8 @@ struct zinode {
 	struct zdir	*dir;		/* under lock (write to build) */
 };
 
+#define ZP_ZERO_WINDOW	4096	/* blocks kept zeroed ahead of a group's hint */
+
 struct zgroup {
 	_Alignas(64) pthread_mutex_t lock;	/* own cache lines */
 	uint64_t	start;		/* first block */
@@ -55,6 +57,14 @@ struct zgroup {
 	uint64_t	next;		/* where to look first */
 	_Atomic uint64_t nfree;
 	int		node;		/* NUMA node of its pmem, -1 unknown */
+
+	/* zero-ahead window (zeroer.c), under lock */
+	uint64_t	zbase;		/* first block of the window, 64-aligned */
+	uint64_t	zcount;		/* promised blocks in it */
+	uint64_t	zbusy, zbusy_end; /* being zeroed: not to be handed out */
+	bool		zkick;		/* a refill is asked for */
+	pthread_cond_t	zdone;		/* a zbusy range was finished */
+	uint64_t	zmap[ZP_ZERO_WINDOW / 64]; /* 1 = free and zeroed */
 };
 
 struct zus_sb {
@@ -82,6 +92,8 @@ struct zus_sb {
 	struct zufs_pmem_dev devs[ZUFS_MAX_DEVS];
 
 	pthread_mutex_t	rename_lock;
+	bool		zero_ahead;	/* mount option */
+	struct zp_zeroer *zeroer;	/* zeroer.c */
 };
 
 #define ZPMFS_ERRORS_CONTINUE	0
@@ -126,6 +138,17 @@ int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 		  uint64_t goal, uint64_t want, uint64_t *start);
 void zp_bfree(struct zus_sb *sb, uint64_t start, uint64_t count);
 uint64_t zp_bfree_count(struct zus_sb *sb);
+
+/* zeroer.c: free blocks zeroed in the background (zp_zero_* under the
+ * group lock) */
+int zp_zeroer_init(struct zus_sb *sb);
+int zp_zeroer_start(struct zus_sb *sb);
+void zp_zeroer_pause(struct zus_sb *sb);
+void zp_zeroer_stop(struct zus_sb *sb);
+void zp_zeroer_fini(struct zus_sb *sb);
+bool zp_zero_busy(const struct zgroup *g, uint64_t b, uint64_t n);
+bool zp_zero_take(struct zus_sb *sb, struct zgroup *g, uint64_t b,
+		  uint64_t n);
 
 /* inode.c */
 int zp_inodes_init(struct zus_sb *sb);

@@ -28,5 +28,6 @@ void t_enospc(void);
 void t_threads(void);
 void t_crash(void);
 void t_stress(void);
+void t_zero(void);
 
 #endif

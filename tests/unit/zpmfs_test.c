@@ -42,6 +42,7 @@ static const struct unit_test {
 	{ "threads", t_threads, false },
 	{ "crash", t_crash, false },
 	{ "stress", t_stress, false },
+	{ "zero", t_zero, false },
 };
 
 static void usage(FILE *f)
