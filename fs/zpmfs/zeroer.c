@@ -134,6 +134,27 @@ static uint64_t next_dirty(struct zus_sb *sb, const struct zgroup *g,
 	return n;
 }
 
+/*
+ * A block that already reads as zeros is only written back: that keeps a
+ * sparse image file (FUSE bridge) from being filled in, and still makes
+ * sure no dirty cache line of an older owner's mmap stores stands between
+ * those zeros and the media.
+ */
+static void zero_blocks(struct zus_sb *sb, uint64_t b, uint64_t n)
+{
+	for (; n; n--, b++) {
+		const uint64_t *p = zp_block(sb, b);
+		unsigned int i;
+
+		for (i = 0; i < ZPMFS_BLOCK / sizeof(*p) && !p[i]; i++)
+			;
+		if (i == ZPMFS_BLOCK / sizeof(*p))
+			pmem_persist(p, ZPMFS_BLOCK);
+		else
+			pmem_memset_persist(zp_block(sb, b), 0, ZPMFS_BLOCK);
+	}
+}
+
 static void refill(struct zp_zeroer *z, struct zgroup *g)
 {
 	struct zus_sb *sb = z->sb;
@@ -150,7 +171,7 @@ static void refill(struct zp_zeroer *z, struct zgroup *g)
 		g->zbusy = b;
 		g->zbusy_end = b + n;
 		pthread_mutex_unlock(&g->lock);
-		pmem_memset_persist(zp_block(sb, b), 0, n * ZPMFS_BLOCK);
+		zero_blocks(sb, b, n);
 		pthread_mutex_lock(&g->lock);
 		/* the window only moves here, so b is still inside it */
 		for (i = b - g->zbase; i < b - g->zbase + n; i++)

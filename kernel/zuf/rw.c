@@ -136,6 +136,55 @@ void zuf_map_drop_all(struct inode *inode)
 	zuf_map_drop(inode, 0, U64_MAX);
 }
 
+/* [o1, o1 + l1) at pmem p1 runs on into [o2, ...) at p2, on one device */
+static bool zuf_map_contig(struct inode *inode, u64 o1, u64 p1, u64 l1,
+			   u64 o2, u64 p2, u64 l2)
+{
+	return o1 + l1 == o2 && p1 + l1 == p2 &&
+	       zuf_pmem_dev_of(ZSBI(inode), p1, l1 + l2);
+}
+
+/*
+ * Grow a cached neighbour over @x when file and pmem are both contiguous,
+ * so that appends keep one extent instead of one per block.  Nothing of
+ * [x->offset, x->offset + x->length) is cached any more.
+ */
+static bool zuf_map_merge_locked(struct inode *inode,
+				 const struct zufs_extent *x)
+{
+	struct zuf_inode_info *zii = ZUII(inode);
+	struct rb_node *n = zuf_map_first_after(zii, x->offset);
+	struct rb_node *p = n ? rb_prev(n) : rb_last(&zii->map_root);
+	struct zuf_map_ext *prev = p ? rb_entry(p, struct zuf_map_ext, node) :
+				   NULL;
+	struct zuf_map_ext *next = n ? rb_entry(n, struct zuf_map_ext, node) :
+				   NULL;
+
+	if (prev && zuf_map_contig(inode, prev->offset, prev->pmem_off,
+				   prev->length, x->offset, x->pmem_off,
+				   x->length)) {
+		prev->length += x->length;
+		if (next && zuf_map_contig(inode, prev->offset, prev->pmem_off,
+					   prev->length, next->offset,
+					   next->pmem_off, next->length)) {
+			prev->length += next->length;
+			rb_erase(n, &zii->map_root);
+			kmem_cache_free(zuf_ext_cachep, next);
+			ZUI(inode)->nr_ext--;
+		}
+		return true;
+	}
+	if (next && zuf_map_contig(inode, x->offset, x->pmem_off, x->length,
+				   next->offset, next->pmem_off,
+				   next->length)) {
+		next->offset = x->offset;
+		next->pmem_off = x->pmem_off;
+		next->length += x->length;
+		return true;
+	}
+	return false;
+}
+
 static void zuf_map_insert(struct inode *inode, const struct zufs_extent *x)
 {
 	struct zuf_inode_info *zii = ZUII(inode);
@@ -153,6 +202,11 @@ static void zuf_map_insert(struct inode *inode, const struct zufs_extent *x)
 	if (ZUI(inode)->nr_ext >= ZUF_MAX_CACHED_EXT)
 		zuf_map_drop_locked(inode, 0, U64_MAX);
 	zuf_map_drop_locked(inode, e->offset, e->offset + e->length);
+	if (zuf_map_merge_locked(inode, x)) {
+		spin_unlock(&zii->map_lock);
+		kmem_cache_free(zuf_ext_cachep, e);
+		return;
+	}
 	p = &zii->map_root.rb_node;
 	while (*p) {
 		struct zuf_map_ext *c = rb_entry(*p, struct zuf_map_ext, node);
