@@ -65,7 +65,7 @@ bool zp_zero_take(struct zus_sb *sb, struct zgroup *g, uint64_t b,
 	uint64_t hi = b + n < g->zbase + ZP_ZERO_WINDOW ?
 		      b + n : g->zbase + ZP_ZERO_WINDOW;
 	bool all = lo == b && hi == b + n;
-	uint64_t i, taken = 0;
+	uint64_t i;
 
 	for (i = lo; i < hi; i++) {
 		uint64_t k = i - g->zbase;
@@ -75,9 +75,7 @@ bool zp_zero_take(struct zus_sb *sb, struct zgroup *g, uint64_t b,
 			continue;
 		}
 		g->zmap[k / 64] &= ~(1ULL << (k % 64));
-		taken++;
 	}
-	g->zcount -= taken;
 	if (sb->zeroer && all)
 		atomic_fetch_add(&sb->zeroer->used, n);
 	/* refill when the hint has eaten into the window, or ran past it */
@@ -91,19 +89,16 @@ bool zp_zero_take(struct zus_sb *sb, struct zgroup *g, uint64_t b,
  * stay inside it. */
 static void window_move(struct zgroup *g)
 {
-	uint64_t base = g->next & ~63ULL, shift, i;
+	uint64_t base = g->next & ~63ULL, shift;
 
 	if (base == g->zbase)
 		return;
 	if (base < g->zbase || base - g->zbase >= ZP_ZERO_WINDOW) {
 		memset(g->zmap, 0, sizeof(g->zmap));
-		g->zcount = 0;
 		g->zbase = base;
 		return;
 	}
 	shift = (base - g->zbase) / 64;
-	for (i = 0; i < shift; i++)
-		g->zcount -= (uint64_t)__builtin_popcountll(g->zmap[i]);
 	memmove(g->zmap, g->zmap + shift,
 		(ZP_ZERO_WINDOW / 64 - shift) * sizeof(g->zmap[0]));
 	memset(g->zmap + ZP_ZERO_WINDOW / 64 - shift, 0,
@@ -176,7 +171,6 @@ static void refill(struct zp_zeroer *z, struct zgroup *g)
 		/* the window only moves here, so b is still inside it */
 		for (i = b - g->zbase; i < b - g->zbase + n; i++)
 			g->zmap[i / 64] |= 1ULL << (i % 64);
-		g->zcount += n;
 		g->zbusy = g->zbusy_end = 0;
 		pthread_cond_broadcast(&g->zdone);
 		atomic_fetch_add(&z->zeroed, n);

@@ -60,7 +60,6 @@ struct zgroup {
 
 	/* zero-ahead window (zeroer.c), under lock */
 	uint64_t	zbase;		/* first block of the window, 64-aligned */
-	uint64_t	zcount;		/* promised blocks in it */
 	uint64_t	zbusy, zbusy_end; /* being zeroed: not to be handed out */
 	bool		zkick;		/* a refill is asked for */
 	pthread_cond_t	zdone;		/* a zbusy range was finished */
