@@ -19,11 +19,6 @@
 #define GROUP_MIN_BLOCKS	4096	/* 16 MiB: below that, fewer groups */
 #define GROUP_MAX		64
 
-static bool bit_test(const uint64_t *map, uint64_t b)
-{
-	return map[b / 64] & (1ULL << (b % 64));
-}
-
 static uint64_t group_count_free(struct zus_sb *sb, struct zgroup *g)
 {
 	uint64_t w, n = 0;
@@ -152,7 +147,7 @@ static uint64_t run_len(const uint64_t *map, uint64_t b, uint64_t max,
 {
 	uint64_t n = 1;
 
-	while (n < max && b + n < end && !bit_test(map, b + n))
+	while (n < max && b + n < end && !zp_bit_test(map, b + n))
 		n++;
 	return n;
 }

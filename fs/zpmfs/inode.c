@@ -53,12 +53,7 @@ unsigned int zp_dtype(uint32_t mode)
 
 static void imap_set(struct zus_sb *sb, uint64_t ino, bool used)
 {
-	uint64_t i = ino - 1;
-
-	if (used)
-		sb->imap[i / 64] |= 1ULL << (i % 64);
-	else
-		sb->imap[i / 64] &= ~(1ULL << (i % 64));
+	zp_bit_assign(sb->imap, ino - 1, used);
 }
 
 /*

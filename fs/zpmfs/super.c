@@ -253,19 +253,23 @@ static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 	return 0;
 }
 
-/* The zeroer writes free blocks: only on a writable mount that wants it */
-static int zeroer_update(struct zus_sb *sb, struct zus_mount_out *out)
+/*
+ * The zeroer writes free blocks: only on a writable mount that wants it.
+ * Without it new blocks are zeroed inline, so a thread that cannot start
+ * costs speed, not the mount.
+ */
+static void zeroer_update(struct zus_sb *sb)
 {
 	int err;
 
 	if (sb->rdonly || !sb->zero_ahead) {
 		zp_zeroer_stop(sb);
-		return 0;
+		return;
 	}
 	err = zp_zeroer_start(sb);
 	if (err)
-		return mount_err(out, err, "cannot start the zeroing thread");
-	return 0;
+		zp_log(sb, "zero_ahead: cannot start the zeroing thread (%s); "
+		       "zeroing new blocks inline", strerror(-err));
 }
 
 static int zp_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
@@ -294,10 +298,9 @@ static int zp_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	sb->verbose = o.verbose;
 	sb->zero_ahead = o.zero_ahead;
 	err = sb_setup(sb, mi, repaired, out);
-	if (!err)
-		err = zeroer_update(sb, out);
 	if (err)
 		goto out_free;
+	zeroer_update(sb);
 	if (!(sb->state->flags & ZPMFS_STATE_CLEAN) && sb->state->mount_count)
 		zp_log(sb, "was not cleanly unmounted");
 	if (!sb->rdonly)
@@ -343,26 +346,22 @@ static void zp_umount(struct zus_sb *sb)
 static int zp_remount(struct zus_sb *sb, const char *options, uint32_t flags,
 		      struct zus_mount_out *out)
 {
-	bool ro = flags & ZUS_MOUNT_RDONLY;
+	bool ro = flags & ZUS_MOUNT_RDONLY, was_ro;
 	struct zp_opts o;
 	int err;
 
 	err = parse_options(options, &o, out);
 	if (err)
 		return err;
-	if (ro && !sb->rdonly) {
-		zp_zeroer_stop(sb);
-		state_write(sb, true, time(NULL));
-	} else if (!ro && sb->rdonly) {
-		state_write(sb, false, time(NULL));
-	}
+	was_ro = sb->rdonly;
 	sb->rdonly = ro;
 	sb->errors = o.errors;
 	sb->verbose = o.verbose;
 	sb->zero_ahead = o.zero_ahead;
-	err = zeroer_update(sb, out);
-	if (err)
-		return err;
+	/* on the way to ro the zeroer stops before the state says clean */
+	zeroer_update(sb);
+	if (ro != was_ro)
+		state_write(sb, ro, time(NULL));
 	out->root_ino = ZPMFS_ROOT_INO;
 	out->block_size = ZPMFS_BLOCK;
 	out->max_bytes = ZPMFS_MAX_BYTES;

@@ -39,10 +39,8 @@ struct zp_zeroer {
 
 static bool promised(const struct zgroup *g, uint64_t b)
 {
-	uint64_t i = b - g->zbase;
-
-	return b >= g->zbase && i < ZP_ZERO_WINDOW &&
-	       (g->zmap[i / 64] & (1ULL << (i % 64)));
+	return b >= g->zbase && b - g->zbase < ZP_ZERO_WINDOW &&
+	       zp_bit_test(g->zmap, b - g->zbase);
 }
 
 bool zp_zero_busy(const struct zgroup *g, uint64_t b, uint64_t n)
@@ -68,13 +66,10 @@ bool zp_zero_take(struct zus_sb *sb, struct zgroup *g, uint64_t b,
 	uint64_t i;
 
 	for (i = lo; i < hi; i++) {
-		uint64_t k = i - g->zbase;
-
-		if (!promised(g, i)) {
+		if (!promised(g, i))
 			all = false;
-			continue;
-		}
-		g->zmap[k / 64] &= ~(1ULL << (k % 64));
+		else
+			zp_bit_assign(g->zmap, i - g->zbase, false);
 	}
 	if (sb->zeroer && all)
 		atomic_fetch_add(&sb->zeroer->used, n);
@@ -116,8 +111,7 @@ static uint64_t next_dirty(struct zus_sb *sb, const struct zgroup *g,
 	if (end > g->end)
 		end = g->end;
 	for (; b < end; b++) {
-		bool dirty = !(sb->bitmap[b / 64] & (1ULL << (b % 64))) &&
-			     !promised(g, b);
+		bool dirty = !zp_bit_test(sb->bitmap, b) && !promised(g, b);
 
 		if (dirty && !n++)
 			*start = b;
@@ -170,7 +164,7 @@ static void refill(struct zp_zeroer *z, struct zgroup *g)
 		pthread_mutex_lock(&g->lock);
 		/* the window only moves here, so b is still inside it */
 		for (i = b - g->zbase; i < b - g->zbase + n; i++)
-			g->zmap[i / 64] |= 1ULL << (i % 64);
+			zp_bit_assign(g->zmap, i, true);
 		g->zbusy = g->zbusy_end = 0;
 		pthread_cond_broadcast(&g->zdone);
 		atomic_fetch_add(&z->zeroed, n);

@@ -98,6 +98,20 @@ struct zus_sb {
 #define ZPMFS_ERRORS_CONTINUE	0
 #define ZPMFS_ERRORS_RO		1
 
+/* Bit b of a map of 64-bit words (block bitmap, inode map, zero window) */
+static inline bool zp_bit_test(const uint64_t *map, uint64_t b)
+{
+	return map[b / 64] & (1ULL << (b % 64));
+}
+
+static inline void zp_bit_assign(uint64_t *map, uint64_t b, bool on)
+{
+	if (on)
+		map[b / 64] |= 1ULL << (b % 64);
+	else
+		map[b / 64] &= ~(1ULL << (b % 64));
+}
+
 /* Block and inode addressing */
 static inline void *zp_block(struct zus_sb *sb, uint64_t blk)
 {

@@ -166,6 +166,14 @@ void zuf_pmem_close(struct zuf_sb_info *sbi)
  */
 #define ZUF_PMEM_FAULT_AROUND	(PMD_SIZE >> PAGE_SHIFT)
 
+/* The pfn of page @pgoff of the t1 range, which @pd holds */
+static pfn_t zuf_pmem_pfn(const struct zuf_pmem_dev *pd, unsigned long pgoff)
+{
+	return __pfn_to_pfn_t(pfn_t_to_pfn(pd->pfn) + pgoff -
+			      (pd->offset >> PAGE_SHIFT),
+			      pd->pfn.val & PFN_FLAGS_MASK);
+}
+
 static void zuf_pmem_map_around(struct vm_fault *vmf, struct zuf_pmem_dev *pd)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -182,15 +190,12 @@ static void zuf_pmem_map_around(struct vm_fault *vmf, struct zuf_pmem_dev *pd)
 	count = min(count, dev_end - first);
 
 	for (i = 0; i < count; i++, addr += PAGE_SIZE) {
-		pfn_t pfn = __pfn_to_pfn_t(pfn_t_to_pfn(pd->pfn) + first + i -
-					   dev_first,
-					   pd->pfn.val & PFN_FLAGS_MASK);
-
 		if (addr == vmf->address)
 			continue;
 		/* a present page answers NOPAGE too; anything else (no
 		 * memory for a page table) is left to that page's own fault */
-		if (vmf_insert_mixed(vma, addr, pfn) != VM_FAULT_NOPAGE)
+		if (vmf_insert_mixed(vma, addr, zuf_pmem_pfn(pd, first + i)) !=
+		    VM_FAULT_NOPAGE)
 			break;
 	}
 }
@@ -214,12 +219,8 @@ static vm_fault_t zuf_pmem_fault(struct vm_fault *vmf)
 			pd = d;
 	}
 	if (pd) {
-		unsigned long pfn = pfn_t_to_pfn(pd->pfn) +
-				    ((off - pd->offset) >> PAGE_SHIFT);
-
 		ret = vmf_insert_mixed(vmf->vma, vmf->address,
-				       __pfn_to_pfn_t(pfn, pd->pfn.val &
-						      PFN_FLAGS_MASK));
+				       zuf_pmem_pfn(pd, vmf->pgoff));
 		if (ret == VM_FAULT_NOPAGE)
 			zuf_pmem_map_around(vmf, pd);
 	}

@@ -191,22 +191,19 @@ static void zuf_map_insert(struct inode *inode, const struct zufs_extent *x)
 	struct rb_node **p, *parent = NULL;
 	struct zuf_map_ext *e;
 
-	e = kmem_cache_alloc(zuf_ext_cachep, GFP_NOFS);
-	if (!e)
-		return;		/* only a cache: the next I/O asks again */
-	e->offset = x->offset;
-	e->length = x->length;
-	e->pmem_off = x->pmem_off;
-
 	spin_lock(&zii->map_lock);
 	if (ZUI(inode)->nr_ext >= ZUF_MAX_CACHED_EXT)
 		zuf_map_drop_locked(inode, 0, U64_MAX);
-	zuf_map_drop_locked(inode, e->offset, e->offset + e->length);
-	if (zuf_map_merge_locked(inode, x)) {
-		spin_unlock(&zii->map_lock);
-		kmem_cache_free(zuf_ext_cachep, e);
-		return;
-	}
+	zuf_map_drop_locked(inode, x->offset, x->offset + x->length);
+	if (zuf_map_merge_locked(inode, x))
+		goto out_unlock;
+	/* only a cache: without memory the next I/O asks again */
+	e = kmem_cache_alloc(zuf_ext_cachep, GFP_NOWAIT | __GFP_NOWARN);
+	if (!e)
+		goto out_unlock;
+	e->offset = x->offset;
+	e->length = x->length;
+	e->pmem_off = x->pmem_off;
 	p = &zii->map_root.rb_node;
 	while (*p) {
 		struct zuf_map_ext *c = rb_entry(*p, struct zuf_map_ext, node);
@@ -217,6 +214,7 @@ static void zuf_map_insert(struct inode *inode, const struct zufs_extent *x)
 	rb_link_node(&e->node, parent, p);
 	rb_insert_color(&e->node, &zii->map_root);
 	ZUI(inode)->nr_ext++;
+out_unlock:
 	spin_unlock(&zii->map_lock);
 }
 

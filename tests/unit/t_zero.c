@@ -34,7 +34,7 @@ static bool blk_zero(uint64_t blk)
 
 static bool blk_free(uint64_t blk)
 {
-	return !(T.sb->bitmap[blk / 64] & (1ULL << (blk % 64)));
+	return !zp_bit_test(T.sb->bitmap, blk);
 }
 
 /* Allocate file block fb of ino; its pmem block number, 0 on error */
