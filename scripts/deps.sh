@@ -13,8 +13,9 @@ PKGS=(
 	linux-image-amd64 linux-headers-amd64 kmod
 	# test VM (tests/vm/run)
 	qemu-system-x86 busybox-static cpio xz-utils util-linux procps coreutils
-	# guest-side tools (pmem namespaces, FUSE, filesystems, benchmarks)
-	ndctl fuse3 e2fsprogs fio gnuplot-nox strace
+	# guest-side tools (pmem namespaces, FUSE, filesystems, benchmarks,
+	# hang reports)
+	ndctl fuse3 e2fsprogs fio gnuplot-nox strace gdb
 	# test and report scripts (tests/vm/cases, bench/report.py)
 	python3
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # tests/vm/run must report failures: the command's exit status, a dirty
-# kernel log (WARNING), a guest kernel panic, a timeout.
+# kernel log (WARNING), a guest kernel panic, a timeout (and the hang report
+# the guest writes before it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
@@ -30,10 +31,13 @@ rc=0
 tests/vm/run --timeout 300 -- sh -c 'echo c > /proc/sysrq-trigger; sleep 60' || rc=$?
 [ "$rc" = 125 ] || fail "a guest panic gave exit status $rc, want 125"
 
-echo "== a timeout"
+echo "== a timeout, with the guest's hang report before it"
 rc=0
 start=$SECONDS
-tests/vm/run --timeout 3 -- sleep 600 || rc=$?
+tests/vm/run --timeout 30 -- sleep 600 2>"$tmp/err" || rc=$?
+cat "$tmp/err"
 [ "$rc" = 124 ] || fail "a timeout gave exit status $rc, want 124"
-((SECONDS - start < 60)) || fail "the timeout took $((SECONDS - start))s"
+((SECONDS - start < 90)) || fail "the timeout took $((SECONDS - start))s"
+grep -q '^=== hang report' "$tmp/err" || fail "no hang report before the timeout"
+grep -q '^=== end of hang report' "$tmp/err" || fail "the hang report did not finish"
 echo PASS

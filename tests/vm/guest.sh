@@ -81,6 +81,40 @@ no_cwd() {
 	exit 126
 }
 
+# What every blocked task waits on: kernel stacks of the tasks in D state
+# and of every thread of a zusd, their user stacks (gdb), and the kernel's
+# own blocked-task dump.  A test that hangs then says where, even in CI.
+hang_report() {
+	local pid tid
+	echo "=== hang report: still running after $(cut -d. -f1 /proc/uptime)s of guest uptime"
+	ps -eLo pid,tid,stat,wchan:28,comm | awk 'NR == 1 || $3 ~ /^D/ || $5 ~ /zusd|zus-/'
+	for pid in $(ps -eo pid=,stat=,comm= | awk '$2 ~ /^D/ || $3 ~ /zusd/ { print $1 }'); do
+		for tid in /proc/"$pid"/task/*; do
+			echo "--- kernel stack of $(cat "$tid/comm" 2>/dev/null) ${tid##*/}"
+			cat "$tid/stack" 2>/dev/null
+		done
+	done
+	for pid in $(pgrep -x zusd); do
+		echo "--- user stacks of zusd $pid"
+		timeout 60 gdb -p "$pid" -batch -nx -ex 'set pagination off' \
+			-ex 'thread apply all bt 12' 2>/dev/null | grep -E '^(Thread|#)'
+	done
+	echo w >/proc/sysrq-trigger
+	echo "=== end of hang report"
+}
+
+# Report shortly before the host's timeout kills the guest.
+hang_watch() {
+	local t=${ZUFS_VM_TIMEOUT:-0} up at
+	((t > 0)) || return 0
+	up=$(cut -d. -f1 /proc/uptime)
+	if ((t >= 300)); then at=$((t - 100 - up)); else at=$((t * 2 / 3 - up)); fi
+	((at > 0)) || return 0
+	sleep "$at" || return 0
+	hang_report >>$IO/hang 2>&1
+	cat $IO/hang >>$IO/err
+}
+
 if [ $setup_failed = 0 ] && [ "${ZUFS_VM_SHELL:-0}" = 1 ]; then
 	# interactive (tests/vm/run --shell): ttyS1 is the caller's terminal
 	stty -F /dev/ttyS1 sane rows "${ZUFS_VM_SIZE% *}" cols "${ZUFS_VM_SIZE#* }" 2>/dev/null
@@ -93,11 +127,14 @@ if [ $setup_failed = 0 ] && [ "${ZUFS_VM_SHELL:-0}" = 1 ]; then
 	rc=$?
 elif [ $setup_failed = 0 ]; then
 	log "running: ${ZUFS_VM_CMD[*]}"
+	hang_watch &
+	watch_pid=$!
 	(
 		cd "$ZUFS_VM_CWD" 2>/dev/null || no_cwd
 		exec setsid -w "${ZUFS_VM_CMD[@]}"
 	) </dev/null >>$IO/out 2>>$IO/err
 	rc=$?
+	kill "$watch_pid" 2>/dev/null
 	log "command exited with $rc"
 else
 	echo 1 >$IO/setup-failed

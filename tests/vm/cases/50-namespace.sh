@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: --pmem 512M --cpus 2 --timeout 2400
+# vm: --pmem 512M --cpus 2 --timeout 900
 # SPDX-License-Identifier: BSD-3-Clause
 # The POSIX conformance suite (tests/posix) on zpmfs through zuf.ko: with
 # the kernel's map cache and with -o nomapcache, plus a 100 000-entry
