@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # tests/vm/run must report failures: the command's exit status, a dirty
 # kernel log (WARNING), a guest kernel panic, a timeout (and the hang report
-# the guest writes before it).
+# the guest writes before it), a boot that never reaches the command.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
@@ -40,4 +40,11 @@ cat "$tmp/err"
 ((SECONDS - start < 90)) || fail "the timeout took $((SECONDS - start))s"
 grep -q '^=== hang report' "$tmp/err" || fail "no hang report before the timeout"
 grep -q '^=== end of hang report' "$tmp/err" || fail "the hang report did not finish"
+echo "== a guest that does not start the command in time is booted once more"
+rc=0
+ZUFS_VM_BOOT_WAIT=2 tests/vm/run --timeout 60 -- true 2>"$tmp/err" || rc=$?
+cat "$tmp/err"
+[ "$rc" = 124 ] || fail "a stalled boot gave exit status $rc, want 124"
+grep -q 'booting again' "$tmp/err" || fail "no second boot announced"
+grep -q 'in two boots' "$tmp/err" || fail "the second stalled boot not reported"
 echo PASS

@@ -127,6 +127,7 @@ if [ $setup_failed = 0 ] && [ "${ZUFS_VM_SHELL:-0}" = 1 ]; then
 	rc=$?
 elif [ $setup_failed = 0 ]; then
 	log "running: ${ZUFS_VM_CMD[*]}"
+	cut -d' ' -f1 /proc/uptime >$IO/started
 	hang_watch &
 	watch_pid=$!
 	(
