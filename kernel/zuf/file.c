@@ -131,6 +131,17 @@ out_unlock:
 /* llseek                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Page cache (no pmem): the server sees only what was written back, so
+ * stores through a shared mapping must reach it before it reads the file.
+ */
+static int zuf_write_back(struct inode *inode, loff_t start, loff_t end)
+{
+	if (IS_DAX(inode) || !inode->i_mapping->nrpages)
+		return 0;
+	return filemap_write_and_wait_range(inode->i_mapping, start, end);
+}
+
 static loff_t zuf_seek_server(struct inode *inode, loff_t offset, int whence)
 {
 	struct zufs_op_seek op = {};
@@ -166,7 +177,8 @@ static loff_t zuf_seek_data_hole(struct file *file, loff_t offset,
 	else if (offset < 0 || offset >= i_size_read(inode))
 		res = -ENXIO;
 	else
-		res = zuf_seek_server(inode, offset, whence);
+		res = zuf_write_back(inode, offset, LLONG_MAX) ?:
+		      zuf_seek_server(inode, offset, whence);
 	inode_unlock_shared(inode);
 	if (res < 0)
 		return res;
@@ -249,8 +261,11 @@ static s64 zuf_clone_locked(struct inode *src, loff_t pos_in,
 	s64 ret;
 
 	zuf_map_sem_lock_two(src, dst);
-	ret = zuf_invalidate_range(dst, pos_out,
-				   len ? pos_out + len : LLONG_MAX);
+	/* a copy leaves the source's pages, but the server reads its file */
+	ret = zuf_write_back(src, pos_in, len ? pos_in + len - 1 : LLONG_MAX);
+	if (!ret)
+		ret = zuf_invalidate_range(dst, pos_out,
+					   len ? pos_out + len : LLONG_MAX);
 	if (!ret && (flags & ZUFS_CLONE_REFLINK))
 		ret = zuf_invalidate_range(src, pos_in,
 					   len ? pos_in + len : LLONG_MAX);

@@ -407,10 +407,19 @@ static int zuf_truncate(struct inode *inode, struct zufs_op_setattr *op)
 					LLONG_MAX);
 		if (err)
 			goto out_unlock;
+		/*
+		 * The new size first, as truncate_setsize() does: writeback
+		 * that starts from now on (syncfs, the flusher) writes the
+		 * partial last page only up to it, and cannot grow the file
+		 * on the server again after the server cut it.
+		 */
+		i_size_write(inode, size);
 		truncate_pagecache(inode, size);
 		zuf_map_drop(inode, round_down(size, ZUFS_PMEM_BLOCK), U64_MAX);
 	}
 	err = zuf_send_setattr(inode, op);
+	if (err && size < old && i_size_read(inode) == size)
+		i_size_write(inode, old);	/* the server kept it all */
 	/*
 	 * A later extension must read zeros: clear the tail of the last
 	 * block in case the server kept stale bytes there.

@@ -5,6 +5,7 @@
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "pt.h"
 
@@ -165,10 +166,42 @@ static int t_ficlonerange(void)
 	return PT_PASS;
 }
 
+/*
+ * Stores through a shared mapping, not yet written back, are file data:
+ * a copy must carry them (a filesystem that copies on its backing store
+ * has to write the page cache back first).
+ */
+static int t_copy_after_mmap_store(void)
+{
+	off_t ioff = 0, ooff = 0;
+	char buf[64];
+	long long n;
+	char *map;
+	int in, out;
+
+	in = OK(open("src", O_RDWR | O_CREAT, 0644));
+	OK(ftruncate(in, 8192));
+	map = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, in, 0);
+	CHECKM(map != MAP_FAILED, "mmap: %s", pt_errname(errno));
+	memcpy(map + 4100, "stored through the mapping", 26);
+	out = OK(open("dst", O_RDWR | O_CREAT, 0644));
+	n = cfr_full(in, &ioff, out, &ooff, 8192);
+	OK(munmap(map, 8192));
+	if (n == -EOPNOTSUPP || n == -ENOSYS)
+		UNSUPPORTED("copy_file_range", (int)-n);
+	EQ(n, 8192);
+	EQ(pread(out, buf, 26, 4100), 26);
+	MEMEQ(buf, "stored through the mapping", 26);
+	OK(close(in));
+	OK(close(out));
+	return PT_PASS;
+}
+
 const struct pt_test pt_copy_tests[] = {
 	{ "copy_range", t_copy_range, 0 },
 	{ "copy_fd_offsets", t_copy_fd_offsets, 0 },
 	{ "copy_errors", t_copy_errors, 0 },
+	{ "copy_after_mmap_store", t_copy_after_mmap_store, 0 },
 	{ "ficlone", t_ficlone, 0 },
 	{ "ficlonerange", t_ficlonerange, 0 },
 	{ NULL, NULL, 0 },

@@ -3,7 +3,9 @@
  * fallocate(2) modes and SEEK_DATA/SEEK_HOLE.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "pt.h"
 
@@ -301,6 +303,36 @@ static int t_seek_data_hole(void)
 	return PT_PASS;
 }
 
+#define FUSE_SUPER_MAGIC 0x65735546
+
+/* A store through a shared mapping into a hole makes it data at once. */
+static int t_seek_after_mmap_store(void)
+{
+	off_t size = 2 * MiB;
+	struct statfs st;
+	char *map;
+	int fd;
+
+	fd = OK(open("f", O_RDWR | O_CREAT, 0644));
+	OK(fstatfs(fd, &st));
+	if (st.f_type == FUSE_SUPER_MAGIC) {
+		OK(close(fd));
+		/* the FUSE kernel asks its server without writing back */
+		return pt_skip("FUSE's SEEK_DATA/SEEK_HOLE ignore unwritten "
+			       "mmap stores");
+	}
+	OK(ftruncate(fd, size));
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECKM(map != MAP_FAILED, "mmap: %s", pt_errname(errno));
+	map[MiB + 10] = 'x';
+	/* data from the stored page on (or the whole file as data) */
+	REL(lseek(fd, 0, SEEK_DATA), <=, MiB);
+	REL(lseek(fd, MiB, SEEK_HOLE), >, MiB + 10);
+	OK(munmap(map, size));
+	OK(close(fd));
+	return PT_PASS;
+}
+
 /* A punched range inside data must be reported as a hole (or as data). */
 static int t_seek_after_punch(void)
 {
@@ -335,5 +367,6 @@ const struct pt_test pt_falloc_tests[] = {
 	{ "falloc_errors", t_falloc_errors, 0 },
 	{ "seek_data_hole", t_seek_data_hole, 0 },
 	{ "seek_after_punch", t_seek_after_punch, 0 },
+	{ "seek_after_mmap_store", t_seek_after_mmap_store, 0 },
 	{ NULL, NULL, 0 },
 };
