@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # zpmfs through the FUSE bridge, natively on the host: the POSIX suite,
-# the zfsx data exerciser, then unmount/remount and check what persisted.
+# the zfsx data exerciser, zstress, then unmount/remount and check what
+# persisted.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
@@ -40,6 +41,17 @@ if [ -x "$BIN/zfsx" ]; then
 	tail -1 "$tmp/fsx.log"
 else
 	echo "note: $BIN/zfsx not built, exerciser part not run"
+fi
+
+# concurrent processes on shared names, each checking a private file
+if [ -x "$BIN/zstress" ]; then
+	mkdir "$mnt/stress"
+	"$BIN/zstress" -q -p 4 -d 20 -s 1 -w 120 "$mnt/stress" >"$tmp/zstress.log" 2>&1 ||
+		{ tail -40 "$tmp/zstress.log"; fail "zstress"; }
+	grep -E '^zstress: (done after|[0-9]+ failures)' "$tmp/zstress.log"
+	rm -rf "$mnt/stress" || fail "removing the stress tree"
+else
+	echo "note: $BIN/zstress not built, stress part not run"
 fi
 
 # persistence across unmount/remount
