@@ -13,7 +13,7 @@ require_vm
 ZSTRESS=$TOP/build/bin/zstress
 [ -x "$ZSTRESS" ] || skip "zstress not built"
 SEED=${ZSTRESS_SEED:-1}
-SECS=${ZSTRESS_SECS:-60}
+SECS=${ZSTRESS_SECS:-40}
 
 # stress DIR SECS LABEL
 stress() {
@@ -59,7 +59,7 @@ if [ -f "$PLUGIN" ]; then
 	wait_registered zpassthrough || fail "zusd did not register zpassthrough"
 	mount -t zpassthrough -o backing="$BACK" none "$MNT" ||
 		fail "mount zpassthrough: $(tail -3 /tmp/zusd-pt.log)"
-	stress "$MNT" "$((SECS / 2))" zpassthrough
+	stress "$MNT" 30 zpassthrough
 	umount "$MNT" || fail "umount zpassthrough"
 	kill "$pid"
 	wait "$pid" 2>/dev/null
