@@ -234,16 +234,39 @@ out_unlock:
 /* the mount thread's mailbox                                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * An umount is not abandoned on a fatal signal: the kernel takes the
+ * superblock's pmem back from the server right after it, and a server
+ * still unmounting (zeroer, final state write) would fault on it.  Only
+ * the server's death ends the wait.
+ */
+static int zuf_mbox_wait_answer(struct zuf_server *srv, bool killable)
+{
+	struct zuf_mbox *mb = &srv->mbox;
+
+	if (killable)
+		return wait_event_killable(mb->poster_wq,
+				READ_ONCE(mb->state) == ZUF_MB_ANSWERED ||
+				zuf_srv_dead(srv));
+	wait_event(mb->poster_wq, READ_ONCE(mb->state) == ZUF_MB_ANSWERED ||
+		   zuf_srv_dead(srv));
+	return 0;
+}
+
 int zuf_mount_request(struct zuf_server *srv, struct zufs_ioc_mount *req)
 {
 	struct zuf_mbox *mb = &srv->mbox;
+	bool killable = req->op != ZUFS_M_UMOUNT;
 	struct zufs_ioc_mount *buf;
-	int err;
+	int err = 0;
 
 	buf = kmemdup(req, sizeof(*req), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	err = mutex_lock_killable(&mb->req_mutex);
+	if (killable)
+		err = mutex_lock_killable(&mb->req_mutex);
+	else
+		mutex_lock(&mb->req_mutex);
 	if (err)
 		goto out_free;
 
@@ -258,9 +281,7 @@ int zuf_mount_request(struct zuf_server *srv, struct zufs_ioc_mount *req)
 	spin_unlock(&mb->lock);
 	wake_up(&mb->thread_wq);
 
-	err = wait_event_killable(mb->poster_wq,
-				  READ_ONCE(mb->state) == ZUF_MB_ANSWERED ||
-				  zuf_srv_dead(srv));
+	err = zuf_mbox_wait_answer(srv, killable);
 
 	spin_lock(&mb->lock);
 	switch (mb->state) {
