@@ -240,16 +240,18 @@ out_unlock:
  * still unmounting (zeroer, final state write) would fault on it.  Only
  * the server's death ends the wait.
  */
+static bool zuf_mbox_answered(struct zuf_server *srv)
+{
+	return READ_ONCE(srv->mbox.state) == ZUF_MB_ANSWERED ||
+	       zuf_srv_dead(srv);
+}
+
 static int zuf_mbox_wait_answer(struct zuf_server *srv, bool killable)
 {
-	struct zuf_mbox *mb = &srv->mbox;
-
 	if (killable)
-		return wait_event_killable(mb->poster_wq,
-				READ_ONCE(mb->state) == ZUF_MB_ANSWERED ||
-				zuf_srv_dead(srv));
-	wait_event(mb->poster_wq, READ_ONCE(mb->state) == ZUF_MB_ANSWERED ||
-		   zuf_srv_dead(srv));
+		return wait_event_killable(srv->mbox.poster_wq,
+					   zuf_mbox_answered(srv));
+	wait_event(srv->mbox.poster_wq, zuf_mbox_answered(srv));
 	return 0;
 }
 
