@@ -157,6 +157,14 @@ void zuf_win_put_pages(struct page **pages, u32 nr, bool dirty);
  */
 int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd);
 
+/*
+ * errno.c: the server's error for op (or mount op) @op if the operation may
+ * give it, else -EIO (logged).  0 stays 0.
+ */
+int zuf_answer_errno(struct zuf_sb_info *sbi, u32 op, int err);
+int zuf_mount_errno(struct zuf_sb_info *sbi, u32 mop, int err);
+const char *zuf_op_name(u32 op);
+
 /* Convenience for ops with no data area traffic */
 static inline int zufc_dispatch_op(struct zuf_sb_info *sbi,
 				   struct zufs_op_hdr *op, u32 op_size)
@@ -176,6 +184,9 @@ static inline int zufc_dispatch_op(struct zuf_sb_info *sbi,
  */
 struct zuf_pmem_dev *zuf_pmem_dev_of(struct zuf_sb_info *sbi, u64 off,
 				     u64 len);
+
+/* Make every store to the sb's pmem durable (flush each member device) */
+int zuf_pmem_flush(struct zuf_sb_info *sbi);
 
 /* ------------------------------------------------------------------ */
 /* VFS half: provided by inode.c namei.c dir.c file.c rw.c mmap.c ...  */
