@@ -123,12 +123,45 @@ static bool zuf_err_allowed(const s16 *set, int err)
 	return zuf_err_in(zuf_err_any, err) || (set && zuf_err_in(set, err));
 }
 
+/*
+ * A plugin that turns itself read-only (zpmfs's errors=remount-ro) says
+ * so with EROFS on a mount the kernel holds read-write.  Follow it, as
+ * ext4 does on its own errors: writes served from the map cache, which
+ * never reach the server, must stop too.  A remount read-write asks the
+ * server again.
+ */
+static void zuf_server_went_rdonly(struct zuf_sb_info *sbi)
+{
+	struct super_block *sb = sbi->sb;
+
+	if (READ_ONCE(sbi->srv_rdonly) || sb_rdonly(sb))
+		return;
+	WRITE_ONCE(sbi->srv_rdonly, true);
+	pr_crit("zuf: %s: the server refuses changes: read-only now\n",
+		sb->s_id);
+	sb->s_flags |= SB_RDONLY;
+}
+
+int zuf_may_write(struct zuf_sb_info *sbi)
+{
+	if (zuf_sb_srv_dead(sbi))
+		return -EIO;
+	if (READ_ONCE(sbi->srv_rdonly) || sb_rdonly(sbi->sb))
+		return -EROFS;
+	return 0;
+}
+
 int zuf_answer_errno(struct zuf_sb_info *sbi, u32 op, int err)
 {
 	const s16 *set = op < ZUFS_OP_MAX_OPT ? zuf_op_errs[op] : NULL;
 
-	if (!err || zuf_err_allowed(set, err))
+	if (!err)
+		return 0;
+	if (zuf_err_allowed(set, err)) {
+		if (err == -EROFS)
+			zuf_server_went_rdonly(sbi);
 		return err;
+	}
 	zuf_bad_answer(sbi, "op %s: error %d is not one it may give",
 		       zuf_op_name(op), err);
 	return -EIO;

@@ -58,6 +58,7 @@ static void zuf_server_release(struct kref *kref)
 			zuf_chan_free(srv->chans[i]);
 	kfree(srv->chans);
 	idr_destroy(&srv->pmem_idr);
+	put_pid(srv->tgid);
 	kfree(srv);
 }
 
@@ -238,7 +239,8 @@ out_unlock:
  * (mounting, unmounting, switching to read-only), and the kernel takes
  * that pmem back as soon as the poster gives up.  A late MOUNT answer would
  * also leave the server with a mount the kernel never knew of.  A fatal
- * signal only withdraws a request still POSTED; after that the poster
+ * signal only withdraws a MOUNT or REMOUNT still POSTED (an UMOUNT not
+ * even then: the superblock goes away anyway); after that the poster
  * sleeps (TASK_IDLE: a stuck server is not the kernel's hung task) until
  * the answer or the server's death.
  */
@@ -266,13 +268,18 @@ static bool zuf_mbox_withdrawn(struct zuf_server *srv)
 int zuf_mount_request(struct zuf_server *srv, struct zufs_ioc_mount *req)
 {
 	struct zuf_mbox *mb = &srv->mbox;
+	/* the superblock goes away after an umount, answered or not */
+	bool withdrawable = req->op != ZUFS_M_UMOUNT;
 	struct zufs_ioc_mount *buf;
-	int err;
+	int err = 0;
 
 	buf = kmemdup(req, sizeof(*req), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	err = mutex_lock_killable(&mb->req_mutex);
+	if (withdrawable)
+		err = mutex_lock_killable(&mb->req_mutex);
+	else
+		mutex_lock(&mb->req_mutex);
 	if (err)
 		goto out_free;
 
@@ -287,7 +294,10 @@ int zuf_mount_request(struct zuf_server *srv, struct zufs_ioc_mount *req)
 	spin_unlock(&mb->lock);
 	wake_up(&mb->thread_wq);
 
-	if (wait_event_killable(mb->poster_wq, zuf_mbox_answered(srv))) {
+	if (!withdrawable) {
+		wait_event_idle(mb->poster_wq, zuf_mbox_answered(srv));
+	} else if (wait_event_killable(mb->poster_wq,
+				       zuf_mbox_answered(srv))) {
 		if (zuf_mbox_withdrawn(srv)) {
 			err = -EINTR;
 			goto out_unlock;
@@ -383,6 +393,7 @@ static int zuf_ioc_handshake(struct zuf_special *zs, void __user *uarg)
 		pr_err("zuf: handshake: a server is already running\n");
 		return -EBUSY;
 	}
+	srv->tgid = get_pid(task_tgid(current));
 	zri->srv = srv;
 	mutex_unlock(&zri->lock);
 	zs->srv = srv;		/* our reference from zuf_server_new() */

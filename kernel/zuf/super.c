@@ -299,7 +299,7 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 		goto out_free_req;
 
 	zuf_set_sb_fields(sb, req);
-	root = zuf_iget(sb, &req->root);
+	root = zuf_iget(sb, &req->root, U64_MAX);
 	if (IS_ERR(root)) {
 		err = PTR_ERR(root);
 		goto out_free_req;
@@ -407,6 +407,8 @@ static int zuf_reconfigure(struct fs_context *fc)
 		goto out_free;
 	}
 	err = zuf_set_options(sbi, req->options);
+	/* the server agreed to the new mode, read-write included */
+	WRITE_ONCE(sbi->srv_rdonly, false);
 	if (ctx->nomapcache)
 		sbi->flags |= ZUF_SB_NO_MAPCACHE;
 out_free:

@@ -669,6 +669,11 @@ static bool zuf_chan_answered(struct zuf_channel *chan)
 	       zuf_srv_dead(chan->srv);
 }
 
+bool zuf_sb_srv_dead(struct zuf_sb_info *sbi)
+{
+	return zuf_srv_dead(ZFTC(sbi->zft)->srv);
+}
+
 int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 {
 	struct zuf_server *srv = ZFTC(sbi->zft)->srv;
@@ -677,6 +682,16 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 
 	if (zuf_srv_dead(srv))
 		return -EIO;
+	/*
+	 * The server's own threads never wait for the server: a ZT that
+	 * evicts an inode in reclaim or writes back into its own mount
+	 * could be waiting for itself.
+	 */
+	if (unlikely(task_tgid(current) == srv->tgid)) {
+		zuf_bad_answer(sbi, "the server itself uses its mount (op %s)",
+			       zuf_op_name(zd->op->op));
+		return -EDEADLK;
+	}
 	chan = zuf_chan_get(srv);
 	if (IS_ERR(chan))
 		return PTR_ERR(chan);

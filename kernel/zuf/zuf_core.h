@@ -72,6 +72,7 @@ struct zuf_server {
 	struct kref		ref;		/* role files + fs types */
 	struct zuf_root_info	*zri;		/* valid while a file is open */
 	bool			dead;		/* set once, under zri->lock */
+	struct pid		*tgid;		/* the server process */
 	struct mutex		types_lock;	/* guards types */
 	struct list_head	types;		/* struct zuf_fs_type_core */
 	struct zuf_mbox		mbox;
