@@ -50,6 +50,14 @@ struct zuf_pmem_dev *zuf_pmem_dev_of(struct zuf_sb_info *sbi, u64 off,
 	return NULL;
 }
 
+bool zuf_pmem_on_table(struct zuf_sb_info *sbi, u64 off, u64 len)
+{
+	struct zuf_pmem_dev *pd = zuf_pmem_dev_of(sbi, off, len);
+
+	/* the table lives in each member's first block */
+	return !pd || off - pd->offset < ZUFS_PMEM_BLOCK;
+}
+
 int zuf_pmem_flush(struct zuf_sb_info *sbi)
 {
 	struct zuf_pmem *pmem = sbi->pmem;

@@ -350,6 +350,9 @@ static int zuf_check_extents(struct zuf_sb_info *sbi,
 			 ((x->pmem_off & (ZUFS_PMEM_BLOCK - 1)) ||
 			  !zuf_pmem_dev_of(sbi, x->pmem_off, x->length)))
 			why = "extent outside pmem";
+		else if (!(x->flags & ZUFS_EXT_HOLE) &&
+			 zuf_pmem_on_table(sbi, x->pmem_off, x->length))
+			why = "extent over a device table";
 		expect = x->offset + x->length;
 	}
 	if (!why && write && !gb->count)

@@ -195,6 +195,9 @@ static inline int zufc_dispatch_op(struct zuf_sb_info *sbi,
 struct zuf_pmem_dev *zuf_pmem_dev_of(struct zuf_sb_info *sbi, u64 off,
 				     u64 len);
 
+/* Does [off, off + len) touch a member's device table block? */
+bool zuf_pmem_on_table(struct zuf_sb_info *sbi, u64 off, u64 len);
+
 /* Make every store to the sb's pmem durable (flush each member device) */
 int zuf_pmem_flush(struct zuf_sb_info *sbi);
 
