@@ -74,6 +74,7 @@ struct zusd_opts {
 	unsigned int	abi_minor;
 	struct zusd_chaos chaos;
 	unsigned int	io_delay_us;	/* testing: stall each old-IO op */
+	bool		window_spy;	/* testing: peek around window ops */
 	int		late_op;	/* testing: answer this op late (-1) */
 	unsigned int	late_us;	/* by that long, after the plugin */
 	unsigned int	storm_ms;	/* testing: invalidation storm period */

@@ -13,7 +13,7 @@ require_vm
 
 check_contents() {
 	local want=$1 got
-	got=$(od -An -c "$MNT/a" | tr -d ' \n' | tr -s 'abc')
+	got=$(tr -s abc <"$MNT/a")
 	[ "$got" = "$want" ] || fail "$2: contents $got, want $want"
 }
 
