@@ -157,6 +157,7 @@ void zusd_chaos_seed(struct zusd_zt *zt);
 void zusd_chaos_answer(struct zusd_zt *zt);
 
 /* storm.c: server-initiated invalidation, and its test storm */
+int zusd_sb_rdonly(struct zusd *zd, uint64_t sb_id);
 int zusd_invalidate(struct zusd *zd, uint64_t sb_id, uint64_t ino,
 		    uint64_t offset, uint64_t length);
 void zusd_storm_note(struct zusd_zt *zt, uint64_t sb_id, uint64_t ino);

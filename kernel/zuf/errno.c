@@ -125,12 +125,13 @@ static bool zuf_err_allowed(const s16 *set, int err)
 
 /*
  * A plugin that turns itself read-only (zpmfs's errors=remount-ro) says
- * so with EROFS on a mount the kernel holds read-write.  Follow it, as
+ * so with ZUFS_IOC_SB_RDONLY, or with EROFS on a mount the kernel holds
+ * read-write.  Follow it, as
  * ext4 does on its own errors: writes served from the map cache, which
  * never reach the server, must stop too.  A remount read-write asks the
  * server again.
  */
-static void zuf_server_went_rdonly(struct zuf_sb_info *sbi)
+void zuf_sb_went_rdonly(struct zuf_sb_info *sbi)
 {
 	struct super_block *sb = sbi->sb;
 
@@ -159,7 +160,7 @@ int zuf_answer_errno(struct zuf_sb_info *sbi, u32 op, int err)
 		return 0;
 	if (zuf_err_allowed(set, err)) {
 		if (err == -EROFS)
-			zuf_server_went_rdonly(sbi);
+			zuf_sb_went_rdonly(sbi);
 		return err;
 	}
 	zuf_bad_answer(sbi, "op %s: error %d is not one it may give",

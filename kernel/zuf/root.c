@@ -514,6 +514,7 @@ static int zuf_role_of_cmd(unsigned int cmd)
 	case ZUFS_IOC_REGISTER_FS:
 	case ZUFS_IOC_BREAK_ALL:
 	case ZUFS_IOC_INVALIDATE:
+	case ZUFS_IOC_SB_RDONLY:
 		return ZUF_ROLE_CONTROL;
 	case ZUFS_IOC_MOUNT:
 		return ZUF_ROLE_MOUNT;
@@ -542,6 +543,7 @@ static long zuf_ioctl_first(struct zuf_special *zs, struct file *file,
 }
 
 static long zuf_ioc_invalidate(struct zuf_server *srv, void __user *uarg);
+static long zuf_ioc_sb_rdonly(struct zuf_server *srv, void __user *uarg);
 
 static long zuf_ioctl_control(struct zuf_special *zs, unsigned int cmd,
 			      void __user *uarg)
@@ -563,6 +565,8 @@ static long zuf_ioctl_control(struct zuf_special *zs, unsigned int cmd,
 		return 0;
 	case ZUFS_IOC_INVALIDATE:
 		return zuf_ioc_invalidate(zs->srv, uarg);
+	case ZUFS_IOC_SB_RDONLY:
+		return zuf_ioc_sb_rdonly(zs->srv, uarg);
 	}
 	return -EINVAL;
 }
@@ -596,6 +600,27 @@ static long zuf_ioc_invalidate(struct zuf_server *srv, void __user *uarg)
 out:
 	inv.err = err;
 	if (copy_to_user(uarg, &inv, sizeof(inv)))
+		return -EFAULT;
+	return err;
+}
+
+static long zuf_ioc_sb_rdonly(struct zuf_server *srv, void __user *uarg)
+{
+	struct zufs_ioc_sb_rdonly ro;
+	struct super_block *sb;
+	int err = 0;
+
+	if (copy_from_user(&ro, uarg, sizeof(ro)))
+		return -EFAULT;
+	sb = zuf_sb_get_by_id(srv, ro.sb_id);
+	if (sb) {
+		zuf_sb_went_rdonly(ZSB(sb));
+		deactivate_super(sb);
+	} else {
+		err = -ENOENT;
+	}
+	ro.err = err;
+	if (copy_to_user(uarg, &ro, sizeof(ro)))
 		return -EFAULT;
 	return err;
 }
