@@ -118,6 +118,7 @@ void zuf_server_kill(struct zuf_server *srv, const char *why)
 	wake_up_all(&srv->mbox.thread_wq);
 	wake_up_all(&srv->mbox.poster_wq);
 	zuf_chans_wake_all(srv);
+	zuf_srv_unmap_all(srv);
 
 	mutex_lock(&srv->types_lock);
 	list_splice_init(&srv->types, &types);

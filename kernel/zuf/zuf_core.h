@@ -112,6 +112,7 @@ struct zuf_pmem_core {
 
 /* pmem.c */
 struct super_block *zuf_sb_get_by_id(struct zuf_server *srv, u64 sb_id);
+void zuf_srv_unmap_all(struct zuf_server *srv);
 
 /* module.c */
 void zuf_fs_type_bury(struct zuf_fs_type_core *zftc);
