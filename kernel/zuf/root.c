@@ -419,16 +419,33 @@ out_answer:
 }
 
 /* Attach a non-control file to the live server of this zuf-root */
+/*
+ * Only the server process (the one that shook hands) joins its server,
+ * and it has one mount thread: another administrator's process taking
+ * mount requests meant for zusd would leave zusd with mounts the kernel
+ * dropped, and its exit would take the server down.
+ */
 static int zuf_attach(struct zuf_special *zs, enum zuf_role role)
 {
 	struct zuf_root_info *zri = zs->zri;
+	struct zuf_server *srv;
+	int err = 0;
 
 	mutex_lock(&zri->lock);
-	if (!zri->srv) {
+	srv = zri->srv;
+	if (!srv)
+		err = -ENOTCONN;
+	else if (task_tgid(current) != srv->tgid)
+		err = -EPERM;
+	else if (role == ZUF_ROLE_MOUNT && srv->mount_attached)
+		err = -EBUSY;
+	if (err) {
 		mutex_unlock(&zri->lock);
-		return -ENOTCONN;
+		return err;
 	}
-	zs->srv = zri->srv;
+	if (role == ZUF_ROLE_MOUNT)
+		srv->mount_attached = true;
+	zs->srv = srv;
 	kref_get(&zs->srv->ref);
 	mutex_unlock(&zri->lock);
 	zs->role = role;

@@ -75,6 +75,7 @@ struct zuf_server {
 	struct zuf_root_info	*zri;		/* valid while a file is open */
 	bool			dead;		/* set once, under zri->lock */
 	struct pid		*tgid;		/* the server process */
+	bool			mount_attached;	/* zri->lock: its mount thread */
 	struct mutex		types_lock;	/* guards types */
 	struct list_head	types;		/* struct zuf_fs_type_core */
 	struct zuf_mbox		mbox;
