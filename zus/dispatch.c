@@ -563,7 +563,7 @@ void zusd_dispatch(struct zusd_zt *zt)
 			goto out;
 		}
 	}
-	err = d->handler(zt, sb, hdr, data, &ctx);
+	err = zusd_zt_call(zt, d->handler, sb, hdr, data, &ctx);
 out:
 	if (err > 0 || err < -4095)
 		err = -EIO;	/* a plugin bug must not look like success */
