@@ -13,6 +13,8 @@
  *                   caller's and read-only; the kernel must refuse it
  *   write=pread     pread() a file into those pages: a kernel copy into
  *                   read-only pages, which must fail with EFAULT
+ *   write=overrun   read a byte a page past the pages it was lent (the
+ *                   window has nothing there: SIGBUS)
  *   write=errno:N   answer N (-512, -529, -4095, 5, -14 ...) without I/O
  *   read=ok | read=errno:N   the same for READ
  *
@@ -38,7 +40,7 @@
 #define ROOT_INO	1
 #define MAX_FILES	1024	/* inode numbers 2 .. MAX_FILES + 1 */
 
-enum data_mode { MODE_OK, MODE_STORE, MODE_PREAD, MODE_ERRNO };
+enum data_mode { MODE_OK, MODE_STORE, MODE_PREAD, MODE_OVERRUN, MODE_ERRNO };
 
 struct zus_sb {
 	int		dirfd;		/* the backing directory */
@@ -64,6 +66,8 @@ static int parse_mode(const char *v, enum data_mode *mode, int *err,
 		*mode = MODE_STORE;
 	} else if (write && !strcmp(v, "pread")) {
 		*mode = MODE_PREAD;
+	} else if (write && !strcmp(v, "overrun")) {
+		*mode = MODE_OVERRUN;
 	} else if (!strncmp(v, "errno:", 6)) {
 		errno = 0;
 		*err = (int)strtol(v + 6, &end, 10);
@@ -559,6 +563,11 @@ static ssize_t h_write(struct zus_sb *sb, const struct zus_ctx *ctx,
 		if (n < 0)
 			return -errno;	/* EFAULT, as it must */
 		break;
+	case MODE_OVERRUN:
+		/* the lent pages end before buf + len + 4096 */
+		if (len < ZUFS_IO_MAX - 4096)
+			(void)victim[len + 4096];
+		break;
 	case MODE_OK:
 		break;
 	}
@@ -603,7 +612,7 @@ static const struct zus_fs_type hostile_type = {
 	},
 	.ops	= &hostile_ops,
 	.usage	= "  -o backing=DIR                 the directory to mirror (required)\n"
-		  "  -o write=ok|store|pread|errno:N  how WRITE misbehaves\n"
+		  "  -o write=ok|store|pread|overrun|errno:N  how WRITE misbehaves\n"
 		  "  -o read=ok|errno:N             how READ misbehaves\n",
 };
 

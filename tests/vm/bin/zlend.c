@@ -81,8 +81,8 @@ static void one(const char *what, int fd, const unsigned char *buf,
 	check(!memcmp(reread, src_copy, LEN),
 	      "%s: the source file's page cache is intact", what);
 	check(zero_page_clean(), "%s: fresh anonymous memory reads zeros", what);
-	check(!fstat(fd, &st), "%s: the server answers a GETATTR after it (%s)",
-	      what, strerror(errno));
+	check(!fstat(fd, &st), "%s: the server answers a GETATTR after it",
+	      what);
 	free(reread);
 }
 
