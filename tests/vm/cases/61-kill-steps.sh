@@ -77,25 +77,33 @@ agree() {
 	alive "$1"
 	check_dmesg_clean || fail "$1: kernel log"
 }
-# run CMD..., SIGKILL it after MS ms, wait for it
+# the mounter of OP, as a command line (no shell function: killing the
+# subshell that runs one would leave the real mounter running)
+cmd_of() {
+	case $1 in
+	mount) CMD=(mount -t zpmfs /dev/pmem0 "$MNT") ;;
+	umount) CMD=(umount "$MNT") ;;
+	remount) CMD=(mount -o remount,ro "$MNT") ;;
+	esac
+}
+m_mount() { mount -t zpmfs /dev/pmem0 "$MNT"; }
+# run OP's mounter, SIGKILL it after MS ms, wait for it
 kill_after() {
 	local ms=$1 p
-	shift
-	"$@" 2>/dev/null &
+	cmd_of "$2"
+	"${CMD[@]}" 2>/dev/null &
 	p=$!
-	sleep "$(printf '0.%03d' "$ms")"
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 	kill -KILL $p 2>/dev/null
 	wait $p 2>/dev/null
 }
-m_mount() { mount -t zpmfs /dev/pmem0 "$MNT"; }
-m_umount() { umount "$MNT"; }
-m_remount() { mount -o remount,ro "$MNT"; }
 
 # ---- A. SERVING and after the answer
 t0=$SECONDS
 start_zusd --mount-delay $DELAY_MS"000"
 for op in mount umount remount; do
-	for ms in 150 450 580 640 750 950; do
+	# before the syscall, held by the server, around and after the answer
+	for ms in 100 400 700 1000; do
 		case $op in
 		mount) ! mounted || umount "$MNT" || fail "umount" ;;
 		*) mounted || m_mount || fail "mount before $op" ;;
@@ -103,7 +111,7 @@ for op in mount umount remount; do
 		if mounted && grep " $MNT " /proc/mounts | grep -qw ro; then
 			mount -o remount,rw "$MNT" || fail "remount rw"
 		fi
-		kill_after $ms "m_$op"
+		kill_after $ms $op
 		sleep 0.7	# the held request is done by now
 		agree "$op killed after $ms ms"
 	done
@@ -111,7 +119,7 @@ done
 mounted && { umount "$MNT" || fail "umount after A"; }
 agree "after A"
 stop_zusd
-echo "A: mounter killed at 18 points around a held request: $((SECONDS - t0)) s"
+echo "A: mounter killed at 12 points around a held request: $((SECONDS - t0)) s"
 
 # ---- B. POSTED: the mount thread is held, the request waits for it
 t0=$SECONDS
@@ -130,7 +138,8 @@ for op in mount umount remount; do
 		sleep 0.05
 	done
 	grep -q stopped /tmp/zstop.out || fail "could not hold the mount thread"
-	"m_$op" 2>/dev/null &
+	cmd_of $op
+	"${CMD[@]}" 2>/dev/null &
 	p=$!
 	sleep 0.5
 	kill -KILL $p
