@@ -33,7 +33,7 @@ static const s16 zuf_err_new_inode[] = {
 };
 static const s16 zuf_err_link[] = {
 	ZUF_ERR_CHANGE, EEXIST, EMLINK, ENAMETOOLONG, ENOENT, ENOTDIR,
-	EXDEV, EACCES, 0
+	EXDEV, EACCES, EOPNOTSUPP, 0
 };
 static const s16 zuf_err_unlink[] = {
 	ZUF_ERR_CHANGE, ENOENT, ENOTEMPTY, EEXIST, EISDIR, ENOTDIR, EBUSY,
@@ -41,7 +41,7 @@ static const s16 zuf_err_unlink[] = {
 };
 static const s16 zuf_err_rename[] = {
 	ZUF_ERR_CHANGE, ENOENT, EEXIST, ENOTEMPTY, EMLINK, EINVAL, EXDEV,
-	EISDIR, ENOTDIR, EBUSY, ENAMETOOLONG, EACCES, 0
+	EISDIR, ENOTDIR, EBUSY, ENAMETOOLONG, EACCES, EOPNOTSUPP, 0
 };
 static const s16 zuf_err_readdir[] = { ENOENT, ENOTDIR, EACCES, 0 };
 static const s16 zuf_err_readlink[] = { ENOENT, EINVAL, ENAMETOOLONG, 0 };
@@ -49,7 +49,7 @@ static const s16 zuf_err_io[] = {
 	ZUF_ERR_CHANGE, EINVAL, EOVERFLOW, EISDIR, ENOENT, ETXTBSY, EAGAIN,
 	EACCES, 0
 };
-static const s16 zuf_err_fsync[] = { ENOSPC, EDQUOT, EROFS, 0 };
+static const s16 zuf_err_fsync[] = { ENOSPC, EDQUOT, EROFS, EINVAL, 0 };
 static const s16 zuf_err_space[] = {
 	ZUF_ERR_CHANGE, EINVAL, EOPNOTSUPP, ETXTBSY, ENODEV, 0
 };

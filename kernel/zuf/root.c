@@ -118,6 +118,7 @@ void zuf_server_kill(struct zuf_server *srv, const char *why)
 	wake_up_all(&srv->mbox.thread_wq);
 	wake_up_all(&srv->mbox.poster_wq);
 	zuf_chans_wake_all(srv);
+	zuf_srv_unmap_all(srv);
 
 	mutex_lock(&srv->types_lock);
 	list_splice_init(&srv->types, &types);
@@ -323,13 +324,16 @@ out_free:
 }
 
 /* Deliver the answer in @ans (if one is due), then wait for a request */
-static int zuf_mbox_serve(struct zuf_server *srv, struct zufs_ioc_mount *ans)
+static int zuf_mbox_serve(struct zuf_server *srv, const void *thread,
+			  struct zufs_ioc_mount *ans)
 {
 	struct zuf_mbox *mb = &srv->mbox;
 	int err;
 
 	spin_lock(&mb->lock);
-	if (mb->state == ZUF_MB_SERVING && ans->op != ZUFS_M_NONE) {
+	/* only the thread that took the request answers it */
+	if (mb->state == ZUF_MB_SERVING && mb->serving == thread &&
+	    ans->op != ZUFS_M_NONE) {
 		/* the request's op stays the kernel's, whatever came back */
 		ans->op = mb->req->op;
 		memcpy(mb->req, ans, sizeof(*ans));
@@ -355,6 +359,7 @@ static int zuf_mbox_serve(struct zuf_server *srv, struct zufs_ioc_mount *ans)
 		if (mb->state == ZUF_MB_POSTED) {
 			memcpy(ans, mb->req, sizeof(*ans));
 			mb->state = ZUF_MB_SERVING;
+			mb->serving = thread;
 			break;
 		}
 		spin_unlock(&mb->lock);
@@ -498,7 +503,7 @@ static int zuf_ioc_mount(struct zuf_special *zs, void __user *uarg)
 		err = -EFAULT;
 		goto out_free;
 	}
-	err = zuf_mbox_serve(zs->srv, im);
+	err = zuf_mbox_serve(zs->srv, zs, im);
 	if (!err && copy_to_user(uarg, im, sizeof(*im)))
 		err = -EFAULT;
 out_free:
