@@ -58,6 +58,21 @@ remount_as write=ok
 timeout 60 "$ZBIN/zlend" "$MNT/f" "$SRC" ok || fail "zlend on a well-behaved plugin"
 alive "serving plain writes"
 
+# the server threads run as IO flushers (PF_MEMALLOC_NOIO, 0x80000 in the
+# flags of /proc/PID/task/TID/stat): reclaim never re-enters zufs from them
+n=0
+for t in /proc/$pid/task/*; do
+	case $(cat "$t/comm") in
+	zusd-zt* | zusd-mount) ;;
+	*) continue ;;
+	esac
+	n=$((n + 1))
+	flags=$(awk '{ print $9 }' "$t/stat")
+	((flags & 0x80000)) || finding "$(cat "$t/comm") is no IO flusher (flags $flags)"
+done
+[ $n -ge 3 ] || finding "only $n named server threads (2 ZTs + the mount thread)"
+log_has "PR_SET_IO_FLUSHER refused" && finding "PR_SET_IO_FLUSHER refused"
+
 # 1. a read past the lent pages: nothing is mapped there, SIGBUS
 remount_as write=overrun
 timeout 60 "$ZBIN/zlend" "$MNT/f" "$SRC" eio || finding "a plugin reading past the lent pages"
