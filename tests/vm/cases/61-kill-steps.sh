@@ -56,7 +56,9 @@ mounted() {
 }
 # zusd's count of live mounts, from its last mount/umount line
 server_live() {
-	sed -n 's/.*, \([0-9]*\) live$/\1/p' "$LOG" | tail -1
+	local n
+	n=$(sed -n 's/.*, \([0-9]*\) live$/\1/p' "$LOG" | tail -1)
+	echo "${n:-0}"
 }
 # the server and the kernel agree: as many mounts, the same ro/rw
 agree() {
