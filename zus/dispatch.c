@@ -593,7 +593,7 @@ void zusd_dispatch(struct zusd_zt *zt)
 			goto out;
 		}
 	}
-	err = d->handler(zt, sb, hdr, data, &ctx);
+	err = zusd_zt_call(zt, d->handler, sb, hdr, data, &ctx);
 	if (zt->zd->opts.late_op == (int)hdr->op)
 		usleep(zt->zd->opts.late_us);
 out:

@@ -57,6 +57,10 @@ static void usage(FILE *f)
 "      --io-delay USEC     testing: hold every READ/WRITE that long before the\n"
 "                          plugin serves it (to kill callers or the server\n"
 "                          while their pages are mapped)\n"
+"      --mount-delay [before:]USEC\n"
+"                          testing: hold every MOUNT/UMOUNT/REMOUNT that long\n"
+"                          after the plugin served it (before: before the\n"
+"                          plugin sees it), to kill the mounter meanwhile\n"
 "      --window-spy        testing: read (and for READ overwrite) the bytes of\n"
 "                          the window pages outside each op, log any found\n"
 "      --late-op OP:USEC   testing: hold the answer of every OP (a name as in\n"
@@ -72,7 +76,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI, OPT_IO_DELAY, OPT_STORM,
-       OPT_LATE_OP, OPT_WINDOW_SPY };
+       OPT_LATE_OP, OPT_WINDOW_SPY, OPT_MOUNT_DELAY };
 
 static const struct option long_opts[] = {
 	{ "foreground",  no_argument,       NULL, 'f' },
@@ -83,6 +87,7 @@ static const struct option long_opts[] = {
 	{ "chaos",       required_argument, NULL, OPT_CHAOS },
 	{ "abi-version", required_argument, NULL, OPT_ABI },
 	{ "io-delay",    required_argument, NULL, OPT_IO_DELAY },
+	{ "mount-delay", required_argument, NULL, OPT_MOUNT_DELAY },
 	{ "late-op",     required_argument, NULL, OPT_LATE_OP },
 	{ "window-spy",  no_argument,       NULL, OPT_WINDOW_SPY },
 	{ "invalidate-storm", required_argument, NULL, OPT_STORM },
@@ -211,6 +216,18 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 		case OPT_IO_DELAY:
 			if (parse_uint(optarg, 10000000, &o->io_delay_us)) {
 				fprintf(stderr, ZUSD_NAME ": bad --io-delay '%s' (0..10000000 microseconds)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_MOUNT_DELAY:
+			o->mount_delay_before = !strncmp(optarg, "before:", 7);
+			if (o->mount_delay_before)
+				optarg += 7;
+			else if (!strncmp(optarg, "after:", 6))
+				optarg += 6;
+			if (parse_uint(optarg, 10000000, &o->mount_delay_us)) {
+				fprintf(stderr, ZUSD_NAME ": bad --mount-delay '%s' ([before:|after:]0..10000000 microseconds)\n",
 					optarg);
 				return -EINVAL;
 			}

@@ -156,8 +156,10 @@ static int do_mount(struct zusd *zd, struct zufs_ioc_mount *im,
 	}
 	sb->next = zd->sbs;
 	zd->sbs = sb;
-	zusd_info(zd, "mounted %s on %s (%s)", t->info.name, im->dev_name,
-		  im->options[0] ? im->options : "no options");
+	zd->nr_mounts++;
+	zusd_info(zd, "mounted %s on %s (%s), %u live", t->info.name,
+		  im->dev_name, im->options[0] ? im->options : "no options",
+		  zd->nr_mounts);
 	return 0;
 
 out_release:
@@ -180,7 +182,9 @@ static int do_umount(struct zusd *zd, struct zufs_ioc_mount *im)
 		}
 	}
 	sb->type->ops->umount(sb->psb);
-	zusd_info(zd, "unmounted %s", sb->type->info.name);
+	zd->nr_mounts--;
+	zusd_info(zd, "unmounted %s, %u live", sb->type->info.name,
+		  zd->nr_mounts);
 	release_sb(sb);
 	return 0;
 }
@@ -191,6 +195,8 @@ static int do_umount(struct zusd *zd, struct zufs_ioc_mount *im)
  */
 void zusd_mount_cleanup(struct zusd *zd)
 {
+	/* a mount the kernel forgot to unmount shows here */
+	zusd_info(zd, "%u mounts live at exit", zd->nr_mounts);
 	while (zd->sbs) {
 		struct zusd_sb *sb = zd->sbs;
 
@@ -199,6 +205,7 @@ void zusd_mount_cleanup(struct zusd *zd)
 			  sb->type->info.name);
 		sb->type->ops->umount(sb->psb);
 		release_sb(sb);
+		zd->nr_mounts--;
 	}
 }
 
@@ -232,6 +239,13 @@ static int do_remount(struct zusd *zd, struct zufs_ioc_mount *im,
 	return 0;
 }
 
+/* testing: hold the request so that its poster can be killed meanwhile */
+static void mount_delay(struct zusd *zd, bool before)
+{
+	if (zd->opts.mount_delay_us && zd->opts.mount_delay_before == before)
+		usleep(zd->opts.mount_delay_us);
+}
+
 static void handle(struct zusd *zd, struct zufs_ioc_mount *im)
 {
 	struct zus_mount_out *out = calloc(1, sizeof(*out));
@@ -241,6 +255,7 @@ static void handle(struct zusd *zd, struct zufs_ioc_mount *im)
 		im->err = -ENOMEM;
 		return;
 	}
+	mount_delay(zd, true);
 	switch (im->op) {
 	case ZUFS_M_MOUNT:
 		err = do_mount(zd, im, out);
@@ -263,6 +278,7 @@ static void handle(struct zusd *zd, struct zufs_ioc_mount *im)
 		zusd_dbg(zd, "mount op %u: %d %s", im->op, err, im->msg);
 	}
 	free(out);
+	mount_delay(zd, false);
 }
 
 static void *mount_main(void *arg)
@@ -270,6 +286,8 @@ static void *mount_main(void *arg)
 	struct zusd *zd = arg;
 	struct zufs_ioc_mount *im = calloc(1, sizeof(*im));
 
+	pthread_setname_np(pthread_self(), "zusd-mount");
+	zusd_set_io_flusher(zd, "mount thread");
 	if (!im) {
 		zusd_err(zd, "mount thread: out of memory");
 		return NULL;

@@ -10,7 +10,9 @@
 #define _ZUSD_H
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -61,6 +63,17 @@ struct zusd_zt {
 	uint64_t	storm_sb_id;	/* and its mount */
 	uint64_t	io_window;	/* old-IO ops done in the window */
 	uint64_t	io_copied;	/* old-IO ops through the data area */
+	/*
+	 * A plugin that faults on this channel's window or buffer (a store
+	 * into a write's read-only pages): the op is answered -EIO and the
+	 * thread goes on serving (zt.c).  in_plugin and fault_addr are
+	 * shared with this thread's own signal handler only.
+	 */
+	sigjmp_buf	fault_jmp;	/* valid while in_plugin */
+	volatile sig_atomic_t in_plugin;
+	void *volatile	fault_addr;	/* where the last fault hit */
+	uint64_t	faults;		/* ops answered -EIO after a fault */
+	uint64_t	bad_errs;	/* plugin errnos the kernel must not see */
 };
 
 struct zusd_opts {
@@ -74,6 +87,8 @@ struct zusd_opts {
 	unsigned int	abi_minor;
 	struct zusd_chaos chaos;
 	unsigned int	io_delay_us;	/* testing: stall each old-IO op */
+	unsigned int	mount_delay_us;	/* testing: stall each mount-thread op */
+	bool		mount_delay_before;	/* before the plugin, not after */
 	bool		window_spy;	/* testing: peek around window ops */
 	int		late_op;	/* testing: answer this op late (-1) */
 	unsigned int	late_us;	/* by that long, after the plugin */
@@ -92,6 +107,8 @@ struct zusd {
 	bool			mount_started;
 	int			mount_fd;
 	struct zusd_sb		*sbs;		/* live mounts (mount thread) */
+	unsigned int		nr_mounts;	/* how many (mount thread) */
+	atomic_flag		io_flusher_logged; /* one "refused" line */
 	/* ZT threads, indexed by CPU (unstarted for offline CPUs) */
 	struct zusd_zt		*zts;
 	unsigned int		nzts;
@@ -130,6 +147,8 @@ struct zusd_sb *zusd_sb_of(uint64_t handle);
 /* zt.c */
 int zusd_zt_start(struct zusd *zd);
 void zusd_zt_join(struct zusd *zd);
+/* a server thread that may be called from reclaim: PR_SET_IO_FLUSHER */
+void zusd_set_io_flusher(struct zusd *zd, const char *who);
 
 /* dispatch.c: handle the op in a ZT's channel; fills the answer */
 typedef int (*zusd_op_fn)(struct zusd_zt *zt, struct zusd_sb *sb,
@@ -147,6 +166,14 @@ struct zusd_op_desc {
 };
 
 void zusd_dispatch(struct zusd_zt *zt);
+/*
+ * zt.c: call an op's handler (and so the plugin) with the thread's fault
+ * recovery armed; returns its result made fit for the kernel: -EIO for a
+ * fault on the channel, and for errnos a syscall must not return.
+ */
+int zusd_zt_call(struct zusd_zt *zt, zusd_op_fn fn, struct zusd_sb *sb,
+		 struct zufs_op_hdr *hdr, void *data,
+		 const struct zus_ctx *ctx);
 const struct zusd_op_desc *zusd_op_desc(uint32_t op);
 const char *zusd_op_name(uint32_t op);
 
