@@ -241,6 +241,14 @@ static int reclaim(struct zus_sb *sb)
 	return 0;
 }
 
+/*
+ * What zp_fallocate() and zp_clone() implement: every fallocate mode but
+ * UNSHARE_RANGE (no block is ever shared), no reflink, no dedupe.
+ */
+#define ZPMFS_CAPS	(ZUFS_CAP_FALLOC | ZUFS_CAP_KEEP_SIZE | \
+			 ZUFS_CAP_PUNCH_HOLE | ZUFS_CAP_ZERO_RANGE | \
+			 ZUFS_CAP_COLLAPSE_RANGE | ZUFS_CAP_INSERT_RANGE)
+
 static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 		    bool repaired, struct zus_mount_out *out)
 {
@@ -333,6 +341,7 @@ static int zp_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	out->block_size = ZPMFS_BLOCK;
 	out->max_bytes = ZPMFS_MAX_BYTES;
 	out->max_ino = sb->sbc.inode_count;
+	out->caps = ZPMFS_CAPS;
 	show_options(sb, out);
 	*sbp = sb;
 	return 0;
