@@ -95,6 +95,8 @@ struct zus_sb {
 	struct zp_zeroer *zeroer;	/* zeroer.c */
 #ifdef ZPMFS_DEBUG
 	pthread_rwlock_t dbg_lock;	/* check.c: ops read, checks write */
+	unsigned long	dbg_every;	/* check after every Nth op (1) */
+	_Atomic unsigned long dbg_ops;	/* ops that may allocate or free */
 #endif
 };
 
