@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: --pmem 256M,256M --cpus 2 --timeout 900
+# vm: --pmem 256M,512M --cpus 2 --timeout 900
 # SPDX-License-Identifier: BSD-3-Clause
 # Honest capabilities (zufs_ioc_mount.caps): what a program probing for a
 # feature learns is what a real call then does.  posix-test's caps group
@@ -15,7 +15,7 @@ PT=$TOP/build/bin/posix-test
 PTPLUGIN=$TOP/build/plugins/zpassthrough.so
 [ -x "$PT" ] || skip "posix-test not built"
 [ -f "$PTPLUGIN" ] || skip "zpassthrough.so not built"
-[ -b /dev/pmem1 ] || skip "no /dev/pmem1 (run with --pmem 256M,256M)"
+[ -b /dev/pmem1 ] || skip "no /dev/pmem1 (run with --pmem 256M,512M)"
 
 # the "# caps_*: ..." lines of posix-test -v -o caps on $1 (which passes)
 caps_of() {
@@ -67,7 +67,9 @@ same_as_backing ext4 /mnt/back
 umount /mnt/back
 
 if command -v mkfs.xfs >/dev/null && modprobe xfs; then
-	mkfs.xfs -q -f -m reflink=1 /dev/pmem1 || fail "mkfs.xfs"
+	# (XFS wants 300 MB at least: pmem1 is 512M)
+	out=$(mkfs.xfs -q -f -m reflink=1 /dev/pmem1 2>&1) ||
+		fail "mkfs.xfs: $out"
 	mount -t xfs /dev/pmem1 /mnt/back || fail "mount xfs"
 	same_as_backing xfs /mnt/back
 	umount /mnt/back
