@@ -14,7 +14,12 @@
  *                    second mmap of the channel file); 1.0 copied the data
  *                    through the data area.  ZUFS_IOC_INVALIDATE: the
  *                    server makes the kernel forget cached block maps.
- *   1.2  2026-12-05  zufs_ioc_mount.caps (ZUFS_CAP_*): the MOUNT answer says
+ *   1.2  2026-12-05  ZUFS_IOC_SB_RDONLY: the server tells the kernel that a
+ *                    mount went read-only on its side.  The kernel now
+ *                    also holds each op to the errnos it may give (others
+ *                    become EIO) and lends only whole pages of user memory
+ *                    to the window (no wire change).
+ *                    zufs_ioc_mount.caps (ZUFS_CAP_*): the MOUNT answer says
  *                    which of reflink, dedupe and each fallocate mode the
  *                    mount implements; the kernel offers only those.
  *                    ZUFS_CLONE_DEDUPE.
@@ -343,6 +348,22 @@ struct zufs_ioc_invalidate {
 	__u32	pad;
 };
 #define ZUFS_IOC_INVALIDATE	_IOWR(ZUFS_IOC_MAGIC, 8, struct zufs_ioc_invalidate)
+
+/*
+ * On the control file: mount sb_id went read-only on the server's side
+ * (a plugin's errors=remount-ro found corruption).  When the call returns
+ * 0 the kernel holds the mount read-only too: no write starts any more,
+ * also none the kernel would have served from its cached block maps
+ * without asking.  A remount read-write asks the server again.  Takes no
+ * inode lock and sends no op, so a ZT may call it from inside an op.
+ * -ENOENT: no such mount.
+ */
+struct zufs_ioc_sb_rdonly {
+	__u64	sb_id;		/* in: zufs_ioc_mount.sb_id of the mount */
+	__s32	err;		/* out */
+	__u32	pad;
+};
+#define ZUFS_IOC_SB_RDONLY	_IOWR(ZUFS_IOC_MAGIC, 9, struct zufs_ioc_sb_rdonly)
 
 /* ---------------------------------------------------------------------- */
 /* Operations carried by the ZT channels                                  */
@@ -752,6 +773,7 @@ ZUFS_ASSERT_SIZE(struct zufs_pmem_dev, 24);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_pmem, 224);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_init_thread, 24);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_invalidate, 40);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_sb_rdonly, 16);
 ZUFS_ASSERT_SIZE(struct zufs_op_hdr, 64);
 ZUFS_ASSERT_SIZE(struct zufs_name, 264);
 ZUFS_ASSERT_SIZE(struct zufs_statfs, 56);

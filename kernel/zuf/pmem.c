@@ -50,6 +50,26 @@ struct zuf_pmem_dev *zuf_pmem_dev_of(struct zuf_sb_info *sbi, u64 off,
 	return NULL;
 }
 
+bool zuf_pmem_on_table(struct zuf_sb_info *sbi, u64 off, u64 len)
+{
+	struct zuf_pmem_dev *pd = zuf_pmem_dev_of(sbi, off, len);
+
+	/* the table lives in each member's first block */
+	return !pd || off - pd->offset < ZUFS_PMEM_BLOCK;
+}
+
+int zuf_pmem_flush(struct zuf_sb_info *sbi)
+{
+	struct zuf_pmem *pmem = sbi->pmem;
+	int err = 0;
+	u32 i;
+
+	wmb();	/* our non-temporal stores, before the device's flush */
+	for (i = 0; pmem && i < pmem->ndevs; i++)
+		err = blkdev_issue_flush(pmem->devs[i].bdev) ?: err;
+	return err;
+}
+
 /* ------------------------------------------------------------------ */
 /* kernel side                                                         */
 /* ------------------------------------------------------------------ */
@@ -235,10 +255,15 @@ static const struct vm_operations_struct zuf_pmem_vm_ops = {
 
 int zuf_pmem_mmap(struct zuf_pmem_file *pf, struct vm_area_struct *vma)
 {
-	u64 end = ((u64)vma->vm_pgoff << PAGE_SHIFT) +
-		  (vma->vm_end - vma->vm_start);
+	u64 start, end;
 
-	if (end > pf->core->pmem.size)
+	/* a huge offset must not wrap around into the device */
+	if (vma->vm_pgoff > (U64_MAX >> PAGE_SHIFT) ||
+	    check_add_overflow((u64)vma->vm_pgoff << PAGE_SHIFT,
+			       (u64)(vma->vm_end - vma->vm_start), &end))
+		return -EINVAL;
+	start = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	if (start >= pf->core->pmem.size || end > pf->core->pmem.size)
 		return -EINVAL;
 	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &zuf_pmem_vm_ops;
@@ -348,4 +373,60 @@ struct super_block *zuf_sb_get_by_id(struct zuf_server *srv, u64 sb_id)
 		sb = NULL;
 	}
 	return sb;
+}
+
+/* Zap every user mapping of @sb's files: they fault again, and fail */
+static void zuf_sb_unmap_all(struct super_block *sb)
+{
+	struct inode *inode, *prev = NULL;
+
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
+		spin_lock(&inode->i_lock);
+		if ((inode->i_state & (I_FREEING | I_WILL_FREE | I_NEW)) ||
+		    !mapping_mapped(inode->i_mapping)) {
+			spin_unlock(&inode->i_lock);
+			continue;
+		}
+		__iget(inode);
+		spin_unlock(&inode->i_lock);
+		spin_unlock(&sb->s_inode_list_lock);
+		iput(prev);
+		unmap_mapping_range(inode->i_mapping, 0, 0, 1);
+		prev = inode;
+		cond_resched();
+		spin_lock(&sb->s_inode_list_lock);
+	}
+	spin_unlock(&sb->s_inode_list_lock);
+	iput(prev);
+}
+
+/*
+ * The server died: mmap stores into pmem (or pages) of its mounts must stop
+ * like every other write.  Each mapping faults again, and a fault now
+ * fails (SIGBUS) as the server cannot answer it.
+ */
+void zuf_srv_unmap_all(struct zuf_server *srv)
+{
+	struct super_block *sb;
+	u64 id = 1;
+
+	for (;;) {
+		struct zuf_sb_info *sbi;
+		int next = id;
+
+		sb = NULL;
+		spin_lock(&srv->pmem_lock);
+		sbi = idr_get_next(&srv->pmem_idr, &next);
+		if (sbi && atomic_inc_not_zero(&sbi->sb->s_active))
+			sb = sbi->sb;
+		spin_unlock(&srv->pmem_lock);
+		if (!sbi)
+			break;
+		id = (u64)next + 1;
+		if (!sb)
+			continue;
+		zuf_sb_unmap_all(sb);
+		deactivate_super(sb);
+	}
 }

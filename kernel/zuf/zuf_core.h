@@ -43,18 +43,20 @@ struct zuf_root_info {
  *
  *   IDLE -> POSTED        kernel posted a request
  *   POSTED -> SERVING     the mount thread picked it up (ZUFS_IOC_MOUNT)
- *   POSTED -> IDLE        the poster gave up (killed, server died)
+ *   POSTED -> IDLE        the poster withdrew it (killed) or saw the
+ *                         server dead
  *   SERVING -> ANSWERED   the mount thread's next ZUFS_IOC_MOUNT
- *   SERVING -> ABANDONED  the poster gave up; the answer is dropped
+ *   SERVING -> IDLE       the poster saw the server dead
  *   ANSWERED -> IDLE      the poster took the answer
- *   ABANDONED -> IDLE     the late answer arrived
+ *
+ * A SERVING request is never abandoned (see zuf_mount_request()): the
+ * poster's buffer outlives every use the mount thread makes of it.
  */
 enum zuf_mbox_state {
 	ZUF_MB_IDLE,
 	ZUF_MB_POSTED,
 	ZUF_MB_SERVING,
 	ZUF_MB_ANSWERED,
-	ZUF_MB_ABANDONED,
 };
 
 struct zuf_mbox {
@@ -62,6 +64,8 @@ struct zuf_mbox {
 	spinlock_t		lock;
 	enum zuf_mbox_state	state;		/* @lock */
 	struct zufs_ioc_mount	*req;		/* @lock: request, then answer */
+	const void		*serving;	/* @lock: the mount-role file
+						 * that took it (SERVING) */
 	wait_queue_head_t	thread_wq;	/* mount thread waits here */
 	wait_queue_head_t	poster_wq;	/* the poster waits here */
 };
@@ -70,6 +74,7 @@ struct zuf_server {
 	struct kref		ref;		/* role files + fs types */
 	struct zuf_root_info	*zri;		/* valid while a file is open */
 	bool			dead;		/* set once, under zri->lock */
+	struct pid		*tgid;		/* the server process */
 	struct mutex		types_lock;	/* guards types */
 	struct list_head	types;		/* struct zuf_fs_type_core */
 	struct zuf_mbox		mbox;
@@ -109,6 +114,7 @@ struct zuf_pmem_core {
 
 /* pmem.c */
 struct super_block *zuf_sb_get_by_id(struct zuf_server *srv, u64 sb_id);
+void zuf_srv_unmap_all(struct zuf_server *srv);
 
 /* module.c */
 void zuf_fs_type_bury(struct zuf_fs_type_core *zftc);

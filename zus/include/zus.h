@@ -26,7 +26,9 @@
  *   1  2026-11-25  first version
  *   2  2026-11-25  zus_mount_info.invalidate/host: the transport's service
  *                  for blocks a plugin moves on its own
- *   3  2026-12-05  zus_mount_out.caps: what the mount implements of clone,
+ *   3  2026-12-05  zus_mount_info.rdonly: the plugin went read-only on
+ *                  its own (errors=remount-ro)
+ *                  zus_mount_out.caps: what the mount implements of clone,
  *                  dedupe and the fallocate modes; clone's
  *                  ZUFS_CLONE_DEDUPE
  */
@@ -86,6 +88,14 @@ struct zus_mount_info {
 	int		(*invalidate)(void *host, uint64_t ino,
 				      uint64_t offset, uint64_t length);
 	void		*host;
+	/*
+	 * rdonly(host): the plugin refuses changes from now on (it found
+	 * corruption and its policy is to go read-only).  The transport
+	 * stops every write before it reaches the plugin, also those it
+	 * would serve from cached block maps.  May be called from inside an
+	 * operation; may be NULL.
+	 */
+	int		(*rdonly)(void *host);
 };
 
 /* What a mount answers */
