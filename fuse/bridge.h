@@ -36,6 +36,7 @@ struct zf_bridge {
 	struct zus_sb		*sb;
 	uint64_t		root_ino;
 	uint32_t		block_size;
+	uint64_t		caps;		/* ZUFS_CAP_* from the mount */
 	bool			pmem_io;	/* data via get_blocks */
 	bool			writeback;
 	bool			debug;

@@ -290,7 +290,14 @@ void zf_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off,
 	struct zus_ctx ctx;
 
 	(void)fi;
-	if (!b->ops->fallocate) {
+	/*
+	 * Modes the mount does not declare fail as zuf fails them (FUSE
+	 * itself carries only KEEP_SIZE, PUNCH_HOLE and ZERO_RANGE); not
+	 * ENOSYS, which would turn off every mode for good.
+	 */
+	if (!b->ops->fallocate ||
+	    !zufs_falloc_caps(mode) ||
+	    (b->caps & zufs_falloc_caps(mode)) != zufs_falloc_caps(mode)) {
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}

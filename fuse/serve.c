@@ -63,6 +63,7 @@ static int plugin_mount(struct zf_bridge *b, const char *source,
 	} else {
 		b->root_ino = out->root_ino;
 		b->block_size = out->block_size ? out->block_size : 4096;
+		b->caps = out->caps;
 	}
 	free(out);
 	return err;

@@ -19,6 +19,10 @@
  *                    also holds each op to the errnos it may give (others
  *                    become EIO) and lends only whole pages of user memory
  *                    to the window (no wire change).
+ *                    zufs_ioc_mount.caps (ZUFS_CAP_*): the MOUNT answer says
+ *                    which of reflink, dedupe and each fallocate mode the
+ *                    mount implements; the kernel offers only those.
+ *                    ZUFS_CLONE_DEDUPE.
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -39,6 +43,7 @@
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
+#include <linux/falloc.h>
 
 #define ZUFS_MAJOR_VERSION	1
 #define ZUFS_MINOR_VERSION	2
@@ -223,7 +228,62 @@ struct zufs_ioc_mount {
 	 * in /proc/mounts */
 	char	options[ZUFS_OPTIONS_MAX];
 	char	msg[ZUFS_MSG_MAX];	/* out: why, when err != 0 */
+	__u64	caps;		/* MOUNT out: ZUFS_CAP_* (1.2) */
 };
+
+/*
+ * Capabilities of a mount (zufs_ioc_mount.caps, answered with MOUNT and
+ * fixed for the mount's life): what the server implements beyond the
+ * required operations.  The kernel offers reflink, dedupe and each
+ * fallocate mode only when its bit is set, and otherwise fails the call
+ * with -EOPNOTSUPP before it changes anything (no timestamps, no suid
+ * drop, no invalidation), so a probe (a zero-length FICLONERANGE or
+ * FIDEDUPERANGE, which asks the server nothing) gets the answer a real
+ * call would.  A server whose answer depends on its backing store
+ * (passthrough) finds it out while it mounts.  The kernel ignores bits it
+ * does not know.
+ *
+ * A fallocate mode needs one bit for what it does (FALLOC, PUNCH_HOLE,
+ * ZERO_RANGE, COLLAPSE_RANGE, INSERT_RANGE or UNSHARE_RANGE) plus
+ * KEEP_SIZE when it carries FALLOC_FL_KEEP_SIZE, except PUNCH_HOLE, which
+ * always does: zufs_falloc_caps() below is the one mapping.
+ */
+#define ZUFS_CAP_CLONE		(1ULL << 0)	/* CLONE with ZUFS_CLONE_REFLINK */
+#define ZUFS_CAP_DEDUPE		(1ULL << 1)	/* CLONE with ZUFS_CLONE_DEDUPE */
+#define ZUFS_CAP_FALLOC		(1ULL << 2)	/* mode 0: allocate (and extend) */
+#define ZUFS_CAP_KEEP_SIZE	(1ULL << 3)	/* FALLOC_FL_KEEP_SIZE */
+#define ZUFS_CAP_PUNCH_HOLE	(1ULL << 4)	/* FALLOC_FL_PUNCH_HOLE */
+#define ZUFS_CAP_ZERO_RANGE	(1ULL << 5)	/* FALLOC_FL_ZERO_RANGE */
+#define ZUFS_CAP_COLLAPSE_RANGE	(1ULL << 6)	/* FALLOC_FL_COLLAPSE_RANGE */
+#define ZUFS_CAP_INSERT_RANGE	(1ULL << 7)	/* FALLOC_FL_INSERT_RANGE */
+#define ZUFS_CAP_UNSHARE_RANGE	(1ULL << 8)	/* FALLOC_FL_UNSHARE_RANGE */
+#define ZUFS_CAP_ALL		((1ULL << 9) - 1)
+
+/* The ZUFS_CAP_* bits fallocate mode needs (0: a mode zufs never offers) */
+static inline __u64 zufs_falloc_caps(__u32 mode)
+{
+	__u64 need;
+
+	if (mode & ~(__u32)(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE |
+			    FALLOC_FL_ZERO_RANGE | FALLOC_FL_COLLAPSE_RANGE |
+			    FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE))
+		return 0;
+	if (mode & FALLOC_FL_PUNCH_HOLE)
+		return ZUFS_CAP_PUNCH_HOLE;
+	if (mode & FALLOC_FL_ZERO_RANGE)
+		need = ZUFS_CAP_ZERO_RANGE;
+	else if (mode & FALLOC_FL_COLLAPSE_RANGE)
+		need = ZUFS_CAP_COLLAPSE_RANGE;
+	else if (mode & FALLOC_FL_INSERT_RANGE)
+		need = ZUFS_CAP_INSERT_RANGE;
+	else if (mode & FALLOC_FL_UNSHARE_RANGE)
+		need = ZUFS_CAP_UNSHARE_RANGE;
+	else
+		need = ZUFS_CAP_FALLOC;
+	if (mode & FALLOC_FL_KEEP_SIZE)
+		need |= ZUFS_CAP_KEEP_SIZE;
+	return need;
+}
 
 /* A t1 (pmem) member as the server sees it inside the linear range */
 struct zufs_pmem_dev {
@@ -615,6 +675,12 @@ struct zufs_op_seek {
 /* ZUFS_OP_CLONE hdr.flags */
 #define ZUFS_CLONE_REFLINK	(1U << 0)	/* share blocks, or -EOPNOTSUPP */
 #define ZUFS_CLONE_COPY		(1U << 1)	/* copy the bytes (copy_file_range) */
+/*
+ * Share blocks only if both ranges hold the same bytes (FIDEDUPERANGE;
+ * 1.2, ZUFS_CAP_DEDUPE): the server compares and shares atomically and
+ * answers -EBADE, changing nothing, when they differ.  length > 0.
+ */
+#define ZUFS_CLONE_DEDUPE	(1U << 2)
 
 struct zufs_op_clone {
 	struct zufs_op_hdr hdr;
@@ -701,7 +767,8 @@ ZUFS_ASSERT_SIZE(struct zufs_fs_info, 64);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_register_fs, 80);
 ZUFS_ASSERT_OFF(struct zufs_ioc_mount, root, 56);
 ZUFS_ASSERT_OFF(struct zufs_ioc_mount, options, 416);
-ZUFS_ASSERT_SIZE(struct zufs_ioc_mount, 1696);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_mount, 1704);
+ZUFS_ASSERT_OFF(struct zufs_ioc_mount, caps, 1696);
 ZUFS_ASSERT_SIZE(struct zufs_pmem_dev, 24);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_pmem, 224);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_init_thread, 24);

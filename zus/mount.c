@@ -102,6 +102,7 @@ static void answer_root(struct zusd_sb *sb, struct zus_mount_out *out,
 	im->block_size = out->block_size;
 	im->max_bytes = out->max_bytes;
 	im->max_ino = out->max_ino;
+	im->caps = out->caps;
 	memcpy(im->options, out->options, sizeof(im->options));
 	im->options[sizeof(im->options) - 1] = 0;
 	im->err = sb->type->ops->getattr(sb->psb, &ctx, out->root_ino,

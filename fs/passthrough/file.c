@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/xattr.h>
@@ -178,6 +179,31 @@ static int reflink_range(int sfd, uint64_t soff, int dfd, uint64_t doff,
 	return 0;
 }
 
+/* FIDEDUPERANGE: the backing fs compares and shares atomically */
+static int dedupe_range(int sfd, uint64_t soff, int dfd, uint64_t doff,
+			uint64_t length, uint64_t *done)
+{
+	struct {
+		struct file_dedupe_range r;
+		struct file_dedupe_range_info info;
+	} d;
+
+	memset(&d, 0, sizeof(d));
+	d.r.src_offset = soff;
+	d.r.src_length = length;
+	d.r.dest_count = 1;
+	d.info.dest_fd = dfd;
+	d.info.dest_offset = doff;
+	if (ioctl(sfd, FIDEDUPERANGE, &d))
+		return errno == ENOTTY ? -EOPNOTSUPP : -errno;
+	if (d.info.status == FILE_DEDUPE_RANGE_DIFFERS)
+		return -EBADE;
+	if (d.info.status < 0)
+		return d.info.status;
+	*done = d.info.bytes_deduped;
+	return 0;
+}
+
 int pt_clone(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t src_ino,
 	     uint64_t src_off, uint64_t dst_ino, uint64_t dst_off,
 	     uint64_t length, uint32_t flags, uint64_t *done,
@@ -199,7 +225,9 @@ int pt_clone(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t src_ino,
 	err = sfd < 0 ? sfd : dfd < 0 ? dfd : 0;
 	if (err)
 		goto out_put;
-	if (flags & ZUFS_CLONE_REFLINK)
+	if (flags & ZUFS_CLONE_DEDUPE)
+		err = dedupe_range(sfd, src_off, dfd, dst_off, length, done);
+	else if (flags & ZUFS_CLONE_REFLINK)
 		err = reflink_range(sfd, src_off, dfd, dst_off, length, done);
 	else
 		err = copy_range(sfd, src_off, dfd, dst_off, length, done);

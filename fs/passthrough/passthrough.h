@@ -142,6 +142,9 @@ ssize_t pt_write(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		 struct zufs_attr *attr);
 int pt_fsync(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	     uint64_t offset, uint64_t length, bool datasync);
+/* caps.c: ZUFS_CAP_* the backing directory's filesystem implements */
+uint64_t pt_probe_caps(int dirfd);
+
 int pt_fallocate(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		 uint32_t mode, uint64_t offset, uint64_t length,
 		 struct zufs_attr *attr);

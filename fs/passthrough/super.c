@@ -134,6 +134,7 @@ static int pt_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	if (err)
 		goto out_table;
 	raise_nofile();
+	out->caps = pt_probe_caps(sb->sync_fd);
 	out->root_ino = sb->root->ino;
 	out->block_size = 4096;
 	out->max_bytes = INT64_MAX;

@@ -71,6 +71,15 @@ int zp_balloc_init(struct zus_sb *sb)
 	return 0;
 }
 
+void zp_balloc_recount(struct zus_sb *sb)
+{
+	unsigned int i;
+
+	for (i = 0; i < sb->ngroups; i++)
+		atomic_store(&sb->groups[i].nfree,
+			     group_count_free(sb, &sb->groups[i]));
+}
+
 void zp_balloc_fini(struct zus_sb *sb)
 {
 	unsigned int i;

@@ -371,6 +371,12 @@ static int falloc_shift(struct zus_sb *sb, const struct zus_ctx *ctx,
 		return -EINVAL;
 	if (pi->size + len > ZPMFS_MAX_BYTES)
 		return -EFBIG;
+	/*
+	 * Blocks preallocated past EOF (KEEP_SIZE) would be where the last
+	 * ones move to, and zp_bmap_move() wants holes there: drop them
+	 * first, as XFS does before a shift.
+	 */
+	zp_bmap_punch(sb, pi, end, UINT64_MAX);
 	for (b = end; b-- > fb;) {
 		err = zp_bmap_move(sb, ctx, pi, b, b + nb);
 		if (err)

@@ -227,6 +227,31 @@ static void sb_free(struct zus_sb *sb)
 	free(sb);
 }
 
+/*
+ * After an unclean shutdown (orphans already freed): blocks a crash left
+ * marked used with no inode reaching them go back to the allocator.
+ */
+static int reclaim(struct zus_sb *sb)
+{
+	int64_t n = zp_reclaim(sb);
+
+	if (n < 0)
+		return (int)n;
+	if (n) {
+		zp_balloc_recount(sb);
+		zp_log(sb, "reclaimed %ld unreachable block(s)", (long)n);
+	}
+	return 0;
+}
+
+/*
+ * What zp_fallocate() and zp_clone() implement: every fallocate mode but
+ * UNSHARE_RANGE (no block is ever shared), no reflink, no dedupe.
+ */
+#define ZPMFS_CAPS	(ZUFS_CAP_FALLOC | ZUFS_CAP_KEEP_SIZE | \
+			 ZUFS_CAP_PUNCH_HOLE | ZUFS_CAP_ZERO_RANGE | \
+			 ZUFS_CAP_COLLAPSE_RANGE | ZUFS_CAP_INSERT_RANGE)
+
 static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 		    bool repaired, struct zus_mount_out *out)
 {
@@ -249,6 +274,8 @@ static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 	if (!S_ISDIR(zp_pi(sb, ZPMFS_ROOT_INO)->mode))
 		return mount_err(out, -EINVAL, "root inode is not a directory");
 	err = zp_inodes_init(sb);
+	if (!err && !sb->rdonly && !(sb->state->flags & ZPMFS_STATE_CLEAN))
+		err = reclaim(sb);
 	if (!err)
 		err = zp_zeroer_init(sb);
 	if (err)
@@ -319,6 +346,7 @@ static int zp_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	out->block_size = ZPMFS_BLOCK;
 	out->max_bytes = ZPMFS_MAX_BYTES;
 	out->max_ino = sb->sbc.inode_count;
+	out->caps = ZPMFS_CAPS;
 	show_options(sb, out);
 	*sbp = sb;
 	return 0;
@@ -395,7 +423,7 @@ static int zp_statfs(struct zus_sb *sb, struct zufs_statfs *st)
 	return 0;
 }
 
-static const struct zus_fs_ops zpmfs_ops = {
+const struct zus_fs_ops zp_ops = {
 	.mount		= zp_mount,
 	.umount		= zp_umount,
 	.remount	= zp_remount,
@@ -432,7 +460,11 @@ static const struct zus_fs_type zpmfs_type = {
 		.flags		= ZUFS_FST_PMEM | ZUFS_FST_SYNC_META |
 				  ZUFS_FST_XATTR | ZUFS_FST_ACL,
 	},
-	.ops		= &zpmfs_ops,
+#ifdef ZPMFS_DEBUG
+	.ops		= &zp_debug_ops,	/* check.c: zp_ops + checks */
+#else
+	.ops		= &zp_ops,
+#endif
 	.usage		= ZPMFS_USAGE,
 };
 

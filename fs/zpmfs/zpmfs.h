@@ -95,6 +95,11 @@ struct zus_sb {
 	pthread_mutex_t	rename_lock;
 	bool		zero_ahead;	/* mount option */
 	struct zp_zeroer *zeroer;	/* zeroer.c */
+#ifdef ZPMFS_DEBUG
+	pthread_rwlock_t dbg_lock;	/* check.c: ops read, checks write */
+	unsigned long	dbg_every;	/* check after every Nth op (1) */
+	_Atomic unsigned long dbg_ops;	/* ops that may allocate or free */
+#endif
 };
 
 #define ZPMFS_ERRORS_CONTINUE	0
@@ -148,6 +153,8 @@ static inline bool zp_blk_ok(const struct zus_sb *sb, uint64_t blk)
 /* balloc.c: block allocator */
 int zp_balloc_init(struct zus_sb *sb);
 void zp_balloc_fini(struct zus_sb *sb);
+/* free counts from the bitmap again (after zp_reclaim at mount) */
+void zp_balloc_recount(struct zus_sb *sb);
 /* allocate up to want contiguous zeroed blocks near goal; returns count */
 int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 		  uint64_t goal, uint64_t want, uint64_t *start);
@@ -288,6 +295,18 @@ ssize_t zp_readlink(struct zus_sb *sb, const struct zus_ctx *ctx,
 /* set a new inode's symlink target; caller holds nothing (inode is new) */
 int zp_symlink_set(struct zus_sb *sb, const struct zus_ctx *ctx,
 		   struct zpmfs_inode *pi, const char *target, size_t len);
+
+/* super.c: the operations; check.c: the same with checks (debug) */
+extern const struct zus_fs_ops zp_ops;
+extern const struct zus_fs_ops zp_debug_ops;
+
+/* check.c: give back data blocks no live inode reaches (mount after an
+ * unclean shutdown); returns how many, or -errno */
+int64_t zp_reclaim(struct zus_sb *sb);
+#ifdef ZPMFS_DEBUG
+/* abort unless bitmap, free counts and inodes agree (no op in flight) */
+void zp_check_alloc(struct zus_sb *sb, const char *after);
+#endif
 
 /* xattr.c */
 ssize_t zp_getxattr(struct zus_sb *sb, const struct zus_ctx *ctx,

@@ -61,10 +61,17 @@ int zuf_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 /* fallocate                                                           */
 /* ------------------------------------------------------------------ */
 
-#define ZUF_FALLOC_MODES	(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | \
-				 FALLOC_FL_ZERO_RANGE | \
-				 FALLOC_FL_COLLAPSE_RANGE | \
-				 FALLOC_FL_INSERT_RANGE)
+/*
+ * Only the modes the mount's caps name are offered (zufs_falloc_caps() in
+ * zufs_api.h); the rest fail here, before anything changes, exactly as a
+ * filesystem without them fails.
+ */
+static bool zuf_falloc_offered(struct inode *inode, int mode)
+{
+	u64 need = zufs_falloc_caps(mode);
+
+	return need && (ZSBI(inode)->caps & need) == need;
+}
 
 static int zuf_send_fallocate(struct inode *inode, int mode, loff_t offset,
 			      loff_t len)
@@ -95,13 +102,14 @@ static long zuf_fallocate(struct file *file, int mode, loff_t offset,
 	loff_t end = offset + len;
 	long err;
 
-	if (mode & ~ZUF_FALLOC_MODES)
+	if (!zuf_falloc_offered(inode, mode))
 		return -EOPNOTSUPP;
 	if (!S_ISREG(inode->i_mode))
 		return -ENODEV;
 	inode_lock(inode);
 	if (!(mode & (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE |
-		      FALLOC_FL_COLLAPSE_RANGE)) && end > i_size_read(inode)) {
+		      FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_UNSHARE_RANGE)) &&
+	    end > i_size_read(inode)) {
 		err = inode_newsize_ok(inode, end);
 		if (err)
 			goto out_unlock;
@@ -267,7 +275,7 @@ static s64 zuf_clone_locked(struct inode *src, loff_t pos_in,
 	if (!ret)
 		ret = zuf_invalidate_range(dst, pos_out,
 					   len ? pos_out + len : LLONG_MAX);
-	if (!ret && (flags & ZUFS_CLONE_REFLINK))
+	if (!ret && (flags & (ZUFS_CLONE_REFLINK | ZUFS_CLONE_DEDUPE)))
 		ret = zuf_invalidate_range(src, pos_in,
 					   len ? pos_in + len : LLONG_MAX);
 	if (!ret)
@@ -282,12 +290,18 @@ static loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 {
 	struct inode *src = file_inode(file_in);
 	struct inode *dst = file_inode(file_out);
+	bool dedupe = remap_flags & REMAP_FILE_DEDUP;
 	s64 ret;
 
 	if (remap_flags & ~(REMAP_FILE_DEDUP | REMAP_FILE_ADVISORY))
 		return -EINVAL;
-	/* dedupe would need a stable compare of both ranges: not offered */
-	if (remap_flags & REMAP_FILE_DEDUP)
+	/*
+	 * Offered only when the mount's caps say so, and then a zero-length
+	 * probe succeeds like a real call would; otherwise both fail here.
+	 * The server compares the ranges of a dedupe again, atomically with
+	 * sharing them: the check below sees them unlocked against mmap.
+	 */
+	if (!(ZSBI(dst)->caps & (dedupe ? ZUFS_CAP_DEDUPE : ZUFS_CAP_CLONE)))
 		return -EOPNOTSUPP;
 	lock_two_nondirectories(src, dst);
 	if (IS_DAX(src) && IS_DAX(dst))
@@ -303,7 +317,7 @@ static loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 	if (ret)
 		goto out_unlock;
 	ret = zuf_clone_locked(src, pos_in, dst, pos_out, len,
-			       ZUFS_CLONE_REFLINK);
+			       dedupe ? ZUFS_CLONE_DEDUPE : ZUFS_CLONE_REFLINK);
 	if (ret >= 0 && ret != len)
 		ret = -EIO;
 
@@ -352,20 +366,46 @@ int zuf_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo,
 	return err;
 }
 
+/* ------------------------------------------------------------------ */
+/* open                                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The VFS answers a zero-length FIDEDUPERANGE itself, with success,
+ * whenever the file has remap_file_range: a mount that implements neither
+ * reflink nor dedupe gets file operations without it, so that the probe
+ * fails like a real call (EOPNOTSUPP for clones, dedupes and probes).
+ */
+static const struct file_operations zuf_file_noremap_operations;
+
+static int zuf_file_open(struct inode *inode, struct file *file)
+{
+	if (!(ZSBI(inode)->caps & (ZUFS_CAP_CLONE | ZUFS_CAP_DEDUPE)))
+		replace_fops(file, &zuf_file_noremap_operations);
+	return generic_file_open(inode, file);
+}
+
+#define ZUF_FILE_OPERATIONS					\
+	.llseek			= zuf_llseek,			\
+	.read_iter		= zuf_read_iter,		\
+	.write_iter		= zuf_write_iter,		\
+	.mmap			= zuf_file_mmap,		\
+	.mmap_supported_flags	= MAP_SYNC,			\
+	.open			= zuf_file_open,		\
+	.fsync			= zuf_fsync,			\
+	.fallocate		= zuf_fallocate,		\
+	.unlocked_ioctl		= zuf_ioctl,			\
+	.splice_read		= generic_file_splice_read,	\
+	.splice_write		= iter_file_splice_write,	\
+	.copy_file_range	= zuf_copy_file_range
+
 const struct file_operations zuf_file_operations = {
-	.llseek			= zuf_llseek,
-	.read_iter		= zuf_read_iter,
-	.write_iter		= zuf_write_iter,
-	.mmap			= zuf_file_mmap,
-	.mmap_supported_flags	= MAP_SYNC,
-	.open			= generic_file_open,
-	.fsync			= zuf_fsync,
-	.fallocate		= zuf_fallocate,
-	.unlocked_ioctl		= zuf_ioctl,
-	.splice_read		= generic_file_splice_read,
-	.splice_write		= iter_file_splice_write,
-	.copy_file_range	= zuf_copy_file_range,
+	ZUF_FILE_OPERATIONS,
 	.remap_file_range	= zuf_remap_file_range,
+};
+
+static const struct file_operations zuf_file_noremap_operations = {
+	ZUF_FILE_OPERATIONS,
 };
 
 const struct inode_operations zuf_file_inode_operations = {

@@ -235,6 +235,7 @@ static int zuf_mount_server(struct zuf_sb_info *sbi, struct fs_context *fc,
 	sbi->flags |= ZUF_SB_MOUNTED;
 	/* zuf_attr_check() of the root below bounds inode numbers by it */
 	sbi->max_ino = req->max_ino;
+	sbi->caps = req->caps & ZUFS_CAP_ALL;
 	err = zuf_check_mount_answer(sbi, req);
 	if (err)
 		return err;

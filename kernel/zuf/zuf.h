@@ -74,6 +74,7 @@ struct zuf_sb_info {
 	u64			zus_sb_handle;	/* server's handle */
 	u64			sb_id;		/* ours: GRAB_PMEM key */
 	u64			max_ino;	/* from the server's mount answer */
+	u64			caps;		/* ZUFS_CAP_*, from the same */
 	unsigned long		flags;		/* ZUF_SB_* */
 	struct zuf_pmem		*pmem;		/* NULL for ZUFS_FST_NODEV */
 	char			*options;	/* canonical, for show_options */

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # zpmfs through the FUSE bridge, natively on the host: the POSIX suite,
 # the zfsx data exerciser, zstress, then unmount/remount and check what
-# persisted.
+# persisted; fsck.zpmfs must find each image clean.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
@@ -34,6 +34,18 @@ grep -v '^ok ' "$tmp/posix.log"
 tail -1 "$tmp/posix.log" | grep -Eq '^[0-9]+ passed, 0 failed' || prc=1
 [ $prc = 0 ] || fail "posix-test"
 fusermount3 -u "$tmp/mnt2" || fail "unmount the second mount"
+# a clean image: no error, no leaked block, no orphan (exit 0)
+zpmfs_fsck() {
+	local rc
+	for _ in $(seq 100); do	# a daemon may still be finishing its umount
+		pgrep -f "zus-fuse -t zpmfs $1 " >/dev/null || break
+		sleep 0.1
+	done
+	"$BIN/fsck.zpmfs" "$1" >"$tmp/fsck.log" 2>&1
+	rc=$?
+	[ $rc = 0 ] || { cat "$tmp/fsck.log"; fail "fsck.zpmfs $2: exit $rc"; }
+}
+zpmfs_fsck "$tmp/img2" "of the EXDEV mount"
 
 if [ -x "$BIN/zfsx" ]; then
 	"$BIN/zfsx" -N 100000 "$mnt/fsx" >"$tmp/fsx.log" 2>&1 ||
@@ -61,9 +73,11 @@ cp "$tmp/ref" "$mnt/keep/sub/data"
 ln -s sub/data "$mnt/keep/link"
 sum=$(sha256sum <"$mnt/keep/sub/data")
 umount_fuse || fail "unmount (zus-fuse exit status)"
+zpmfs_fsck "$tmp/img" "after posix-test, zfsx and zstress"
 mount_fuse -t zpmfs "$tmp/img" "$mnt" || fail "remount"
 [ "$(sha256sum <"$mnt/keep/sub/data")" = "$sum" ] || fail "data changed over remount"
 [ "$(readlink "$mnt/keep/link")" = sub/data ] || fail "symlink lost"
 cmp -s "$tmp/ref" "$mnt/keep/link" || fail "data through the symlink"
 umount_fuse || fail "second unmount"
+zpmfs_fsck "$tmp/img" "after the remount"
 echo PASS

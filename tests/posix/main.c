@@ -39,6 +39,7 @@ static const struct pt_group groups[] = {
 	{ "space", pt_space_tests },
 	{ "falloc", pt_falloc_tests },
 	{ "copy", pt_copy_tests },
+	{ "caps", pt_caps_tests },
 	{ "tmpfile", pt_tmpfile_tests },
 	{ "mmap", pt_mmap_tests },
 };

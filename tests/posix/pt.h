@@ -257,6 +257,7 @@ extern const struct pt_test pt_sync_tests[];
 extern const struct pt_test pt_space_tests[];
 extern const struct pt_test pt_falloc_tests[];
 extern const struct pt_test pt_copy_tests[];
+extern const struct pt_test pt_caps_tests[];
 extern const struct pt_test pt_tmpfile_tests[];
 extern const struct pt_test pt_mmap_tests[];
 

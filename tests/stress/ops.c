@@ -464,11 +464,20 @@ static void op_fallocate(struct zs_worker *w)
 		{ FALLOC_FL_ZERO_RANGE, "falloc/zero" },
 		{ FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
 		  "falloc/zerokeep" },
+		/* block aligned below; EINVAL when not inside the file */
+		{ FALLOC_FL_COLLAPSE_RANGE, "falloc/collapse" },
+		{ FALLOC_FL_INSERT_RANGE, "falloc/insert" },
 	};
 	int m = zs_below(w, sizeof(modes) / sizeof(modes[0]));
 	size_t len = zs_rnd_len(w, 1 << 20);
 	off_t off = rnd_off(w);
 	struct ref r;
+
+	if (modes[m].mode & (FALLOC_FL_COLLAPSE_RANGE |
+			     FALLOC_FL_INSERT_RANGE)) {
+		off &= ~(off_t)65535;
+		len = (len + 65535) & ~(size_t)65535;
+	}
 
 	if (get_fd(w, O_RDWR, &r))
 		return;
@@ -980,7 +989,8 @@ static void op_rmxattr(struct zs_worker *w)
  * and stats first, namespace changes next, syncs rarely.  ENOSPC is
  * allowed (and counted) for whatever allocates.  EOPNOTSUPP is allowed
  * only where a filesystem may lack the feature: fallocate modes,
- * copy_file_range, user xattrs.
+ * copy_file_range, user xattrs; EINVAL for a collapse or insert that is
+ * not inside the file any more.
  */
 const struct zs_op zs_ops[] = {
 	{ "setup",	0, NULL,	{ 0 } },
@@ -991,7 +1001,7 @@ const struct zs_op zs_ops[] = {
 	{ "hole",	3, op_hole,	{ OPEN, ENOSPC } },
 	{ "read",	12, op_read,	{ OPEN } },
 	{ "truncate",	4, op_truncate,	{ OPEN, ENOSPC } },
-	{ "fallocate",	4, op_fallocate, { OPEN, ENOSPC, EOPNOTSUPP } },
+	{ "fallocate",	4, op_fallocate, { OPEN, ENOSPC, EOPNOTSUPP, EINVAL } },
 	{ "mmap",	4, op_mmap,	{ OPEN } },
 	{ "fsync",	3, op_fsync,	{ OPEN } },
 	{ "syncfs",	1, op_syncfs,	{ 0 } },

@@ -71,6 +71,26 @@ int th_fsck(void)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int th_fsck_says(const char *what)
+{
+	char line[512];
+	int found = 0;
+	FILE *f;
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "'%s' -v '%s' 2>&1", T.fsck, T.image);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, what)) {
+			found = 1;
+			if (T.verbose)
+				fputs(line, stdout);
+		}
+	return pclose(f) < 0 ? -1 : found;
+}
+
 int th_map(void)
 {
 	struct stat st;
@@ -108,6 +128,17 @@ int th_mount(const char *options, uint32_t flags)
 	memset(&T.out, 0, sizeof(T.out));
 	T.sb = NULL;
 	return T.ops->mount(&mi, &T.sb, &T.out);
+}
+
+void th_evict_unlinked(void)
+{
+	struct zus_ctx c = th_ctx();
+	struct zufs_attr a;
+	uint64_t ino;
+
+	for (ino = 2; T.sb && ino <= T.out.max_ino; ino++)
+		if (!T.ops->getattr(T.sb, &c, ino, &a) && !a.nlink)
+			T.ops->evict(T.sb, &c, ino);
 }
 
 void th_umount(void)

@@ -55,10 +55,14 @@ struct zus_ctx th_ctx(void);
 int th_mkfs(const char *size, const char *inodes);
 /* fsck.zpmfs the image; returns its exit status */
 int th_fsck(void);
+/* 1 if fsck.zpmfs -v prints a line containing what, 0 if not, -1 error */
+int th_fsck_says(const char *what);
 int th_map(void);
 void th_unmap(void);
 int th_mount(const char *options, uint32_t flags);
 void th_umount(void);
+/* what a transport does before umount: evict every unlinked inode */
+void th_evict_unlinked(void);
 /* convenience wrappers on the root or a given dir */
 uint64_t th_create(uint64_t dir, const char *name, uint32_t mode);
 int th_create_err(uint64_t dir, const char *name, uint32_t mode);

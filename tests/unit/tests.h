@@ -29,5 +29,6 @@ void t_threads(void);
 void t_crash(void);
 void t_stress(void);
 void t_zero(void);
+void t_leak(void);
 
 #endif

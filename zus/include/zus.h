@@ -28,6 +28,9 @@
  *                  for blocks a plugin moves on its own
  *   3  2026-12-05  zus_mount_info.rdonly: the plugin went read-only on
  *                  its own (errors=remount-ro)
+ *                  zus_mount_out.caps: what the mount implements of clone,
+ *                  dedupe and the fallocate modes; clone's
+ *                  ZUFS_CLONE_DEDUPE
  */
 #ifndef _ZUS_H
 #define _ZUS_H
@@ -103,6 +106,15 @@ struct zus_mount_out {
 	uint64_t	max_ino;	/* largest inode number it will hand out */
 	char		options[ZUFS_OPTIONS_MAX];	/* canonical, for /proc/mounts */
 	char		msg[ZUFS_MSG_MAX];	/* why, on failure */
+	/*
+	 * ZUFS_CAP_* (zufs_api.h): which of clone (reflink), dedupe and the
+	 * fallocate modes this mount implements, for its whole life.  The
+	 * transports fail everything else with -EOPNOTSUPP without calling
+	 * the plugin, so say exactly what a real call would do: a plugin
+	 * that forwards to a backing store asks the store while it mounts.
+	 * 0 (the default) offers none of them.  Ignored by remount.
+	 */
+	uint64_t	caps;
 };
 
 /* Results of rename: every inode it touched */
@@ -220,7 +232,7 @@ struct zus_fs_ops {
 	int (*fsync)(struct zus_sb *sb, const struct zus_ctx *ctx,
 		     uint64_t ino, uint64_t offset, uint64_t length,
 		     bool datasync);
-	/* fallocate: mode is FALLOC_FL_* */
+	/* fallocate: mode is FALLOC_FL_* (see clone below) */
 	int (*fallocate)(struct zus_sb *sb, const struct zus_ctx *ctx,
 			 uint64_t ino, uint32_t mode, uint64_t offset,
 			 uint64_t length, struct zufs_attr *attr);
@@ -228,7 +240,13 @@ struct zus_fs_ops {
 	int (*seek)(struct zus_sb *sb, const struct zus_ctx *ctx,
 		    uint64_t ino, uint64_t offset, int whence,
 		    uint64_t *result);
-	/* clone: ZUFS_CLONE_REFLINK or ZUFS_CLONE_COPY; *done = bytes */
+	/*
+	 * fallocate: only modes the mount's caps declare reach it.
+	 * clone: ZUFS_CLONE_REFLINK (caps ZUFS_CAP_CLONE), ZUFS_CLONE_DEDUPE
+	 * (ZUFS_CAP_DEDUPE: share only if equal, else -EBADE) or
+	 * ZUFS_CLONE_COPY (any plugin; -EOPNOTSUPP: the transport copies);
+	 * *done = bytes
+	 */
 	int (*clone)(struct zus_sb *sb, const struct zus_ctx *ctx,
 		     uint64_t src_ino, uint64_t src_off,
 		     uint64_t dst_ino, uint64_t dst_off, uint64_t length,

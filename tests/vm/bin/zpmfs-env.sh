@@ -5,6 +5,12 @@
 #   zpmfs_up [MOUNT-OPTIONS]   load, start zusd (once), mkfs, mount on $MNT
 #   zpmfs_down                 unmount $MNT (zusd keeps running)
 #   zpmfs_stop                 unmount, stop zusd, unload zuf
+#   zpmfs_fsck WHAT            fsck.zpmfs /dev/pmem0 must be clean (exit 0:
+#                              no error, no leaked block, no orphan)
+#   zpmfs_fsck_after_remount WHAT   the same after one more mount and
+#                              umount by a zusd without ZUSD_ARGS (frees
+#                              the orphans a lying server's rejected
+#                              answers leave, e.g. an O_TMPFILE's)
 #   zvfs_cc NAME               build tests/vm/bin/NAME.c into $ZBIN/NAME
 #   wait_registered FSTYPE     up to 10 s for zusd to register FSTYPE
 #
@@ -26,17 +32,20 @@ zpmfs_up() {
 	if ! awk '$3 == "zuf"' /proc/mounts | grep -q .; then
 		mount -t zuf zuf /sys/fs/zuf || fail "mount zuf-root"
 	fi
-	if [ -z "$ZUSD_PID" ]; then
-		# shellcheck disable=SC2086
-		"$TOP/build/bin/zusd" -f ${ZUSD_ARGS:-} \
-			-p "$TOP/build/plugins/zpmfs.so" >"$ZUSD_LOG" 2>&1 &
-		ZUSD_PID=$!
-		wait_registered zpmfs ||
-			fail "zusd did not register zpmfs: $(cat "$ZUSD_LOG")"
-	fi
+	zpmfs_start_zusd
 	"$TOP/build/bin/mkfs.zpmfs" -q -f /dev/pmem0 || fail "mkfs.zpmfs"
 	mount -t zpmfs ${opts:+-o "$opts"} /dev/pmem0 "$MNT" ||
 		fail "mount -t zpmfs ${opts:+-o $opts}: $(dmesg | tail -5)"
+}
+
+zpmfs_start_zusd() {
+	[ -n "$ZUSD_PID" ] && return 0
+	# shellcheck disable=SC2086
+	"$TOP/build/bin/zusd" -f ${ZUSD_ARGS:-} \
+		-p "$TOP/build/plugins/zpmfs.so" >"$ZUSD_LOG" 2>&1 &
+	ZUSD_PID=$!
+	wait_registered zpmfs ||
+		fail "zusd did not register zpmfs: $(cat "$ZUSD_LOG")"
 }
 
 zpmfs_down() {
@@ -52,6 +61,23 @@ zpmfs_stop() {
 		ZUSD_PID=
 ZUSD_LOG=${ZUSD_LOG:-/tmp/zusd.log}
 	fi
+}
+
+zpmfs_fsck() {
+	local out rc
+
+	out=$("$TOP/build/bin/fsck.zpmfs" /dev/pmem0 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || { printf '%s\n' "$out"; fail "fsck.zpmfs $1: exit $rc"; }
+	echo "fsck.zpmfs $1: clean"
+}
+
+zpmfs_fsck_after_remount() {
+	zpmfs_stop
+	ZUSD_ARGS='' zpmfs_start_zusd
+	mount -t zpmfs /dev/pmem0 "$MNT" || fail "remount $1: $(dmesg | tail -3)"
+	zpmfs_down
+	zpmfs_fsck "$1"
 }
 
 wait_registered() {

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # vm: --pmem 256M --timeout 600
 # A lying server (zusd --chaos): operations may fail, but the kernel must
-# not oops, warn or hang, and umount must work.
+# not oops, warn or hang, and umount must work; fsck.zpmfs finds the image
+# clean.
 . "$(dirname "$0")/../lib.sh"
 require_vm
 ZUSD=$TOP/build/bin/zusd
@@ -53,6 +54,9 @@ for seed in $SEEDS; do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
+	# the kernel was lied to, the plugin was not: nothing may leak
+	"$TOP/build/bin/fsck.zpmfs" $DEV >/run/fsck.log 2>&1 ||
+		{ cat /run/fsck.log; fail "fsck.zpmfs after seed $seed: exit $?"; }
 done
 dmesg | grep -q 'bad answer from server' || fail "chaos caught nothing"
 zufs_unload

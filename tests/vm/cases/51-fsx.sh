@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The file exerciser (tests/fsx) on zpmfs with and without the map cache:
 # random reads, writes, mmap, truncate, fallocate, checked against a
-# shadow copy.
+# shadow copy.  fsck.zpmfs must find each image clean afterwards.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
@@ -21,6 +21,7 @@ for opts in "" nomapcache; do
 	}
 	tail -1 /tmp/zfsx.log
 	zpmfs_down
+	zpmfs_fsck "after zfsx${opts:+ -o $opts}"
 	check_dmesg_clean || fail "kernel log after zfsx $opts"
 done
 zpmfs_stop

@@ -23,4 +23,7 @@ echo "bad answers rejected: $(dmesg | grep -c 'bad answer from server')"
 check_dmesg_clean || fail "kernel log under a lying server"
 zpmfs_stop
 check_dmesg_clean || fail "kernel log after unmount"
+# the plugin itself was never lied to: nothing may leak
+zpmfs_fsck_after_remount "after the chaos run"
+zpmfs_stop
 pass

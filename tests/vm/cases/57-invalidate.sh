@@ -35,6 +35,7 @@ zpmfs_up
 tail -1 /tmp/zmmap.out
 "$ZBIN/zcache" -t 20 "$MNT" || fail "zcache under an invalidation storm"
 zpmfs_stop
+zpmfs_fsck "after zfsx, zmmap and zcache under the storm"
 grep "invalidate storm" "$ZUSD_LOG"
 n=$(sed -n 's/.*invalidate storm: \([0-9]*\) invalidations.*/\1/p' "$ZUSD_LOG")
 [ "${n:-0}" -ge 100 ] || fail "only ${n:-0} invalidations reached the kernel"
