@@ -11,6 +11,7 @@
 #define _ZUS_FUSE_BRIDGE_H
 
 #define FUSE_USE_VERSION 314
+#include <errno.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -121,5 +122,19 @@ void zf_daemon_ready(int fd, bool quiet);
 int zf_serve(const struct zus_fs_type *type, const char *source,
 	     const char *mnt, const char *plugopts, bool rdonly,
 	     bool debug, bool writeback, unsigned int threads, int ready_fd);
+
+/*
+ * Every error reply goes through here.  The FUSE kernel refuses a reply
+ * with an errno outside 1..511 and leaves the application waiting for
+ * good; numbers no syscall returns would reach it as "Unknown error", and
+ * a plugin's EFAULT would blame the caller's buffer.  Those (and positive
+ * values from a buggy plugin, arriving here negated) become EIO.
+ */
+static inline int zf_reply_err(fuse_req_t req, int err)
+{
+	if (err < 0 || err > EHWPOISON || err == EFAULT)
+		err = EIO;
+	return fuse_reply_err(req, err);
+}
 
 #endif /* _ZUS_FUSE_BRIDGE_H */

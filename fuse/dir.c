@@ -79,7 +79,7 @@ void zf_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 	(void)fi;
 	db.buf = malloc(size);
 	if (!db.buf) {
-		fuse_reply_err(req, ENOMEM);
+		zf_reply_err(req, ENOMEM);
 		return;
 	}
 	zf_ctx(req, &ctx);
@@ -89,7 +89,7 @@ void zf_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 				      ZUFS_DIR_POS_FIRST : (uint64_t)off,
 				      fill_plain, &db, &eof);
 	if (err && !db.used)
-		fuse_reply_err(req, -err);
+		zf_reply_err(req, -err);
 	else
 		fuse_reply_buf(req, db.buf, db.used);
 	free(db.buf);
@@ -208,7 +208,7 @@ static void plus_entries(struct zf_bridge *b, struct zf_dirbuf *db,
 
 	refs = calloc(p->n ? p->n : 1, sizeof(*refs));
 	if (!refs) {
-		fuse_reply_err(db->req, ENOMEM);
+		zf_reply_err(db->req, ENOMEM);
 		return;
 	}
 	for (i = 0; i < p->n; i++) {
@@ -240,7 +240,7 @@ void zf_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 	(void)fi;
 	db.buf = malloc(size);
 	if (!db.buf) {
-		fuse_reply_err(req, ENOMEM);
+		zf_reply_err(req, ENOMEM);
 		return;
 	}
 	zf_ctx(req, &ctx);
@@ -254,7 +254,7 @@ void zf_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 			      ZUFS_DIR_POS_FIRST : (uint64_t)off,
 			      gather, &p, &eof);
 	if (err && !p.n && !db.used) {
-		fuse_reply_err(req, -err);
+		zf_reply_err(req, -err);
 		goto out_free;
 	}
 	plus_entries(b, &db, &ctx, ino, &p);
@@ -275,10 +275,10 @@ void zf_fsyncdir(fuse_req_t req, fuse_ino_t nodeid, int datasync,
 
 	(void)fi;
 	if (!b->ops->fsync) {
-		fuse_reply_err(req, 0);
+		zf_reply_err(req, 0);
 		return;
 	}
 	zf_ctx(req, &ctx);
-	fuse_reply_err(req, -b->ops->fsync(b->sb, &ctx, zf_ino(b, nodeid), 0,
+	zf_reply_err(req, -b->ops->fsync(b->sb, &ctx, zf_ino(b, nodeid), 0,
 					   UINT64_MAX, datasync));
 }

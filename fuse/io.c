@@ -146,7 +146,7 @@ static void pmem_read(fuse_req_t req, uint64_t ino, size_t size, off_t off)
 	zf_ctx(req, &ctx);
 	err = pmem_map_read(b, &ctx, ino, off, off + size, &v);
 	if (err)
-		fuse_reply_err(req, -err);
+		zf_reply_err(req, -err);
 	else if (!v.n)
 		fuse_reply_buf(req, NULL, 0);
 	else
@@ -169,13 +169,13 @@ void zf_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
 	}
 	buf = malloc(size ? size : 1);
 	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
+		zf_reply_err(req, ENOMEM);
 		return;
 	}
 	zf_ctx(req, &ctx);
 	r = b->ops->read(b->sb, &ctx, zf_ino(b, nodeid), buf, size, off);
 	if (r < 0)
-		fuse_reply_err(req, -r);
+		zf_reply_err(req, -r);
 	else
 		fuse_reply_buf(req, buf, r);
 	free(buf);
@@ -239,7 +239,7 @@ static void pmem_write(fuse_req_t req, uint64_t ino, const char *buf,
 		pos += got;
 	}
 	if (pos == (uint64_t)off && (n < 0 || size))
-		fuse_reply_err(req, n < 0 ? -n : EIO);
+		zf_reply_err(req, n < 0 ? -n : EIO);
 	else
 		fuse_reply_write(req, pos - off);
 }
@@ -260,7 +260,7 @@ void zf_write(fuse_req_t req, fuse_ino_t nodeid, const char *buf,
 	zf_ctx(req, &ctx);
 	r = b->ops->write(b->sb, &ctx, zf_ino(b, nodeid), buf, size, off, &a);
 	if (r < 0)
-		fuse_reply_err(req, -r);
+		zf_reply_err(req, -r);
 	else
 		fuse_reply_write(req, r);
 }
@@ -279,7 +279,7 @@ void zf_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync,
 				    UINT64_MAX, datasync);
 	if (!err)
 		err = zf_pmem_msync(b);
-	fuse_reply_err(req, -err);
+	zf_reply_err(req, -err);
 }
 
 void zf_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off,
@@ -298,11 +298,11 @@ void zf_fallocate(fuse_req_t req, fuse_ino_t nodeid, int mode, off_t off,
 	if (!b->ops->fallocate ||
 	    !zufs_falloc_caps(mode) ||
 	    (b->caps & zufs_falloc_caps(mode)) != zufs_falloc_caps(mode)) {
-		fuse_reply_err(req, EOPNOTSUPP);
+		zf_reply_err(req, EOPNOTSUPP);
 		return;
 	}
 	zf_ctx(req, &ctx);
-	fuse_reply_err(req, -b->ops->fallocate(b->sb, &ctx, zf_ino(b, nodeid),
+	zf_reply_err(req, -b->ops->fallocate(b->sb, &ctx, zf_ino(b, nodeid),
 					       mode, off, len, &a));
 }
 
@@ -316,18 +316,18 @@ void zf_lseek(fuse_req_t req, fuse_ino_t nodeid, off_t off, int whence,
 
 	(void)fi;
 	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
-		fuse_reply_err(req, EINVAL);
+		zf_reply_err(req, EINVAL);
 		return;
 	}
 	/* ENOSYS: the kernel then treats the whole file as data, for good */
 	if (!b->ops->seek) {
-		fuse_reply_err(req, ENOSYS);
+		zf_reply_err(req, ENOSYS);
 		return;
 	}
 	zf_ctx(req, &ctx);
 	err = b->ops->seek(b->sb, &ctx, zf_ino(b, nodeid), off, whence, &res);
 	if (err)
-		fuse_reply_err(req, -err);
+		zf_reply_err(req, -err);
 	else
 		fuse_reply_lseek(req, res);
 }
@@ -347,7 +347,7 @@ void zf_copy_file_range(fuse_req_t req, fuse_ino_t in, off_t off_in,
 	(void)fi_out;
 	/* EOPNOTSUPP makes the kernel fall back to its splice copy */
 	if (!b->ops->clone || flags) {
-		fuse_reply_err(req, flags ? EINVAL : EOPNOTSUPP);
+		zf_reply_err(req, flags ? EINVAL : EOPNOTSUPP);
 		return;
 	}
 	zf_ctx(req, &ctx);
@@ -355,7 +355,7 @@ void zf_copy_file_range(fuse_req_t req, fuse_ino_t in, off_t off_in,
 			    zf_ino(b, out), off_out, len, ZUFS_CLONE_COPY,
 			    &done, &a);
 	if (err)
-		fuse_reply_err(req, -err);
+		zf_reply_err(req, -err);
 	else
 		fuse_reply_write(req, done);
 }

@@ -75,7 +75,7 @@ static void reply_new_ref(fuse_req_t req, int err, uint64_t dir,
 
 	if (err) {
 		pthread_rwlock_unlock(&b->evict_lock);
-		fuse_reply_err(req, -err);
+		zf_reply_err(req, -err);
 		return;
 	}
 	zf_node_ref(b, a->ino, S_ISDIR(a->mode) ? dir : 0);
@@ -134,7 +134,7 @@ static void reply_attr(fuse_req_t req, int err, const struct zufs_attr *a)
 	struct stat st;
 
 	if (err) {
-		fuse_reply_err(req, -err);
+		zf_reply_err(req, -err);
 		return;
 	}
 	zf_attr_to_stat(zf_of(req), a, &st);
@@ -235,7 +235,7 @@ static void zf_readlink(fuse_req_t req, fuse_ino_t nodeid)
 	len = b->ops->readlink(b->sb, &ctx, zf_ino(b, nodeid), buf,
 			       ZUFS_SYMLINK_MAX);
 	if (len < 0) {
-		fuse_reply_err(req, -len);
+		zf_reply_err(req, -len);
 		return;
 	}
 	buf[len] = '\0';
@@ -278,7 +278,7 @@ static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	zf_ctx(req, &ctx);
 	err = new_owner(b, &ctx, dir, &mode, &gid);
 	if (err) {
-		fuse_reply_err(req, -err);
+		zf_reply_err(req, -err);
 		return;
 	}
 	pthread_rwlock_rdlock(&b->evict_lock);
@@ -330,7 +330,7 @@ static void do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct zus_ctx ctx;
 
 	zf_ctx(req, &ctx);
-	fuse_reply_err(req, -b->ops->unlink(b->sb, &ctx, zf_ino(b, parent),
+	zf_reply_err(req, -b->ops->unlink(b->sb, &ctx, zf_ino(b, parent),
 					    name, strlen(name), is_dir,
 					    &a, &da));
 }
@@ -366,7 +366,7 @@ static void zf_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		if ((flags & RENAME_EXCHANGE) && S_ISDIR(out.target_attr.mode))
 			zf_node_set_parent(b, out.target_attr.ino, od);
 	}
-	fuse_reply_err(req, -err);
+	zf_reply_err(req, -err);
 }
 
 static void zf_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t newparent,
@@ -398,7 +398,7 @@ static void zf_release(fuse_req_t req, fuse_ino_t nodeid,
 {
 	(void)nodeid;
 	(void)fi;
-	fuse_reply_err(req, 0);
+	zf_reply_err(req, 0);
 }
 
 static void zf_flush(fuse_req_t req, fuse_ino_t nodeid,
@@ -406,7 +406,7 @@ static void zf_flush(fuse_req_t req, fuse_ino_t nodeid,
 {
 	(void)nodeid;
 	(void)fi;
-	fuse_reply_err(req, 0);
+	zf_reply_err(req, 0);
 }
 
 static void zf_opendir(fuse_req_t req, fuse_ino_t nodeid,
@@ -428,7 +428,7 @@ static void zf_statfs(fuse_req_t req, fuse_ino_t nodeid)
 	memset(&s, 0, sizeof(s));
 	err = b->ops->statfs(b->sb, &s);
 	if (err) {
-		fuse_reply_err(req, -err);
+		zf_reply_err(req, -err);
 		return;
 	}
 	memset(&v, 0, sizeof(v));
@@ -453,11 +453,11 @@ static void zf_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 	struct zus_ctx ctx;
 
 	if (!b->ops->setxattr) {
-		fuse_reply_err(req, EOPNOTSUPP);
+		zf_reply_err(req, EOPNOTSUPP);
 		return;
 	}
 	zf_ctx(req, &ctx);
-	fuse_reply_err(req, -b->ops->setxattr(b->sb, &ctx, zf_ino(b, nodeid),
+	zf_reply_err(req, -b->ops->setxattr(b->sb, &ctx, zf_ino(b, nodeid),
 					      name, value ? value : "", size,
 					      flags, &a));
 }
@@ -470,11 +470,11 @@ static void zf_removexattr(fuse_req_t req, fuse_ino_t nodeid,
 	struct zus_ctx ctx;
 
 	if (!b->ops->setxattr) {
-		fuse_reply_err(req, EOPNOTSUPP);
+		zf_reply_err(req, EOPNOTSUPP);
 		return;
 	}
 	zf_ctx(req, &ctx);
-	fuse_reply_err(req, -b->ops->setxattr(b->sb, &ctx, zf_ino(b, nodeid),
+	zf_reply_err(req, -b->ops->setxattr(b->sb, &ctx, zf_ino(b, nodeid),
 					      name, NULL, 0, 0, &a));
 }
 
@@ -483,7 +483,7 @@ static void reply_xattr_data(fuse_req_t req, ssize_t r, const char *buf,
 			     size_t size)
 {
 	if (r < 0)
-		fuse_reply_err(req, -r);
+		zf_reply_err(req, -r);
 	else if (!size)
 		fuse_reply_xattr(req, r);
 	else
@@ -499,11 +499,11 @@ static void zf_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 	ssize_t r;
 
 	if (!b->ops->getxattr) {
-		fuse_reply_err(req, EOPNOTSUPP);
+		zf_reply_err(req, EOPNOTSUPP);
 		return;
 	}
 	if (size && !(buf = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
+		zf_reply_err(req, ENOMEM);
 		return;
 	}
 	zf_ctx(req, &ctx);
@@ -541,11 +541,11 @@ static void zf_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
 	ssize_t r;
 
 	if (!b->ops->listxattr) {
-		fuse_reply_err(req, EOPNOTSUPP);
+		zf_reply_err(req, EOPNOTSUPP);
 		return;
 	}
 	if (size && !(buf = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
+		zf_reply_err(req, ENOMEM);
 		return;
 	}
 	zf_ctx(req, &ctx);
