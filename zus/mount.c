@@ -92,6 +92,7 @@ static void answer_root(struct zusd_sb *sb, struct zus_mount_out *out,
 	im->max_ino = out->max_ino;
 	memcpy(im->options, out->options, sizeof(im->options));
 	im->options[sizeof(im->options) - 1] = 0;
+	sb->root_ino = out->root_ino;
 	im->err = sb->type->ops->getattr(sb->psb, &ctx, out->root_ino,
 					 &im->root);
 }
@@ -219,6 +220,26 @@ static int do_remount(struct zusd *zd, struct zufs_ioc_mount *im,
 	return 0;
 }
 
+/*
+ * Fuzzing: mutate the answer.  A mount that succeeded here but is now
+ * reported failed is undone, as the kernel will never send its UMOUNT:
+ * the lie stays in the answer, not in a plugin mount left behind (whose
+ * pmem the kernel takes back under the plugin's feet).
+ */
+static void fuzz_answer(struct zusd *zd, struct zufs_ioc_mount *im)
+{
+	uint32_t op = im->op;
+	uint64_t handle = im->zus_sb_handle;
+	int err = im->err;
+
+	zusd_fuzz_mount(zd, im);
+	if (op == ZUFS_M_MOUNT && !err && im->err) {
+		struct zufs_ioc_mount undo = { .zus_sb_handle = handle };
+
+		do_umount(zd, &undo);
+	}
+}
+
 static void handle(struct zusd *zd, struct zufs_ioc_mount *im)
 {
 	struct zus_mount_out *out = calloc(1, sizeof(*out));
@@ -250,6 +271,8 @@ static void handle(struct zusd *zd, struct zufs_ioc_mount *im)
 		zusd_dbg(zd, "mount op %u: %d %s", im->op, err, im->msg);
 	}
 	free(out);
+	if (zd->fuzz)
+		fuzz_answer(zd, im);
 }
 
 static void *mount_main(void *arg)
