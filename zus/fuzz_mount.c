@@ -268,7 +268,8 @@ static void *ioctl_main(void *arg)
 		struct fz_rng r = fz_rng_for(f, FZ_CHAN_IOCTL, ++n, 0);
 		int ret;
 
-		fz_sleep_ms(20);
+		/* ten a second: many of them make the kernel log a line */
+		fz_sleep_ms(100);
 		ret = one_ioctl(f, &r, what, sizeof(what));
 		__atomic_fetch_add(&f->ioctls, 1, __ATOMIC_RELAXED);
 		if (!ret)
