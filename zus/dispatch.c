@@ -564,6 +564,8 @@ void zusd_dispatch(struct zusd_zt *zt)
 		}
 	}
 	err = d->handler(zt, sb, hdr, data, &ctx);
+	if (zt->zd->opts.late_op == (int)hdr->op)
+		usleep(zt->zd->opts.late_us);
 out:
 	if (err > 0 || err < -4095)
 		err = -EIO;	/* a plugin bug must not look like success */

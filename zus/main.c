@@ -66,6 +66,9 @@ static void usage(FILE *f)
 "      --io-delay USEC     testing: hold every READ/WRITE that long before the\n"
 "                          plugin serves it (to kill callers or the server\n"
 "                          while their pages are mapped)\n"
+"      --late-op OP:USEC   testing: hold the answer of every OP (a name as in\n"
+"                          debug output, e.g. LOOKUP) that long after the\n"
+"                          plugin made it, so that it arrives stale\n"
 "      --invalidate-storm MS\n"
 "                          testing: every MS ms, make the kernel forget the\n"
 "                          block maps of the inodes just mapped\n"
@@ -76,7 +79,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI, OPT_IO_DELAY, OPT_STORM,
-       OPT_FUZZ };
+       OPT_LATE_OP, OPT_FUZZ };
 
 static const struct option long_opts[] = {
 	{ "foreground",  no_argument,       NULL, 'f' },
@@ -88,6 +91,7 @@ static const struct option long_opts[] = {
 	{ "fuzz",        required_argument, NULL, OPT_FUZZ },
 	{ "abi-version", required_argument, NULL, OPT_ABI },
 	{ "io-delay",    required_argument, NULL, OPT_IO_DELAY },
+	{ "late-op",     required_argument, NULL, OPT_LATE_OP },
 	{ "invalidate-storm", required_argument, NULL, OPT_STORM },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ "version",     no_argument,       NULL, 'V' },
@@ -156,12 +160,34 @@ static int parse_uint(const char *arg, unsigned long max, unsigned int *val)
 	return 0;
 }
 
+/* OP:USEC, OP an op name as zusd_op_name() gives it */
+static int parse_late_op(const char *arg, struct zusd_opts *o)
+{
+	const char *colon = strchr(arg, ':');
+	uint32_t op;
+
+	if (!colon)
+		return -EINVAL;
+	for (op = 0; op < ZUFS_OP_MAX_OPT; op++) {
+		const char *name = zusd_op_name(op);
+
+		if (strlen(name) == (size_t)(colon - arg) &&
+		    !strncmp(name, arg, colon - arg))
+			break;
+	}
+	if (op == ZUFS_OP_MAX_OPT || op == ZUFS_OP_BREAK)
+		return -EINVAL;
+	o->late_op = op;
+	return parse_uint(colon + 1, 10000000, &o->late_us);
+}
+
 /* Returns 0 to run, 1 to exit 0 (help/version), <0 on a usage error */
 static int parse_args(int argc, char **argv, struct zusd_opts *o)
 {
 	int c;
 
 	o->root = ZUFS_ROOT_PATH;
+	o->late_op = -1;
 	o->abi_major = ZUFS_MAJOR_VERSION;
 	o->abi_minor = ZUFS_MINOR_VERSION;
 	while ((c = getopt_long(argc, argv, "fp:dhV", long_opts, NULL)) != -1) {
@@ -199,6 +225,13 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 		case OPT_IO_DELAY:
 			if (parse_uint(optarg, 10000000, &o->io_delay_us)) {
 				fprintf(stderr, ZUSD_NAME ": bad --io-delay '%s' (0..10000000 microseconds)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_LATE_OP:
+			if (parse_late_op(optarg, o)) {
+				fprintf(stderr, ZUSD_NAME ": bad --late-op '%s' (OP:USEC, USEC 0..10000000)\n",
 					optarg);
 				return -EINVAL;
 			}

@@ -115,6 +115,8 @@ struct zusd_opts {
 	struct zusd_chaos chaos;
 	struct zusd_fuzz_conf fuzz;
 	unsigned int	io_delay_us;	/* testing: stall each old-IO op */
+	int		late_op;	/* testing: answer this op late (-1) */
+	unsigned int	late_us;	/* by that long, after the plugin */
 	unsigned int	storm_ms;	/* testing: invalidation storm period */
 };
 

@@ -48,10 +48,11 @@ int zuf_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	if (zuf_fst(inode, ZUFS_FST_SYNC_META)) {
 		/*
 		 * Data went to pmem with non-temporal stores and metadata is
-		 * durable when an op returns: only order our stores.
+		 * durable when an op returns; what may still sit in the
+		 * memory controller's write queue is flushed by the device,
+		 * as ext4-dax does.
 		 */
-		wmb();
-		return 0;
+		return zuf_pmem_flush(ZSBI(inode));
 	}
 	return zuf_send_fsync(inode, start, end, datasync);
 }

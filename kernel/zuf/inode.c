@@ -202,7 +202,39 @@ static void zuf_update_times(struct inode *inode, const struct zufs_attr *attr)
 	inode->i_atime = atime;
 }
 
-void zuf_update_inode(struct inode *inode, const struct zufs_attr *attr)
+/*
+ * Attribute versions.  Ops that change an inode run under its lock and
+ * their answers are the truth (zuf_update_inode()); so are local changes
+ * of i_size.  Each of those stamps the inode with a new version of the
+ * sb's counter.  An answer that merely reports attributes (a lookup, a
+ * fault's or a read's block map) may have been computed before such a
+ * change and arrive after it: it is applied only if the inode's version
+ * is not newer than the counter read before the question was sent, so
+ * it can never roll back a size (an append then lost to O_APPEND) or
+ * anything else.
+ */
+u64 zuf_attr_version(struct inode *inode)
+{
+	return atomic64_read(&ZSBI(inode)->attr_version);
+}
+
+static void zuf_attr_stamp(struct inode *inode)
+{
+	ZUI(inode)->attr_version =
+		atomic64_inc_return(&ZSBI(inode)->attr_version);
+}
+
+/* A local change of i_size (caller holds the inode lock) */
+void zuf_size_write(struct inode *inode, loff_t size)
+{
+	spin_lock(&inode->i_lock);
+	i_size_write(inode, size);
+	zuf_attr_stamp(inode);
+	spin_unlock(&inode->i_lock);
+}
+
+/* Under i_lock */
+static void zuf_apply_attr(struct inode *inode, const struct zufs_attr *attr)
 {
 	struct zuf_inode *zi = ZUI(inode);
 
@@ -220,6 +252,27 @@ void zuf_update_inode(struct inode *inode, const struct zufs_attr *attr)
 	if (S_ISCHR(inode->i_mode) || S_ISBLK(inode->i_mode))
 		inode->i_rdev = new_decode_dev(attr->rdev);
 	zuf_set_inode_flags(inode, attr->flags);
+}
+
+void zuf_update_inode(struct inode *inode, const struct zufs_attr *attr)
+{
+	spin_lock(&inode->i_lock);
+	zuf_apply_attr(inode, attr);
+	zuf_attr_stamp(inode);
+	spin_unlock(&inode->i_lock);
+}
+
+bool zuf_refresh_inode(struct inode *inode, const struct zufs_attr *attr,
+		       u64 version)
+{
+	bool fresh;
+
+	spin_lock(&inode->i_lock);
+	fresh = ZUI(inode)->attr_version <= version;
+	if (fresh)
+		zuf_apply_attr(inode, attr);
+	spin_unlock(&inode->i_lock);
+	return fresh;
 }
 
 static void zuf_set_ops(struct inode *inode, const struct zufs_attr *attr)
@@ -268,7 +321,8 @@ static int zuf_setup_bdi(struct super_block *sb)
 	return super_setup_bdi(sb);
 }
 
-struct inode *zuf_iget(struct super_block *sb, const struct zufs_attr *attr)
+struct inode *zuf_iget(struct super_block *sb, const struct zufs_attr *attr,
+		       u64 version)
 {
 	struct inode *inode;
 	int err;
@@ -285,7 +339,7 @@ struct inode *zuf_iget(struct super_block *sb, const struct zufs_attr *attr)
 			iput(inode);
 			return ERR_PTR(err);
 		}
-		zuf_update_inode(inode, attr);
+		zuf_refresh_inode(inode, attr, version);
 		return inode;
 	}
 	zuf_set_ops(inode, attr);
@@ -413,13 +467,13 @@ static int zuf_truncate(struct inode *inode, struct zufs_op_setattr *op)
 		 * partial last page only up to it, and cannot grow the file
 		 * on the server again after the server cut it.
 		 */
-		i_size_write(inode, size);
+		zuf_size_write(inode, size);
 		truncate_pagecache(inode, size);
 		zuf_map_drop(inode, round_down(size, ZUFS_PMEM_BLOCK), U64_MAX);
 	}
 	err = zuf_send_setattr(inode, op);
 	if (err && size < old && i_size_read(inode) == size)
-		i_size_write(inode, old);	/* the server kept it all */
+		zuf_size_write(inode, old);	/* the server kept it all */
 	/*
 	 * A later extension must read zeros: clear the tail of the last
 	 * block in case the server kept stale bytes there.

@@ -8,6 +8,8 @@
 #include <linux/crc32.h>
 #include <linux/string.h>
 
+#include <linux/uaccess.h>
+
 #include "zuf_core.h"
 
 /* zlib's crc32() over the table with csum taken as 0 */
@@ -53,7 +55,12 @@ int zuf_md_check(struct super_block *sb, const void *kaddr, u64 dev_size,
 		pr_err("zuf: %s: device too small\n", sb->s_id);
 		return -EINVAL;
 	}
-	memcpy(t, kaddr + ZUFS_DEV_TABLE_OFFSET, sizeof(*t));
+	/* a poisoned pmem line fails the mount, not the machine */
+	if (copy_mc_to_kernel(t, kaddr + ZUFS_DEV_TABLE_OFFSET, sizeof(*t))) {
+		pr_err("zuf: %s: media error reading the device table\n",
+		       sb->s_id);
+		return -EIO;
+	}
 	if (t->magic != ZUFS_DEV_TABLE_MAGIC) {
 		pr_err("zuf: %s: no zufs device table on %s\n", sb->s_id,
 		       sb->s_id);

@@ -18,13 +18,14 @@ static int zuf_name_ok(const struct qstr *q)
 
 /* Check an answer, then find or make its inode */
 static struct inode *zuf_iget_checked(struct super_block *sb,
-				      const struct zufs_attr *attr)
+				      const struct zufs_attr *attr,
+				      u64 version)
 {
 	int err = zuf_attr_check(ZSB(sb), attr, 0);
 
 	if (err)
 		return ERR_PTR(err);
-	return zuf_iget(sb, attr);
+	return zuf_iget(sb, attr, version);
 }
 
 static struct dentry *zuf_lookup(struct inode *dir, struct dentry *dentry,
@@ -32,6 +33,7 @@ static struct dentry *zuf_lookup(struct inode *dir, struct dentry *dentry,
 {
 	struct zufs_op_lookup op = {};
 	struct inode *inode = NULL;
+	u64 version;
 	int err;
 
 	err = zuf_name_ok(&dentry->d_name);
@@ -40,11 +42,12 @@ static struct dentry *zuf_lookup(struct inode *dir, struct dentry *dentry,
 	op.hdr.op = ZUFS_OP_LOOKUP;
 	op.dir_ino = dir->i_ino;
 	zuf_fill_name(&op.name, &dentry->d_name);
+	version = zuf_attr_version(dir);
 	err = zufc_dispatch_op(ZSBI(dir), &op.hdr, sizeof(op));
 	if (err && err != -ENOENT)
 		return ERR_PTR(err);
 	if (!err) {
-		inode = zuf_iget_checked(dir->i_sb, &op.attr);
+		inode = zuf_iget_checked(dir->i_sb, &op.attr, version);
 		if (IS_ERR(inode))
 			return ERR_CAST(inode);
 	}
@@ -133,7 +136,8 @@ static struct inode *zuf_iget_new(struct inode *dir,
 		iput(inode);
 		return ERR_PTR(-EIO);
 	}
-	return zuf_iget(dir->i_sb, attr);
+	/* nothing can have changed an inode nobody knew of */
+	return zuf_iget(dir->i_sb, attr, U64_MAX);
 }
 
 struct zuf_new_args {

@@ -50,6 +50,26 @@ struct zuf_pmem_dev *zuf_pmem_dev_of(struct zuf_sb_info *sbi, u64 off,
 	return NULL;
 }
 
+bool zuf_pmem_on_table(struct zuf_sb_info *sbi, u64 off, u64 len)
+{
+	struct zuf_pmem_dev *pd = zuf_pmem_dev_of(sbi, off, len);
+
+	/* the table lives in each member's first block */
+	return !pd || off - pd->offset < ZUFS_PMEM_BLOCK;
+}
+
+int zuf_pmem_flush(struct zuf_sb_info *sbi)
+{
+	struct zuf_pmem *pmem = sbi->pmem;
+	int err = 0;
+	u32 i;
+
+	wmb();	/* our non-temporal stores, before the device's flush */
+	for (i = 0; pmem && i < pmem->ndevs; i++)
+		err = blkdev_issue_flush(pmem->devs[i].bdev) ?: err;
+	return err;
+}
+
 /* ------------------------------------------------------------------ */
 /* kernel side                                                         */
 /* ------------------------------------------------------------------ */
@@ -235,10 +255,15 @@ static const struct vm_operations_struct zuf_pmem_vm_ops = {
 
 int zuf_pmem_mmap(struct zuf_pmem_file *pf, struct vm_area_struct *vma)
 {
-	u64 end = ((u64)vma->vm_pgoff << PAGE_SHIFT) +
-		  (vma->vm_end - vma->vm_start);
+	u64 start, end;
 
-	if (end > pf->core->pmem.size)
+	/* a huge offset must not wrap around into the device */
+	if (vma->vm_pgoff > (U64_MAX >> PAGE_SHIFT) ||
+	    check_add_overflow((u64)vma->vm_pgoff << PAGE_SHIFT,
+			       (u64)(vma->vm_end - vma->vm_start), &end))
+		return -EINVAL;
+	start = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	if (start >= pf->core->pmem.size || end > pf->core->pmem.size)
 		return -EINVAL;
 	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &zuf_pmem_vm_ops;

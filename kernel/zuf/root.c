@@ -58,8 +58,7 @@ static void zuf_server_release(struct kref *kref)
 			zuf_chan_free(srv->chans[i]);
 	kfree(srv->chans);
 	idr_destroy(&srv->pmem_idr);
-	/* an abandoned mount request still owns its buffer */
-	kfree(srv->mbox.req);
+	put_pid(srv->tgid);
 	kfree(srv);
 }
 
@@ -235,10 +234,15 @@ out_unlock:
 /* ------------------------------------------------------------------ */
 
 /*
- * An umount is not abandoned on a fatal signal: the kernel takes the
- * superblock's pmem back from the server right after it, and a server
- * still unmounting (zeroer, final state write) would fault on it.  Only
- * the server's death ends the wait.
+ * A request the mount thread has picked up is never abandoned, whatever
+ * the signal: until the server answers, it may be using the mount's pmem
+ * (mounting, unmounting, switching to read-only), and the kernel takes
+ * that pmem back as soon as the poster gives up.  A late MOUNT answer would
+ * also leave the server with a mount the kernel never knew of.  A fatal
+ * signal only withdraws a MOUNT or REMOUNT still POSTED (an UMOUNT not
+ * even then: the superblock goes away anyway); after that the poster
+ * sleeps (TASK_IDLE: a stuck server is not the kernel's hung task) until
+ * the answer or the server's death.
  */
 static bool zuf_mbox_answered(struct zuf_server *srv)
 {
@@ -246,26 +250,33 @@ static bool zuf_mbox_answered(struct zuf_server *srv)
 	       zuf_srv_dead(srv);
 }
 
-static int zuf_mbox_wait_answer(struct zuf_server *srv, bool killable)
+static bool zuf_mbox_withdrawn(struct zuf_server *srv)
 {
-	if (killable)
-		return wait_event_killable(srv->mbox.poster_wq,
-					   zuf_mbox_answered(srv));
-	wait_event(srv->mbox.poster_wq, zuf_mbox_answered(srv));
-	return 0;
+	struct zuf_mbox *mb = &srv->mbox;
+	bool withdrawn = false;
+
+	spin_lock(&mb->lock);
+	if (mb->state == ZUF_MB_POSTED) {
+		mb->state = ZUF_MB_IDLE;
+		mb->req = NULL;
+		withdrawn = true;
+	}
+	spin_unlock(&mb->lock);
+	return withdrawn;
 }
 
 int zuf_mount_request(struct zuf_server *srv, struct zufs_ioc_mount *req)
 {
 	struct zuf_mbox *mb = &srv->mbox;
-	bool killable = req->op != ZUFS_M_UMOUNT;
+	/* the superblock goes away after an umount, answered or not */
+	bool withdrawable = req->op != ZUFS_M_UMOUNT;
 	struct zufs_ioc_mount *buf;
 	int err = 0;
 
 	buf = kmemdup(req, sizeof(*req), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	if (killable)
+	if (withdrawable)
 		err = mutex_lock_killable(&mb->req_mutex);
 	else
 		mutex_lock(&mb->req_mutex);
@@ -283,28 +294,26 @@ int zuf_mount_request(struct zuf_server *srv, struct zufs_ioc_mount *req)
 	spin_unlock(&mb->lock);
 	wake_up(&mb->thread_wq);
 
-	err = zuf_mbox_wait_answer(srv, killable);
+	if (!withdrawable) {
+		wait_event_idle(mb->poster_wq, zuf_mbox_answered(srv));
+	} else if (wait_event_killable(mb->poster_wq,
+				       zuf_mbox_answered(srv))) {
+		if (zuf_mbox_withdrawn(srv)) {
+			err = -EINTR;
+			goto out_unlock;
+		}
+		wait_event_idle(mb->poster_wq, zuf_mbox_answered(srv));
+	}
 
 	spin_lock(&mb->lock);
-	switch (mb->state) {
-	case ZUF_MB_ANSWERED:
+	if (mb->state == ZUF_MB_ANSWERED) {
 		memcpy(req, buf, sizeof(*req));
-		mb->state = ZUF_MB_IDLE;
 		err = 0;
-		break;
-	case ZUF_MB_SERVING:
-		/* the server still writes into buf: it frees it later */
-		mb->state = ZUF_MB_ABANDONED;
-		buf = NULL;
-		err = err ?: -EIO;
-		break;
-	default:	/* POSTED: never picked up */
-		mb->state = ZUF_MB_IDLE;
-		err = err ?: -EIO;
-		break;
+	} else {	/* the server died: POSTED or SERVING */
+		err = -EIO;
 	}
-	if (buf)
-		mb->req = NULL;
+	mb->state = ZUF_MB_IDLE;
+	mb->req = NULL;
 	spin_unlock(&mb->lock);
 out_unlock:
 	mutex_unlock(&mb->req_mutex);
@@ -321,29 +330,34 @@ static int zuf_mbox_serve(struct zuf_server *srv, struct zufs_ioc_mount *ans)
 
 	spin_lock(&mb->lock);
 	if (mb->state == ZUF_MB_SERVING && ans->op != ZUFS_M_NONE) {
+		/* the request's op stays the kernel's, whatever came back */
+		ans->op = mb->req->op;
 		memcpy(mb->req, ans, sizeof(*ans));
 		mb->state = ZUF_MB_ANSWERED;
 		wake_up(&mb->poster_wq);
-	} else if (mb->state == ZUF_MB_ABANDONED) {
-		kfree(mb->req);
-		mb->req = NULL;
-		mb->state = ZUF_MB_IDLE;
 	}
 	spin_unlock(&mb->lock);
 
-	err = wait_event_interruptible(mb->thread_wq,
-				       READ_ONCE(mb->state) == ZUF_MB_POSTED ||
-				       zuf_srv_dead(srv));
-	if (err)
-		return -EINTR;
+	for (;;) {
+		err = wait_event_interruptible(mb->thread_wq,
+				READ_ONCE(mb->state) == ZUF_MB_POSTED ||
+				zuf_srv_dead(srv));
+		if (err)
+			return -EINTR;
 
-	spin_lock(&mb->lock);
-	if (zuf_srv_dead(srv)) {
-		memset(ans, 0, sizeof(*ans));
-		ans->op = ZUFS_M_BREAK;
-	} else {
-		memcpy(ans, mb->req, sizeof(*ans));
-		mb->state = ZUF_MB_SERVING;
+		spin_lock(&mb->lock);
+		if (zuf_srv_dead(srv)) {
+			memset(ans, 0, sizeof(*ans));
+			ans->op = ZUFS_M_BREAK;
+			break;
+		}
+		/* the poster may have withdrawn it since we woke */
+		if (mb->state == ZUF_MB_POSTED) {
+			memcpy(ans, mb->req, sizeof(*ans));
+			mb->state = ZUF_MB_SERVING;
+			break;
+		}
+		spin_unlock(&mb->lock);
 	}
 	spin_unlock(&mb->lock);
 	return 0;
@@ -379,6 +393,7 @@ static int zuf_ioc_handshake(struct zuf_special *zs, void __user *uarg)
 		pr_err("zuf: handshake: a server is already running\n");
 		return -EBUSY;
 	}
+	srv->tgid = get_pid(task_tgid(current));
 	zri->srv = srv;
 	mutex_unlock(&zri->lock);
 	zs->srv = srv;		/* our reference from zuf_server_new() */
@@ -654,6 +669,9 @@ static int zuf_special_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct zuf_special *zs = file->private_data;
 
+	/* as for the ioctls: an inherited or passed fd is not a server */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	switch (READ_ONCE(zs->role)) {
 	case ZUF_ROLE_CHAN:
 		return zs->chan ? zuf_chan_mmap(zs->chan, vma) : -EINVAL;

@@ -16,9 +16,7 @@
  * inode lock, before the server is asked; I/O runs under the inode lock
  * and faults under map_sem for read, so nobody can use a dropped extent.
  *
- * Other plugins: READ/WRITE ops hand the caller's pages to the server,
- * mapped into the serving ZT's window (zt.c); only kernel memory that
- * cannot be pinned (kvec, pipe iterators) goes through the data area.
+ * Other plugins: io.c.
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -352,6 +350,9 @@ static int zuf_check_extents(struct zuf_sb_info *sbi,
 			 ((x->pmem_off & (ZUFS_PMEM_BLOCK - 1)) ||
 			  !zuf_pmem_dev_of(sbi, x->pmem_off, x->length)))
 			why = "extent outside pmem";
+		else if (!(x->flags & ZUFS_EXT_HOLE) &&
+			 zuf_pmem_on_table(sbi, x->pmem_off, x->length))
+			why = "extent over a device table";
 		expect = x->offset + x->length;
 	}
 	if (!why && write && !gb->count)
@@ -409,6 +410,7 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 	u64 start = round_down(pos, ZUFS_PMEM_BLOCK);
 	u64 end = round_up(pos + length, ZUFS_PMEM_BLOCK);
 	struct zufs_op_get_blocks *gb;
+	u64 version;
 	int err;
 
 	gb = kzalloc(sizeof(*gb), GFP_NOFS);
@@ -422,6 +424,7 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 	/* a fault never changes the size; a write() grows it to its end */
 	if (write && !(flags & IOMAP_FAULT))
 		gb->size_after = pos + length;
+	version = zuf_attr_version(inode);
 	err = zufc_dispatch_op(sbi, &gb->hdr, sizeof(*gb));
 	if (err)
 		goto out_free_gb;
@@ -430,7 +433,11 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 		err = zuf_check_inode_attr(inode, &gb->attr);
 	if (err)
 		goto out_free_gb;
-	zuf_update_inode(inode, &gb->attr);
+	/* only a write() holds the inode lock and may change the size */
+	if (gb->size_after)
+		zuf_update_inode(inode, &gb->attr);
+	else
+		zuf_refresh_inode(inode, &gb->attr, version);
 	zuf_drop_hole_pages(inode, gb);
 	zuf_cache_extents(inode, gb);
 	if (!gb->count)
@@ -452,6 +459,14 @@ static int zuf_iomap_begin(struct inode *inode, loff_t pos, loff_t length,
 {
 	bool write = (flags & IOMAP_WRITE) && !(flags & IOMAP_ZERO);
 	struct zuf_map_ext e;
+	int err;
+
+	/* a cached map must not outlive the server's consent to write */
+	if (write) {
+		err = zuf_may_write(ZSBI(inode));
+		if (err)
+			return err;
+	}
 
 	/*
 	 * A cached extent serves reads, faults and overwrites inside the
@@ -536,239 +551,6 @@ out_unlock:
 	if (ret > 0)
 		ret = generic_write_sync(iocb, ret);
 	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-/* old-IO read/write (no pmem): the caller's pages in the ZT's window  */
-/* ------------------------------------------------------------------ */
-
-/* Memory we can hand to the server as pages: user memory and bio_vecs */
-static bool zuf_io_can_window(struct iov_iter *iter)
-{
-	return user_backed_iter(iter) || iov_iter_is_bvec(iter);
-}
-
-static int zuf_io_window(struct zuf_dispatch *zd, struct zufs_op_io *op,
-			 struct iov_iter *iter, bool write)
-{
-	size_t start;
-	ssize_t got;
-
-	got = iov_iter_get_pages_alloc2(iter, &zd->win_pages, op->length,
-					&start);
-	if (got <= 0)
-		return got ? got : -EFAULT;
-	op->hdr.flags |= ZUFS_IO_WINDOW;
-	op->win_offset = start;
-	op->length = got;
-	zd->win_nr = DIV_ROUND_UP(start + got, PAGE_SIZE);
-	zd->win_writable = !write;
-	/* what the server wrote into user memory must not be lost */
-	zd->win_dirty = !write && user_backed_iter(iter);
-	return 0;
-}
-
-static void zuf_io_op_init(struct zufs_op_io *op, struct inode *inode,
-			   bool write, loff_t pos, u64 len)
-{
-	op->hdr.op = write ? ZUFS_OP_WRITE : ZUFS_OP_READ;
-	op->ino = inode->i_ino;
-	op->offset = pos;
-	op->length = len;
-}
-
-/*
- * Send an old-IO op set up in @zd and check the answer.  Window pages are
- * released here (unless an abandoned op left them to the channel); the
- * array itself stays the caller's.  Returns the bytes done or -errno.
- */
-static ssize_t zuf_io_send(struct inode *inode, struct zufs_op_io *op,
-			   struct zuf_dispatch *zd)
-{
-	bool write = op->hdr.op == ZUFS_OP_WRITE;
-	u64 asked = op->length;
-	ssize_t done;
-	int err;
-
-	err = zufc_dispatch(ZSBI(inode), zd);
-	/* the answer came back over the whole op: the length is ours */
-	op->length = asked;
-	if (zd->win_nr && !zd->win_kept)
-		zuf_win_put_pages(zd->win_pages, zd->win_nr, zd->win_dirty);
-	if (err)
-		return err;
-	/* a read through the data area: what was copied out */
-	done = write || zd->win_nr ? op->done : zd->out_len;
-	if (op->done > asked || done > asked) {
-		zuf_bad_answer(ZSBI(inode), "%s ino %lu: %llu bytes for %llu",
-			       write ? "write" : "read", inode->i_ino,
-			       op->done, asked);
-		return -EIO;
-	}
-	return done;
-}
-
-/*
- * One READ or WRITE of @len bytes at @pos between the server and @nr
- * page-cache pages (file order, the first one at @pos), all in the window.
- * The caller holds the pages locked or under writeback; the window gets
- * references of its own.  Returns the bytes done (<= @len) or -errno.
- */
-ssize_t zuf_io_pages(struct inode *inode, bool write, loff_t pos,
-		     struct page **pages, u32 nr, u32 len)
-{
-	struct zufs_op_io op = {};
-	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
-				   .win_pages = pages, .win_nr = nr,
-				   .win_writable = !write };
-	u32 i;
-
-	if (!nr || nr >= ZUFS_WINDOW_PAGES || len > (u64)nr << PAGE_SHIFT)
-		return -EINVAL;
-	zuf_io_op_init(&op, inode, write, pos, len);
-	op.hdr.flags = ZUFS_IO_WINDOW;
-	for (i = 0; i < nr; i++)
-		get_page(pages[i]);
-	return zuf_io_send(inode, &op, &zd);
-}
-
-/*
- * One READ or WRITE of at most op->length (<= ZUFS_IO_MAX) bytes at
- * op->offset, between the server and @iter.  op->length comes back as what
- * was asked of the server (the window takes one stretch of contiguous
- * memory); returns the bytes done (<= op->length), with @iter advanced by
- * exactly that, or -errno (the caller stops; @iter's state is undefined).
- */
-ssize_t zuf_io_dispatch(struct inode *inode, struct zufs_op_io *op,
-			struct iov_iter *iter)
-{
-	bool write = op->hdr.op == ZUFS_OP_WRITE;
-	struct zuf_dispatch zd = { .op = &op->hdr, .op_size = sizeof(*op) };
-	ssize_t done;
-	int err;
-
-	if (zuf_io_can_window(iter)) {
-		err = zuf_io_window(&zd, op, iter, write);
-		if (err)
-			return err;
-	} else if (write) {
-		zd.in_iter = iter;
-		zd.in_len = op->length;
-	} else {
-		zd.out_iter = iter;
-		zd.out_max = op->length;
-	}
-	done = zuf_io_send(inode, op, &zd);
-	kvfree(zd.win_pages);
-	/* a read through the data area advanced @iter by what it copied */
-	if (done >= 0 && (write || zd.win_nr))
-		iov_iter_revert(iter, op->length - done);
-	return done;
-}
-
-static ssize_t zuf_io_read_one(struct inode *inode, loff_t pos, size_t len,
-			       struct iov_iter *to, bool *short_read)
-{
-	struct zufs_op_io op = {};
-	ssize_t n;
-
-	zuf_io_op_init(&op, inode, false, pos, len);
-	n = zuf_io_dispatch(inode, &op, to);
-	*short_read = n >= 0 && n < op.length;
-	return n;
-}
-
-static ssize_t zuf_io_read_iter(struct kiocb *iocb, struct iov_iter *to)
-{
-	struct inode *inode = file_inode(iocb->ki_filp);
-	ssize_t done = 0, n = 0;
-	bool short_read = false;
-
-	inode_lock_shared(inode);
-	/* dirty mmapped pages must reach the server before we read there */
-	if (inode->i_mapping->nrpages) {
-		n = filemap_write_and_wait_range(inode->i_mapping, iocb->ki_pos,
-				iocb->ki_pos + iov_iter_count(to) - 1);
-		if (n)
-			goto out_unlock;
-	}
-	while (iov_iter_count(to) && !short_read) {
-		size_t len = min_t(size_t, iov_iter_count(to), ZUFS_IO_MAX);
-
-		n = zuf_io_read_one(inode, iocb->ki_pos, len, to, &short_read);
-		if (n <= 0)
-			break;
-		iocb->ki_pos += n;
-		done += n;
-	}
-out_unlock:
-	inode_unlock_shared(inode);
-	file_accessed(iocb->ki_filp);
-	return done ? done : n;
-}
-
-static ssize_t zuf_io_write_one(struct inode *inode, loff_t pos, size_t len,
-				struct iov_iter *from, bool *short_write)
-{
-	struct zufs_op_io op = {};
-	ssize_t n;
-	int err;
-
-	zuf_io_op_init(&op, inode, true, pos, len);
-	n = zuf_io_dispatch(inode, &op, from);
-	if (n < 0)
-		return n;
-	*short_write = n < op.length;
-	err = zuf_check_inode_attr(inode, &op.attr);
-	if (err) {
-		iov_iter_revert(from, n);
-		return err;
-	}
-	zuf_update_inode(inode, &op.attr);
-	return n;
-}
-
-static ssize_t zuf_io_write_iter(struct kiocb *iocb, struct iov_iter *from)
-{
-	struct inode *inode = file_inode(iocb->ki_filp);
-	bool short_write = false;
-	ssize_t done = 0, n;
-
-	inode_lock(inode);
-	n = generic_write_checks(iocb, from);
-	if (n <= 0)
-		goto out_unlock;
-	n = file_remove_privs(iocb->ki_filp);
-	if (n)
-		goto out_unlock;
-	/* older dirty mmapped bytes must not land after ours */
-	if (inode->i_mapping->nrpages) {
-		n = filemap_write_and_wait_range(inode->i_mapping, iocb->ki_pos,
-				iocb->ki_pos + iov_iter_count(from) - 1);
-		if (n)
-			goto out_unlock;
-	}
-	while (iov_iter_count(from) && !short_write) {
-		size_t len = min_t(size_t, iov_iter_count(from), ZUFS_IO_MAX);
-
-		n = zuf_io_write_one(inode, iocb->ki_pos, len, from,
-				     &short_write);
-		if (n <= 0)
-			break;
-		iocb->ki_pos += n;
-		done += n;
-	}
-	/* a mmap of this file reads through the page cache: refresh it */
-	if (done)
-		invalidate_inode_pages2_range(inode->i_mapping,
-				(iocb->ki_pos - done) >> PAGE_SHIFT,
-				(iocb->ki_pos - 1) >> PAGE_SHIFT);
-
-out_unlock:
-	inode_unlock(inode);
-	if (done > 0)
-		return generic_write_sync(iocb, done);
-	return n;
 }
 
 ssize_t zuf_read_iter(struct kiocb *iocb, struct iov_iter *to)

@@ -66,15 +66,6 @@ static void zuf_mount_failed(struct zuf_sb_info *sbi,
 		       req->err);
 }
 
-/* Take the server's error, or -EIO if it is not a plausible errno */
-static int zuf_answer_err(struct zuf_sb_info *sbi, s32 err)
-{
-	if (err > 0 || err < -MAX_ERRNO) {
-		zuf_bad_answer(sbi, "mount thread err %d", err);
-		return -EIO;
-	}
-	return err;
-}
 
 static int zuf_set_options(struct zuf_sb_info *sbi, char *opts)
 {
@@ -104,7 +95,7 @@ static void zuf_umount(struct zuf_sb_info *sbi)
 		return;
 	err = zuf_mount_request(zuf_sbi_srv(sbi), req);
 	if (!err)
-		err = zuf_answer_err(sbi, req->err);
+		err = zuf_mount_errno(sbi, ZUFS_M_UMOUNT, req->err);
 	if (err)
 		pr_warn("zuf: %s: server umount failed: %d\n",
 			sbi->sb->s_id, err);
@@ -235,7 +226,7 @@ static int zuf_mount_server(struct zuf_sb_info *sbi, struct fs_context *fc,
 	err = zuf_mount_request(zuf_sbi_srv(sbi), req);
 	if (err)
 		return err;
-	err = zuf_answer_err(sbi, req->err);
+	err = zuf_mount_errno(sbi, ZUFS_M_MOUNT, req->err);
 	if (err) {
 		zuf_mount_failed(sbi, req, "mount");
 		return err;
@@ -308,7 +299,7 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 		goto out_free_req;
 
 	zuf_set_sb_fields(sb, req);
-	root = zuf_iget(sb, &req->root);
+	root = zuf_iget(sb, &req->root, U64_MAX);
 	if (IS_ERR(root)) {
 		err = PTR_ERR(root);
 		goto out_free_req;
@@ -409,13 +400,15 @@ static int zuf_reconfigure(struct fs_context *fc)
 	strscpy(req->options, ctx->opts, sizeof(req->options));
 	err = zuf_mount_request(zuf_sbi_srv(sbi), req);
 	if (!err)
-		err = zuf_answer_err(sbi, req->err);
+		err = zuf_mount_errno(sbi, ZUFS_M_REMOUNT, req->err);
 	if (err) {
 		if (req->err)
 			zuf_mount_failed(sbi, req, "remount");
 		goto out_free;
 	}
 	err = zuf_set_options(sbi, req->options);
+	/* the server agreed to the new mode, read-write included */
+	WRITE_ONCE(sbi->srv_rdonly, false);
 	if (ctx->nomapcache)
 		sbi->flags |= ZUF_SB_NO_MAPCACHE;
 out_free:

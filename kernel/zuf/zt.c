@@ -130,6 +130,9 @@ void zuf_chan_free(struct zuf_channel *chan)
 {
 	/* an abandoned op whose ZT never answered */
 	zuf_win_put_pages(chan->win_pages, chan->win_nr, chan->win_dirty);
+	/* its ZT died serving: the mm's PTEs went with its window */
+	if (chan->win_mapped_mm)
+		mmdrop(chan->win_mapped_mm);
 	if (chan->vaddr)
 		vunmap(chan->vaddr);
 	zuf_chan_free_pages(chan);
@@ -207,6 +210,18 @@ static vm_fault_t zuf_win_fault(struct vm_fault *vmf)
 	return VM_FAULT_SIGBUS;
 }
 
+/*
+ * A store into a read-only window page (a WRITE's source: the caller's
+ * pages, the zero page, page cache under writeback) must never make its
+ * PTE writable, as 6.1's wp_pfn_shared() would without this hook.  The
+ * writable pages of a READ are mapped writable from the start, so every
+ * write fault here is the server's bug.
+ */
+static vm_fault_t zuf_win_pfn_mkwrite(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
 static int zuf_win_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
 	return -EINVAL;
@@ -238,6 +253,7 @@ static void zuf_win_close(struct vm_area_struct *vma)
 
 static const struct vm_operations_struct zuf_win_vm_ops = {
 	.fault		= zuf_win_fault,
+	.pfn_mkwrite	= zuf_win_pfn_mkwrite,
 	.may_split	= zuf_win_may_split,
 	.mremap		= zuf_win_mremap,
 	.mprotect	= zuf_win_mprotect,
@@ -311,8 +327,13 @@ static int zuf_win_map(struct zuf_channel *chan)
 		err = -EFAULT;
 		goto out;
 	}
-	prot = chan->win_writable ? vma->vm_page_prot :
-		vm_get_page_prot(vma->vm_flags & ~(VM_WRITE | VM_MAYWRITE));
+	/*
+	 * Not vma->vm_page_prot: pfn_mkwrite makes that write-protected.
+	 * A window mmapped without PROT_WRITE stays read-only either way.
+	 */
+	prot = vm_get_page_prot(chan->win_writable ? vma->vm_flags :
+				vma->vm_flags & ~(VM_WRITE | VM_MAYWRITE));
+	mmgrab(mm);
 	chan->win_mapped_mm = mm;
 	for (i = 0; i < chan->win_nr; i++) {
 		vm_fault_t ret;
@@ -340,19 +361,22 @@ static int zuf_win_unmap(struct zuf_channel *chan)
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 
-	if (!chan->win_mapped)
+	if (!chan->win_mapped_mm)
 		return 0;
 	if (mm != chan->win_mapped_mm)
 		return -EPERM;
-	mmap_read_lock(mm);
-	vma = zuf_win_vma(chan, mm);
-	/* no window any more: its munmap zapped the PTEs */
-	if (vma)
-		zap_vma_ptes(vma, vma->vm_start,
-			     (unsigned long)chan->win_mapped << PAGE_SHIFT);
-	mmap_read_unlock(mm);
+	if (chan->win_mapped) {
+		mmap_read_lock(mm);
+		vma = zuf_win_vma(chan, mm);
+		/* no window any more: its munmap zapped the PTEs */
+		if (vma)
+			zap_vma_ptes(vma, vma->vm_start,
+				(unsigned long)chan->win_mapped << PAGE_SHIFT);
+		mmap_read_unlock(mm);
+	}
 	chan->win_mapped = 0;
 	chan->win_mapped_mm = NULL;
+	mmdrop(mm);
 	return 0;
 }
 
@@ -613,21 +637,18 @@ static int zuf_chan_take_answer(struct zuf_sb_info *sbi,
 
 	memcpy(hdr, zuf_chan_op(chan), zd->op_size);
 	if (hdr->op != op) {
-		zuf_bad_answer(sbi, "op %u came back as %u", op, hdr->op);
+		zuf_bad_answer(sbi, "op %s came back as %u",
+			       zuf_op_name(op), hdr->op);
 		hdr->op = op;
 		return -EIO;
 	}
 	hdr->op = op;
-	if (hdr->err > 0 || hdr->err < -MAX_ERRNO) {
-		zuf_bad_answer(sbi, "op %u: err %d", op, hdr->err);
-		return -EIO;
-	}
 	if (hdr->err)
-		return hdr->err;
+		return zuf_answer_errno(sbi, op, hdr->err);
 	out = hdr->data_out;
 	if (out > data_max) {
-		zuf_bad_answer(sbi, "op %u: data_out %u > data_max %u",
-			       op, out, data_max);
+		zuf_bad_answer(sbi, "op %s: data_out %u > data_max %u",
+			       zuf_op_name(op), out, data_max);
 		return -EIO;
 	}
 	zd->out_len = 0;
@@ -648,6 +669,11 @@ static bool zuf_chan_answered(struct zuf_channel *chan)
 	       zuf_srv_dead(chan->srv);
 }
 
+bool zuf_sb_srv_dead(struct zuf_sb_info *sbi)
+{
+	return zuf_srv_dead(ZFTC(sbi->zft)->srv);
+}
+
 int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 {
 	struct zuf_server *srv = ZFTC(sbi->zft)->srv;
@@ -656,6 +682,16 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 
 	if (zuf_srv_dead(srv))
 		return -EIO;
+	/*
+	 * The server's own threads never wait for the server: a ZT that
+	 * evicts an inode in reclaim or writes back into its own mount
+	 * could be waiting for itself.
+	 */
+	if (unlikely(task_tgid(current) == srv->tgid)) {
+		zuf_bad_answer(sbi, "the server itself uses its mount (op %s)",
+			       zuf_op_name(zd->op->op));
+		return -EDEADLK;
+	}
 	chan = zuf_chan_get(srv);
 	if (IS_ERR(chan))
 		return PTR_ERR(chan);

@@ -78,6 +78,8 @@ struct zuf_sb_info {
 	struct zuf_pmem		*pmem;		/* NULL for ZUFS_FST_NODEV */
 	char			*options;	/* canonical, for show_options */
 	struct ratelimit_state	bad_answer_rs;	/* "server lied" messages */
+	atomic64_t		attr_version;	/* see zuf_attr_version() */
+	bool			srv_rdonly;	/* server said EROFS while rw */
 };
 
 static inline struct zuf_sb_info *ZSB(struct super_block *sb)
@@ -157,6 +159,22 @@ void zuf_win_put_pages(struct page **pages, u32 nr, bool dirty);
  */
 int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd);
 
+/*
+ * errno.c: the server's error for op (or mount op) @op if the operation may
+ * give it, else -EIO (logged).  0 stays 0.
+ */
+int zuf_answer_errno(struct zuf_sb_info *sbi, u32 op, int err);
+int zuf_mount_errno(struct zuf_sb_info *sbi, u32 mop, int err);
+/* zt.c: the sb's server is dead: nothing may change the filesystem now */
+bool zuf_sb_srv_dead(struct zuf_sb_info *sbi);
+/*
+ * May the filesystem still be changed (0), or is it read-only or its
+ * server dead?  Checked by every write that does not ask the server
+ * (map cache hits), so that those stop with everything else.
+ */
+int zuf_may_write(struct zuf_sb_info *sbi);
+const char *zuf_op_name(u32 op);
+
 /* Convenience for ops with no data area traffic */
 static inline int zufc_dispatch_op(struct zuf_sb_info *sbi,
 				   struct zufs_op_hdr *op, u32 op_size)
@@ -176,6 +194,12 @@ static inline int zufc_dispatch_op(struct zuf_sb_info *sbi,
  */
 struct zuf_pmem_dev *zuf_pmem_dev_of(struct zuf_sb_info *sbi, u64 off,
 				     u64 len);
+
+/* Does [off, off + len) touch a member's device table block? */
+bool zuf_pmem_on_table(struct zuf_sb_info *sbi, u64 off, u64 len);
+
+/* Make every store to the sb's pmem durable (flush each member device) */
+int zuf_pmem_flush(struct zuf_sb_info *sbi);
 
 /* ------------------------------------------------------------------ */
 /* VFS half: provided by inode.c namei.c dir.c file.c rw.c mmap.c ...  */
@@ -207,10 +231,24 @@ void zuf_evict_inode(struct inode *inode);
  */
 int zuf_attr_check(struct zuf_sb_info *sbi, const struct zufs_attr *attr,
 		   u64 expect_ino);
-/* Find or make the inode for a (checked) attribute answer */
-struct inode *zuf_iget(struct super_block *sb, const struct zufs_attr *attr);
-/* Refresh an existing inode from a (checked) attribute answer */
+/*
+ * Find or make the inode for a (checked) attribute answer; an existing
+ * inode is refreshed as by zuf_refresh_inode() with @version.
+ */
+struct inode *zuf_iget(struct super_block *sb, const struct zufs_attr *attr,
+		       u64 version);
+/*
+ * Refresh an inode from a (checked) answer of an op that changed it under
+ * its lock: always applied.
+ */
 void zuf_update_inode(struct inode *inode, const struct zufs_attr *attr);
+/*
+ * The sb's attribute version, read before asking a question whose answer
+ * zuf_refresh_inode() applies only if nothing changed the inode since.
+ */
+u64 zuf_attr_version(struct inode *inode);
+bool zuf_refresh_inode(struct inode *inode, const struct zufs_attr *attr,
+		       u64 version);
 /* rw.c: the server's ZUFS_IOC_INVALIDATE of [start, end) */
 int zuf_invalidate_inode(struct inode *inode, loff_t start, loff_t end);
 

@@ -43,18 +43,20 @@ struct zuf_root_info {
  *
  *   IDLE -> POSTED        kernel posted a request
  *   POSTED -> SERVING     the mount thread picked it up (ZUFS_IOC_MOUNT)
- *   POSTED -> IDLE        the poster gave up (killed, server died)
+ *   POSTED -> IDLE        the poster withdrew it (killed) or saw the
+ *                         server dead
  *   SERVING -> ANSWERED   the mount thread's next ZUFS_IOC_MOUNT
- *   SERVING -> ABANDONED  the poster gave up; the answer is dropped
+ *   SERVING -> IDLE       the poster saw the server dead
  *   ANSWERED -> IDLE      the poster took the answer
- *   ABANDONED -> IDLE     the late answer arrived
+ *
+ * A SERVING request is never abandoned (see zuf_mount_request()): the
+ * poster's buffer outlives every use the mount thread makes of it.
  */
 enum zuf_mbox_state {
 	ZUF_MB_IDLE,
 	ZUF_MB_POSTED,
 	ZUF_MB_SERVING,
 	ZUF_MB_ANSWERED,
-	ZUF_MB_ABANDONED,
 };
 
 struct zuf_mbox {
@@ -70,6 +72,7 @@ struct zuf_server {
 	struct kref		ref;		/* role files + fs types */
 	struct zuf_root_info	*zri;		/* valid while a file is open */
 	bool			dead;		/* set once, under zri->lock */
+	struct pid		*tgid;		/* the server process */
 	struct mutex		types_lock;	/* guards types */
 	struct list_head	types;		/* struct zuf_fs_type_core */
 	struct zuf_mbox		mbox;

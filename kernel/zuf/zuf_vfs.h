@@ -21,6 +21,7 @@ struct zuf_inode {
 	u32			zflags;		/* FS_*_FL, as the server has them */
 	u32			nr_ext;		/* cached extents; map_lock */
 	unsigned long		state;		/* ZUF_I_* bits */
+	u64			attr_version;	/* i_lock: last change */
 };
 
 /*
@@ -69,10 +70,11 @@ int zuf_update_time(struct inode *inode, struct timespec64 *now, int flags);
 int zuf_flush_times(struct inode *inode);
 int zuf_check_inode_attr(struct inode *inode, const struct zufs_attr *attr);
 int zuf_set_size(struct inode *inode, loff_t size);
+void zuf_size_write(struct inode *inode, loff_t size);
 void zuf_set_inode_flags(struct inode *inode, u32 zflags);
 void zuf_fill_name(struct zufs_name *zn, const struct qstr *q);
 
-/* rw.c: the map cache and the data path */
+/* rw.c: the map cache and the pmem data path */
 int zuf_map_cache_init(void);
 void zuf_map_cache_destroy(void);
 void zuf_map_drop(struct inode *inode, u64 start, u64 end);
@@ -80,11 +82,15 @@ void zuf_map_drop_all(struct inode *inode);
 int zuf_break_layouts(struct inode *inode, loff_t start, loff_t end);
 int zuf_invalidate_range(struct inode *inode, loff_t start, loff_t end);
 ssize_t zuf_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t zuf_write_iter(struct kiocb *iocb, struct iov_iter *from);
+
+/* io.c: old-IO (no pmem) */
+ssize_t zuf_io_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t zuf_io_write_iter(struct kiocb *iocb, struct iov_iter *from);
 ssize_t zuf_io_dispatch(struct inode *inode, struct zufs_op_io *op,
 			struct iov_iter *iter);
 ssize_t zuf_io_pages(struct inode *inode, bool write, loff_t pos,
 		     struct page **pages, u32 nr, u32 len);
-ssize_t zuf_write_iter(struct kiocb *iocb, struct iov_iter *from);
 
 /* file.c */
 int zuf_fsync(struct file *file, loff_t start, loff_t end, int datasync);

@@ -23,6 +23,13 @@ out=$(python3 -c "$probe")
 # root without CAP_SYS_ADMIN is refused too
 out=$(setpriv --inh-caps=-all --bounding-set=-sys_admin python3 -c "$probe")
 [ "$out" = EPERM ] || fail "root without CAP_SYS_ADMIN: got $out, want EPERM"
+# a server file passed to a process without CAP_SYS_ADMIN cannot be mapped
+. "$TOP/tests/vm/bin/zpmfs-env.sh"
+zvfs_cc zcapmap
+out=$("$ZBIN/zcapmap") || fail "zcapmap: $out"
+grep -q "mmap as admin: ok" <<<"$out" || fail "zcapmap: $out"
+grep -q "mmap without CAP_SYS_ADMIN: EPERM" <<<"$out" ||
+	fail "mmap of a channel without CAP_SYS_ADMIN: $out"
 zufs_unload
 check_dmesg_clean || fail "kernel log"
 pass
