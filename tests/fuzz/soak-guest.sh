@@ -29,7 +29,7 @@ while ((SECONDS < end)); do
 		tail -n +1 -f "$LOGS/zusd.$N" --pid="$ZPID" |
 			grep --line-buffered -E 'fuzz: (stats|op |final|died)' &
 		seed=$((seed + 1))
-		mount_all
+		mount_all soft
 	fi
 	s=$((end - SECONDS < ROUND ? end - SECONDS : ROUND))
 	((s > 0)) || break
