@@ -43,7 +43,7 @@ static int class_of(const char *name, size_t len)
 
 /*
  * SEED[:PERMILLE][,TOKEN...]; a TOKEN is a class name (adds it), -CLASS
- * (removes it), all, default, quiet, report=SECS.  Classes named only by
+ * (removes it), all, default, quiet, table, report=SECS.  Classes named only by
  * additions replace the default set; a removal starts from the default.
  */
 int zusd_fuzz_parse(const char *arg, struct zusd_fuzz_conf *conf)
@@ -81,6 +81,8 @@ int zusd_fuzz_parse(const char *arg, struct zusd_fuzz_conf *conf)
 			explicit = true;
 		} else if (len == 5 && !strncmp(tok, "quiet", 5)) {
 			conf->quiet = true;
+		} else if (len == 5 && !strncmp(tok, "table", 5)) {
+			conf->table = true;
 		} else if (len > 7 && !strncmp(tok, "report=", 7)) {
 			unsigned long s = strtoul(tok + 7, &end, 10);
 
@@ -481,8 +483,8 @@ static void *reporter_main(void *arg)
 		if (now_ns() < next)
 			continue;
 		next += f->conf.report_s * 1000000000ULL;
-		/* the table every 10th report: soak logs stay readable */
-		print_stats(f, "stats", ++n % 10 == 0);
+		/* with "table", the per-op table every 10th report */
+		print_stats(f, "stats", f->conf.table && ++n % 10 == 0);
 	}
 	return NULL;
 }

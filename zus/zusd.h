@@ -58,6 +58,7 @@ enum zusd_fuzz_class {
 struct zusd_fuzz_conf {
 	bool		on;
 	bool		quiet;		/* do not log each mutation */
+	bool		table;		/* per-op table in periodic reports */
 	uint64_t	seed;
 	unsigned int	permille;	/* share of answers mutated */
 	uint32_t	classes;	/* 1 << FZ_* */

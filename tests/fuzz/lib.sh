@@ -9,13 +9,15 @@
 #   start_zusd SEED SPEC [X]  zusd --fuzz SEED:SPEC[,X] in the background
 #   mount_all / umount_all    both mounts (a mutated answer may refuse a
 #                             mount: up to 20 tries)
-#   workloads DIR SECS        posix-test, zfsx, zstress loops, SIGKILLed
-#                             as a group after SECS
+#   workloads DIR SECS        posix-test, zfsx, zstress loops and dd
+#                             hammers, SIGKILLed as a group after SECS
+#   churn                     mount, remount, statfs, umount answers
 #   reap                      wait for them; fail if one survived SIGKILL
 #                             or a task is left in D state
 #   stop_zusd                 SIGTERM and wait; answers: sum of the counts
 B=$TOP/build/bin
-ZP=${ZP:-/mnt/fz-pm} PT=${PT:-/mnt/fz-pt} BACK=${BACK:-/tmp/fz-back}
+ZP=${ZP:-/mnt/fz-pm} PT=${PT:-/mnt/fz-pt} M3=${M3:-/mnt/fz-m3}
+BACK=${BACK:-/tmp/fz-back}
 LOGS=${LOGS:-/tmp/fz}
 mkdir -p "$ZP" "$PT" "$BACK" "$LOGS"
 
@@ -63,7 +65,7 @@ mount_all() {
 
 umount_all() {
 	local m
-	for m in "$ZP" "$PT"; do
+	for m in "$ZP" "$PT" "$M3"; do
 		grep -q " $m " /proc/mounts || continue
 		timeout -s KILL 60 umount "$m" || fz_fail "umount $m (seed $SEED)"
 	done
@@ -95,6 +97,26 @@ workloads() {
 			done" >/dev/null 2>&1 &
 		WPIDS+=($!)
 	done
+}
+
+# mount ops to fuzz: remount rw (an EROFS lie made a mount read-only), a
+# third mount mounted, statfs'ed, remounted ro and unmounted a few times
+churn() {
+	local m i
+	for m in "$ZP" "$PT"; do
+		grep -q " $m " /proc/mounts &&
+			timeout -s KILL 30 mount -o remount,rw "$m" 2>/dev/null
+	done
+	mkdir -p "$M3"
+	for ((i = 0; i < 4; i++)); do
+		kill -0 "$ZPID" 2>/dev/null || return 0
+		timeout -s KILL 30 mount -t zpassthrough -o backing="$BACK" none "$M3" \
+			2>/dev/null || continue
+		timeout -s KILL 10 df "$M3" >/dev/null 2>&1
+		timeout -s KILL 30 mount -o remount,ro "$M3" 2>/dev/null
+		timeout -s KILL 60 umount "$M3" || fz_fail "umount $M3 (seed $SEED)"
+	done
+	return 0
 }
 
 # every workload must be gone: SIGKILL'ed callers of held answers included

@@ -25,7 +25,7 @@ seed=$SEED
 while ((SECONDS < end)); do
 	if ! kill -0 "$ZPID" 2>/dev/null; then
 		umount_all
-		start_zusd "$seed" "$PM,$CLASSES" "quiet,report=$REPORT"
+		start_zusd "$seed" "$PM,$CLASSES" "quiet,table,report=$REPORT"
 		tail -n +1 -f "$LOGS/zusd.$N" --pid="$ZPID" |
 			grep --line-buffered -E 'fuzz: (stats|op |final|died)' &
 		seed=$((seed + 1))
@@ -35,6 +35,7 @@ while ((SECONDS < end)); do
 	((s > 0)) || break
 	workloads "$ZP" "$s"
 	workloads "$PT" "$s"
+	churn
 	reap
 	check_dmesg_clean || fail "kernel log (seeds $SEED..$seed)"
 done

@@ -43,7 +43,8 @@ start_zusd "$SEED" "$PM,-hold"
 mount_all
 workloads "$ZP" $((SECS + 5))
 workloads "$PT" $((SECS + 5))
-sleep "$SECS"
+churn
+sleep $((SECS - 10))
 kill -9 "$ZPID"
 wait "$ZPID" 2>/dev/null
 echo "round 1: zusd killed after ${SECS}s, $(answers) answers so far"
@@ -59,6 +60,7 @@ end=$((SECONDS + ${ZFUZZ_MAX_SECS:-360}))
 while (($(answers) < MIN && SECONDS < end)); do
 	workloads "$ZP" "$SECS"
 	workloads "$PT" "$SECS"
+	churn
 	reap
 	check_dmesg_clean || fz_fail "kernel log, round 2 (seed $((SEED + 1)))"
 	SECS=20
