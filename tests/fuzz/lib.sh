@@ -37,7 +37,9 @@ ZPID= N=0
 # $LOGS/zusd.N; TOKENS (default report=2) are more --fuzz tokens
 start_zusd() {
 	N=$((N + 1))
-	"$B/zusd" -f -p "$TOP/build/plugins" --fuzz "$1:$2,${3:-report=2}" \
+	# ahead of the workloads on its CPUs, as a real server would be:
+	# round trips, not the scheduler, set the pace
+	nice -n -10 "$B/zusd" -f -p "$TOP/build/plugins" --fuzz "$1:$2,${3:-report=2}" \
 		>"$LOGS/zusd.$N" 2>&1 &
 	ZPID=$!
 	wait_registered zpmfs && wait_registered zpassthrough ||

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: --pmem 256M --cpus 2 --timeout 900
+# vm: --pmem 256M --cpus 2 --timeout 1200
 # SPDX-License-Identifier: BSD-3-Clause
 # The ABI fuzzer (zusd --fuzz): zpmfs and zpassthrough served by one zusd
 # that mutates a share of its answers (errnos, lengths, attributes, inode
@@ -10,9 +10,9 @@
 # workload dies when killed (nothing in D state), umount works, rmmod zuf
 # works, zuf's slab caches are back to their baseline, and the fuzzer
 # answered at least ZFUZZ_MIN_ANSWERS (100 000) times.
-#   ZFUZZ_SEED (1), ZFUZZ_PERMILLE (150), ZFUZZ_SECS (40: round 1 and the
+#   ZFUZZ_SEED (1), ZFUZZ_PERMILLE (100), ZFUZZ_SECS (40: round 1 and the
 #   first slice of round 2, which goes on in 20 s slices up to
-#   ZFUZZ_MAX_SECS (360: a host busy with other VMs) until the count is
+#   ZFUZZ_MAX_SECS (480: a host busy with other VMs) until the count is
 #   reached), ZFUZZ_MIN_ANSWERS.
 #   A failure names its seed and the server's last mutations ("fuzz: seed S
 #   answer chan C seq Q OP: class: what"); tests/fuzz/README.md.
@@ -20,7 +20,7 @@
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
 SEED=${ZFUZZ_SEED:-1}
-PM=${ZFUZZ_PERMILLE:-150}
+PM=${ZFUZZ_PERMILLE:-100}
 SECS=${ZFUZZ_SECS:-40}
 MIN=${ZFUZZ_MIN_ANSWERS:-100000}
 B=$TOP/build/bin
@@ -56,7 +56,7 @@ check_dmesg_clean || fz_fail "kernel log, round 1 (seed $SEED)"
 # most ZFUZZ_MAX_SECS), stopped cleanly
 start_zusd $((SEED + 1)) "$PM,-hold"
 mount_all
-end=$((SECONDS + ${ZFUZZ_MAX_SECS:-360}))
+end=$((SECONDS + ${ZFUZZ_MAX_SECS:-480}))
 while (($(answers) < MIN && SECONDS < end)); do
 	workloads "$ZP" "$SECS"
 	workloads "$PT" "$SECS"
