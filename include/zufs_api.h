@@ -14,6 +14,11 @@
  *                    second mmap of the channel file); 1.0 copied the data
  *                    through the data area.  ZUFS_IOC_INVALIDATE: the
  *                    server makes the kernel forget cached block maps.
+ *   1.2  2026-12-05  ZUFS_IOC_SB_RDONLY: the server tells the kernel that a
+ *                    mount went read-only on its side.  The kernel now
+ *                    also holds each op to the errnos it may give (others
+ *                    become EIO) and lends only whole pages of user memory
+ *                    to the window (no wire change).
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -36,7 +41,7 @@
 #include <linux/ioctl.h>
 
 #define ZUFS_MAJOR_VERSION	1
-#define ZUFS_MINOR_VERSION	1
+#define ZUFS_MINOR_VERSION	2
 
 /* Magic of the zuf-root pseudo filesystem (statfs f_type), "zufr" */
 #define ZUFS_ROOT_MAGIC		0x7a756672
@@ -283,6 +288,22 @@ struct zufs_ioc_invalidate {
 	__u32	pad;
 };
 #define ZUFS_IOC_INVALIDATE	_IOWR(ZUFS_IOC_MAGIC, 8, struct zufs_ioc_invalidate)
+
+/*
+ * On the control file: mount sb_id went read-only on the server's side
+ * (a plugin's errors=remount-ro found corruption).  When the call returns
+ * 0 the kernel holds the mount read-only too: no write starts any more,
+ * also none the kernel would have served from its cached block maps
+ * without asking.  A remount read-write asks the server again.  Takes no
+ * inode lock and sends no op, so a ZT may call it from inside an op.
+ * -ENOENT: no such mount.
+ */
+struct zufs_ioc_sb_rdonly {
+	__u64	sb_id;		/* in: zufs_ioc_mount.sb_id of the mount */
+	__s32	err;		/* out */
+	__u32	pad;
+};
+#define ZUFS_IOC_SB_RDONLY	_IOWR(ZUFS_IOC_MAGIC, 9, struct zufs_ioc_sb_rdonly)
 
 /* ---------------------------------------------------------------------- */
 /* Operations carried by the ZT channels                                  */
@@ -685,6 +706,7 @@ ZUFS_ASSERT_SIZE(struct zufs_pmem_dev, 24);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_pmem, 224);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_init_thread, 24);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_invalidate, 40);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_sb_rdonly, 16);
 ZUFS_ASSERT_SIZE(struct zufs_op_hdr, 64);
 ZUFS_ASSERT_SIZE(struct zufs_name, 264);
 ZUFS_ASSERT_SIZE(struct zufs_statfs, 56);

@@ -154,3 +154,13 @@ void zusd_control_stop(struct zusd *zd)
 	zd->ctl_fd = -1;
 	/* zuf-root stays mounted: a restarted server finds it there */
 }
+
+/* A mount went read-only on the plugin's side: so must the kernel's */
+int zusd_sb_rdonly(struct zusd *zd, uint64_t sb_id)
+{
+	struct zufs_ioc_sb_rdonly ro = { .sb_id = sb_id };
+
+	if (ioctl(zd->ctl_fd, ZUFS_IOC_SB_RDONLY, &ro))
+		return -errno;
+	return 0;
+}

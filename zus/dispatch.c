@@ -273,6 +273,34 @@ static int do_get_blocks(struct zusd_zt *zt, struct zusd_sb *sb,
 }
 
 /*
+ * Testing (--window-spy): look at, and for a READ scribble on, every byte
+ * of the window pages outside the op's own bytes, as a hostile plugin
+ * would.  The kernel must lend nothing there but zeros of its own.
+ */
+static void window_spy(struct zusd_zt *zt, const struct zufs_op_io *op)
+{
+	unsigned char *w = zt->window;
+	uint64_t end = op->win_offset + op->length;
+	uint64_t span = (end + 4095) & ~(uint64_t)4095;
+	bool read = op->hdr.op == ZUFS_OP_READ;
+	uint64_t i, seen = 0;
+
+	for (i = 0; i < span; i++) {
+		if (i == op->win_offset)
+			i = end;
+		if (i >= span)
+			break;
+		seen += w[i] != 0;
+		if (read)
+			w[i] = 0x55;
+	}
+	if (seen)
+		zusd_err(zt->zd, "window spy: channel %d seq %llu %s: %llu bytes of the caller's outside the op",
+			 zt->cpu, (unsigned long long)op->hdr.seq,
+			 read ? "READ" : "WRITE", (unsigned long long)seen);
+}
+
+/*
  * Where an old-IO op's data is: the caller's own pages in the window, or
  * (for kernel memory the kernel could not map) the data area.
  */
@@ -286,6 +314,8 @@ static void *io_buffer(struct zusd_zt *zt, const struct zufs_op_io *op,
 		    op->length > ZUFS_IO_MAX)
 			return NULL;
 		zt->io_window++;
+		if (zt->zd->opts.window_spy)
+			window_spy(zt, op);
 		return (char *)zt->window + op->win_offset;
 	}
 	if (op->length > data_room || op->length > ZUFS_DATA_AREA_SIZE)

@@ -67,6 +67,8 @@ static void usage(FILE *f)
 "      --io-delay USEC     testing: hold every READ/WRITE that long before the\n"
 "                          plugin serves it (to kill callers or the server\n"
 "                          while their pages are mapped)\n"
+"      --window-spy        testing: read (and for READ overwrite) the bytes of\n"
+"                          the window pages outside each op, log any found\n"
 "      --late-op OP:USEC   testing: hold the answer of every OP (a name as in\n"
 "                          debug output, e.g. LOOKUP) that long after the\n"
 "                          plugin made it, so that it arrives stale\n"
@@ -80,7 +82,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI, OPT_IO_DELAY, OPT_STORM,
-       OPT_LATE_OP, OPT_FUZZ };
+       OPT_LATE_OP, OPT_WINDOW_SPY, OPT_FUZZ };
 
 static const struct option long_opts[] = {
 	{ "foreground",  no_argument,       NULL, 'f' },
@@ -93,6 +95,7 @@ static const struct option long_opts[] = {
 	{ "abi-version", required_argument, NULL, OPT_ABI },
 	{ "io-delay",    required_argument, NULL, OPT_IO_DELAY },
 	{ "late-op",     required_argument, NULL, OPT_LATE_OP },
+	{ "window-spy",  no_argument,       NULL, OPT_WINDOW_SPY },
 	{ "invalidate-storm", required_argument, NULL, OPT_STORM },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ "version",     no_argument,       NULL, 'V' },
@@ -229,6 +232,9 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 					optarg);
 				return -EINVAL;
 			}
+			break;
+		case OPT_WINDOW_SPY:
+			o->window_spy = true;
 			break;
 		case OPT_LATE_OP:
 			if (parse_late_op(optarg, o)) {

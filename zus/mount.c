@@ -71,6 +71,18 @@ static int host_invalidate(void *host, uint64_t ino, uint64_t offset,
 	return zusd_invalidate(sb->zd, sb->sb_id, ino, offset, length);
 }
 
+/* zus_mount_info.rdonly for the plugins */
+static int host_rdonly(void *host)
+{
+	struct zusd_sb *sb = host;
+	int err = zusd_sb_rdonly(sb->zd, sb->sb_id);
+
+	if (err)
+		zusd_err(sb->zd, "mount %llu: telling the kernel it is read-only: %s",
+			 (unsigned long long)sb->sb_id, strerror(-err));
+	return err;
+}
+
 static void release_sb(struct zusd_sb *sb)
 {
 	if (sb->pmem)
@@ -127,6 +139,7 @@ static int do_mount(struct zusd *zd, struct zufs_ioc_mount *im,
 	mi.pmem_size = sb->pmem_size;
 	mi.dev_name = im->dev_name;
 	mi.invalidate = host_invalidate;
+	mi.rdonly = host_rdonly;
 	mi.host = sb;
 	mi.options = im->options;
 	mi.flags = (im->mount_flags & ZUFS_MF_RDONLY ? ZUS_MOUNT_RDONLY : 0) |

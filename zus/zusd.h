@@ -116,6 +116,7 @@ struct zusd_opts {
 	struct zusd_chaos chaos;
 	struct zusd_fuzz_conf fuzz;
 	unsigned int	io_delay_us;	/* testing: stall each old-IO op */
+	bool		window_spy;	/* testing: peek around window ops */
 	int		late_op;	/* testing: answer this op late (-1) */
 	unsigned int	late_us;	/* by that long, after the plugin */
 	unsigned int	storm_ms;	/* testing: invalidation storm period */
@@ -210,6 +211,7 @@ void zusd_fuzz_answer(struct zusd_zt *zt);
 void zusd_fuzz_mount(struct zusd *zd, struct zufs_ioc_mount *im);
 
 /* storm.c: server-initiated invalidation, and its test storm */
+int zusd_sb_rdonly(struct zusd *zd, uint64_t sb_id);
 int zusd_invalidate(struct zusd *zd, uint64_t sb_id, uint64_t ino,
 		    uint64_t offset, uint64_t length);
 void zusd_storm_note(struct zusd_zt *zt, uint64_t sb_id, uint64_t ino);

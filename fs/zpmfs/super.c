@@ -45,9 +45,12 @@ void zp_error(struct zus_sb *sb, const char *fmt, ...)
 	zp_log(sb, "error: %s%s", msg,
 	       sb->errors == ZPMFS_ERRORS_RO && !sb->rdonly ?
 	       "; now read-only" : "");
-	if (sb->errors == ZPMFS_ERRORS_RO) {
+	if (sb->errors == ZPMFS_ERRORS_RO && !sb->rdonly) {
 		sb->rdonly = true;
 		zp_zeroer_pause(sb);
+		/* writes the transport serves from cached maps stop too */
+		if (sb->host_rdonly)
+			sb->host_rdonly(sb->host);
 	}
 }
 
@@ -294,6 +297,8 @@ static int zp_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	if (err)
 		goto out_free;
 	sb->rdonly = mi->flags & ZUS_MOUNT_RDONLY;
+	sb->host_rdonly = mi->rdonly;
+	sb->host = mi->host;
 	sb->errors = o.errors;
 	sb->verbose = o.verbose;
 	sb->zero_ahead = o.zero_ahead;

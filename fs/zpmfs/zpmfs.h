@@ -75,6 +75,8 @@ struct zus_sb {
 	struct zpmfs_inode *itable;	/* on pmem */
 	uint64_t	*bitmap;	/* on pmem */
 	bool		rdonly;
+	int		(*host_rdonly)(void *host);	/* see zus.h */
+	void		*host;
 	bool		verbose;
 	int		errors;		/* ZPMFS_ERRORS_* */
 

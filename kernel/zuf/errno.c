@@ -33,7 +33,7 @@ static const s16 zuf_err_new_inode[] = {
 };
 static const s16 zuf_err_link[] = {
 	ZUF_ERR_CHANGE, EEXIST, EMLINK, ENAMETOOLONG, ENOENT, ENOTDIR,
-	EXDEV, EACCES, 0
+	EXDEV, EACCES, EOPNOTSUPP, 0
 };
 static const s16 zuf_err_unlink[] = {
 	ZUF_ERR_CHANGE, ENOENT, ENOTEMPTY, EEXIST, EISDIR, ENOTDIR, EBUSY,
@@ -41,7 +41,7 @@ static const s16 zuf_err_unlink[] = {
 };
 static const s16 zuf_err_rename[] = {
 	ZUF_ERR_CHANGE, ENOENT, EEXIST, ENOTEMPTY, EMLINK, EINVAL, EXDEV,
-	EISDIR, ENOTDIR, EBUSY, ENAMETOOLONG, EACCES, 0
+	EISDIR, ENOTDIR, EBUSY, ENAMETOOLONG, EACCES, EOPNOTSUPP, 0
 };
 static const s16 zuf_err_readdir[] = { ENOENT, ENOTDIR, EACCES, 0 };
 static const s16 zuf_err_readlink[] = { ENOENT, EINVAL, ENAMETOOLONG, 0 };
@@ -49,7 +49,7 @@ static const s16 zuf_err_io[] = {
 	ZUF_ERR_CHANGE, EINVAL, EOVERFLOW, EISDIR, ENOENT, ETXTBSY, EAGAIN,
 	EACCES, 0
 };
-static const s16 zuf_err_fsync[] = { ENOSPC, EDQUOT, EROFS, 0 };
+static const s16 zuf_err_fsync[] = { ENOSPC, EDQUOT, EROFS, EINVAL, 0 };
 static const s16 zuf_err_space[] = {
 	ZUF_ERR_CHANGE, EINVAL, EOPNOTSUPP, ETXTBSY, ENODEV, 0
 };
@@ -125,12 +125,13 @@ static bool zuf_err_allowed(const s16 *set, int err)
 
 /*
  * A plugin that turns itself read-only (zpmfs's errors=remount-ro) says
- * so with EROFS on a mount the kernel holds read-write.  Follow it, as
+ * so with ZUFS_IOC_SB_RDONLY, or with EROFS on a mount the kernel holds
+ * read-write.  Follow it, as
  * ext4 does on its own errors: writes served from the map cache, which
  * never reach the server, must stop too.  A remount read-write asks the
  * server again.
  */
-static void zuf_server_went_rdonly(struct zuf_sb_info *sbi)
+void zuf_sb_went_rdonly(struct zuf_sb_info *sbi)
 {
 	struct super_block *sb = sbi->sb;
 
@@ -159,7 +160,7 @@ int zuf_answer_errno(struct zuf_sb_info *sbi, u32 op, int err)
 		return 0;
 	if (zuf_err_allowed(set, err)) {
 		if (err == -EROFS)
-			zuf_server_went_rdonly(sbi);
+			zuf_sb_went_rdonly(sbi);
 		return err;
 	}
 	zuf_bad_answer(sbi, "op %s: error %d is not one it may give",

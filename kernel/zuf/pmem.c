@@ -374,3 +374,59 @@ struct super_block *zuf_sb_get_by_id(struct zuf_server *srv, u64 sb_id)
 	}
 	return sb;
 }
+
+/* Zap every user mapping of @sb's files: they fault again, and fail */
+static void zuf_sb_unmap_all(struct super_block *sb)
+{
+	struct inode *inode, *prev = NULL;
+
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
+		spin_lock(&inode->i_lock);
+		if ((inode->i_state & (I_FREEING | I_WILL_FREE | I_NEW)) ||
+		    !mapping_mapped(inode->i_mapping)) {
+			spin_unlock(&inode->i_lock);
+			continue;
+		}
+		__iget(inode);
+		spin_unlock(&inode->i_lock);
+		spin_unlock(&sb->s_inode_list_lock);
+		iput(prev);
+		unmap_mapping_range(inode->i_mapping, 0, 0, 1);
+		prev = inode;
+		cond_resched();
+		spin_lock(&sb->s_inode_list_lock);
+	}
+	spin_unlock(&sb->s_inode_list_lock);
+	iput(prev);
+}
+
+/*
+ * The server died: mmap stores into pmem (or pages) of its mounts must stop
+ * like every other write.  Each mapping faults again, and a fault now
+ * fails (SIGBUS) as the server cannot answer it.
+ */
+void zuf_srv_unmap_all(struct zuf_server *srv)
+{
+	struct super_block *sb;
+	u64 id = 1;
+
+	for (;;) {
+		struct zuf_sb_info *sbi;
+		int next = id;
+
+		sb = NULL;
+		spin_lock(&srv->pmem_lock);
+		sbi = idr_get_next(&srv->pmem_idr, &next);
+		if (sbi && atomic_inc_not_zero(&sbi->sb->s_active))
+			sb = sbi->sb;
+		spin_unlock(&srv->pmem_lock);
+		if (!sbi)
+			break;
+		id = (u64)next + 1;
+		if (!sb)
+			continue;
+		zuf_sb_unmap_all(sb);
+		deactivate_super(sb);
+	}
+}

@@ -118,6 +118,7 @@ void zuf_server_kill(struct zuf_server *srv, const char *why)
 	wake_up_all(&srv->mbox.thread_wq);
 	wake_up_all(&srv->mbox.poster_wq);
 	zuf_chans_wake_all(srv);
+	zuf_srv_unmap_all(srv);
 
 	mutex_lock(&srv->types_lock);
 	list_splice_init(&srv->types, &types);
@@ -323,13 +324,16 @@ out_free:
 }
 
 /* Deliver the answer in @ans (if one is due), then wait for a request */
-static int zuf_mbox_serve(struct zuf_server *srv, struct zufs_ioc_mount *ans)
+static int zuf_mbox_serve(struct zuf_server *srv, const void *thread,
+			  struct zufs_ioc_mount *ans)
 {
 	struct zuf_mbox *mb = &srv->mbox;
 	int err;
 
 	spin_lock(&mb->lock);
-	if (mb->state == ZUF_MB_SERVING && ans->op != ZUFS_M_NONE) {
+	/* only the thread that took the request answers it */
+	if (mb->state == ZUF_MB_SERVING && mb->serving == thread &&
+	    ans->op != ZUFS_M_NONE) {
 		/* the request's op stays the kernel's, whatever came back */
 		ans->op = mb->req->op;
 		memcpy(mb->req, ans, sizeof(*ans));
@@ -355,6 +359,7 @@ static int zuf_mbox_serve(struct zuf_server *srv, struct zufs_ioc_mount *ans)
 		if (mb->state == ZUF_MB_POSTED) {
 			memcpy(ans, mb->req, sizeof(*ans));
 			mb->state = ZUF_MB_SERVING;
+			mb->serving = thread;
 			break;
 		}
 		spin_unlock(&mb->lock);
@@ -498,7 +503,7 @@ static int zuf_ioc_mount(struct zuf_special *zs, void __user *uarg)
 		err = -EFAULT;
 		goto out_free;
 	}
-	err = zuf_mbox_serve(zs->srv, im);
+	err = zuf_mbox_serve(zs->srv, zs, im);
 	if (!err && copy_to_user(uarg, im, sizeof(*im)))
 		err = -EFAULT;
 out_free:
@@ -514,6 +519,7 @@ static int zuf_role_of_cmd(unsigned int cmd)
 	case ZUFS_IOC_REGISTER_FS:
 	case ZUFS_IOC_BREAK_ALL:
 	case ZUFS_IOC_INVALIDATE:
+	case ZUFS_IOC_SB_RDONLY:
 		return ZUF_ROLE_CONTROL;
 	case ZUFS_IOC_MOUNT:
 		return ZUF_ROLE_MOUNT;
@@ -542,6 +548,7 @@ static long zuf_ioctl_first(struct zuf_special *zs, struct file *file,
 }
 
 static long zuf_ioc_invalidate(struct zuf_server *srv, void __user *uarg);
+static long zuf_ioc_sb_rdonly(struct zuf_server *srv, void __user *uarg);
 
 static long zuf_ioctl_control(struct zuf_special *zs, unsigned int cmd,
 			      void __user *uarg)
@@ -563,6 +570,8 @@ static long zuf_ioctl_control(struct zuf_special *zs, unsigned int cmd,
 		return 0;
 	case ZUFS_IOC_INVALIDATE:
 		return zuf_ioc_invalidate(zs->srv, uarg);
+	case ZUFS_IOC_SB_RDONLY:
+		return zuf_ioc_sb_rdonly(zs->srv, uarg);
 	}
 	return -EINVAL;
 }
@@ -596,6 +605,27 @@ static long zuf_ioc_invalidate(struct zuf_server *srv, void __user *uarg)
 out:
 	inv.err = err;
 	if (copy_to_user(uarg, &inv, sizeof(inv)))
+		return -EFAULT;
+	return err;
+}
+
+static long zuf_ioc_sb_rdonly(struct zuf_server *srv, void __user *uarg)
+{
+	struct zufs_ioc_sb_rdonly ro;
+	struct super_block *sb;
+	int err = 0;
+
+	if (copy_from_user(&ro, uarg, sizeof(ro)))
+		return -EFAULT;
+	sb = zuf_sb_get_by_id(srv, ro.sb_id);
+	if (sb) {
+		zuf_sb_went_rdonly(ZSB(sb));
+		deactivate_super(sb);
+	} else {
+		err = -ENOENT;
+	}
+	ro.err = err;
+	if (copy_to_user(uarg, &ro, sizeof(ro)))
 		return -EFAULT;
 	return err;
 }

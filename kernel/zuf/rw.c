@@ -461,12 +461,11 @@ static int zuf_iomap_begin(struct inode *inode, loff_t pos, loff_t length,
 	struct zuf_map_ext e;
 	int err;
 
-	/* a cached map must not outlive the server's consent to write */
-	if (write) {
-		err = zuf_may_write(ZSBI(inode));
-		if (err)
-			return err;
-	}
+	/* a cached map must not outlive the server, nor its consent to write */
+	err = write ? zuf_may_write(ZSBI(inode)) :
+		      zuf_sb_srv_dead(ZSBI(inode)) ? -EIO : 0;
+	if (err)
+		return err;
 
 	/*
 	 * A cached extent serves reads, faults and overwrites inside the

@@ -173,6 +173,8 @@ bool zuf_sb_srv_dead(struct zuf_sb_info *sbi);
  * (map cache hits), so that those stop with everything else.
  */
 int zuf_may_write(struct zuf_sb_info *sbi);
+/* The server went read-only on its own: so does the mount (logged once) */
+void zuf_sb_went_rdonly(struct zuf_sb_info *sbi);
 const char *zuf_op_name(u32 op);
 
 /* Convenience for ops with no data area traffic */

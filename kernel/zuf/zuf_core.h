@@ -64,6 +64,8 @@ struct zuf_mbox {
 	spinlock_t		lock;
 	enum zuf_mbox_state	state;		/* @lock */
 	struct zufs_ioc_mount	*req;		/* @lock: request, then answer */
+	const void		*serving;	/* @lock: the mount-role file
+						 * that took it (SERVING) */
 	wait_queue_head_t	thread_wq;	/* mount thread waits here */
 	wait_queue_head_t	poster_wq;	/* the poster waits here */
 };
@@ -112,6 +114,7 @@ struct zuf_pmem_core {
 
 /* pmem.c */
 struct super_block *zuf_sb_get_by_id(struct zuf_server *srv, u64 sb_id);
+void zuf_srv_unmap_all(struct zuf_server *srv);
 
 /* module.c */
 void zuf_fs_type_bury(struct zuf_fs_type_core *zftc);

@@ -26,6 +26,8 @@
  *   1  2026-11-25  first version
  *   2  2026-11-25  zus_mount_info.invalidate/host: the transport's service
  *                  for blocks a plugin moves on its own
+ *   3  2026-12-05  zus_mount_info.rdonly: the plugin went read-only on
+ *                  its own (errors=remount-ro)
  */
 #ifndef _ZUS_H
 #define _ZUS_H
@@ -38,7 +40,7 @@
 
 #include "zufs_api.h"
 
-#define ZUS_API_VERSION		2
+#define ZUS_API_VERSION		3
 #define ZUS_PLUGIN_SYMBOL	"zus_plugin_types"
 
 struct zus_sb;		/* a mounted filesystem: defined by the plugin */
@@ -83,6 +85,14 @@ struct zus_mount_info {
 	int		(*invalidate)(void *host, uint64_t ino,
 				      uint64_t offset, uint64_t length);
 	void		*host;
+	/*
+	 * rdonly(host): the plugin refuses changes from now on (it found
+	 * corruption and its policy is to go read-only).  The transport
+	 * stops every write before it reaches the plugin, also those it
+	 * would serve from cached block maps.  May be called from inside an
+	 * operation; may be NULL.
+	 */
+	int		(*rdonly)(void *host);
 };
 
 /* What a mount answers */

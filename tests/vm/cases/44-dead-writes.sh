@@ -4,8 +4,9 @@
 # Writes stop with the server.  An overwrite of blocks whose map the kernel
 # has cached never asks the server, so it used to go on succeeding after
 # zusd died (kill -9), straight into pmem the dead server can no longer
-# account for.  Now every write fails with EIO once the server is dead,
-# cached or not, and so do mmap write faults and new reads; umount works.
+# account for, and so did stores through mappings made before.  Now every
+# write fails with EIO once the server is dead, cached or not, mappings are
+# zapped and fault again (SIGBUS), and new reads fail; umount works.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
@@ -17,10 +18,30 @@ dd if=/dev/urandom of="$MNT/f" bs=64k count=16 conv=fsync status=none ||
 dd if=/dev/zero of="$MNT/f" bs=4k count=1 conv=notrunc,fsync status=none ||
 	fail "first overwrite"
 exec 7<>"$MNT/f" || fail "open"
+# a mapping written before the server dies must not take stores after
+python3 - "$MNT/f" >/tmp/mapper.out 2>&1 <<'PY' &
+import mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+m = mmap.mmap(fd, 65536)
+m[0:4] = b"live"
+open("/tmp/mapped", "w").close()
+while not os.path.exists("/tmp/dead"):
+    time.sleep(0.05)
+m[4096:4100] = b"dead"      # SIGBUS now, or it worked
+print("store after death succeeded", flush=True)
+PY
+mapper=$!
+wait_for /tmp/mapped 20 || fail "mapper did not start: $(cat /tmp/mapper.out)"
 kill -KILL "$ZUSD_PID"
 wait "$ZUSD_PID" 2>/dev/null
 ZUSD_PID=
 sleep 0.5
+touch /tmp/dead
+wait "$mapper"
+rc=$?
+grep -q "succeeded" /tmp/mapper.out &&
+	fail "a store through a mapping made before the server died went through"
+[ $rc -eq 135 ] || fail "mapper: exit $rc, want death by SIGBUS: $(cat /tmp/mapper.out)"
 
 # an overwrite inside the file, through the still open fd: cache hit
 out=$(python3 - 2>&1 <<'PY'

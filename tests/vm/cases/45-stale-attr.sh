@@ -13,7 +13,7 @@ require_vm
 
 check_contents() {
 	local want=$1 got
-	got=$(od -An -c "$MNT/a" | tr -d ' \n' | tr -s 'abc')
+	got=$(tr -s abc <"$MNT/a")
 	[ "$got" = "$want" ] || fail "$2: contents $got, want $want"
 }
 
@@ -26,7 +26,11 @@ for opts in "" nomapcache; do
 	echo 2 >/proc/sys/vm/drop_caches	# forget the dentry of b
 	stat -c %s "$MNT/b" >/tmp/stat.out &
 	spid=$!
-	sleep 0.4	# the LOOKUP of b is with the server now
+	# wait until stat sleeps in the kernel: its LOOKUP is with the server
+	for ((i = 0; i < 100; i++)); do
+		[ "$(awk '{ print $3 }' /proc/$spid/stat 2>/dev/null)" = D ] && break
+		sleep 0.02
+	done
 	head -c 4096 /dev/zero | tr '\0' b >&7 || fail "first append"
 	wait "$spid" || fail "stat b"
 	size=$(stat -c %s "$MNT/a")

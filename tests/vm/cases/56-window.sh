@@ -53,9 +53,11 @@ stop_zusd
 win=$(io_count window)
 data=$(io_count data)
 echo "old-IO ops: $win in the window, $data through the data area"
-# zwin does ~13 000 reads and writes from user memory; only sendfile, the
-# exec and the copy_file_range fallback use kernel memory (data area)
-[ "$win" -ge 12000 ] || fail "only $win I/O ops used the window"
+# zwin does ~13 000 reads and writes from user memory; sendfile, the exec
+# and the copy_file_range fallback use kernel memory, and I/O under a page
+# is copied rather than lending a page the op covers only in part: those
+# go through the data area (about 850 of them)
+[ "$win" -ge 11000 ] || fail "only $win I/O ops used the window"
 [ "$data" -lt "$win" ] || fail "$data I/O ops went through the data area"
 
 # 2. plain dd from user memory: every op in the window
