@@ -157,7 +157,7 @@ static int one_ioctl(struct zusd_fuzz *f, struct fz_rng *r, char *what,
 	uint64_t live_sb = fz_sb_ids[fz_below(r, 4)];
 	int fd = -1, ret;
 
-	switch (fz_below(r, 8)) {
+	switch (fz_below(r, 9)) {
 	case 0: {
 		struct zufs_ioc_invalidate inv = {
 			.sb_id = pick_u64(r, live_sb),
@@ -233,7 +233,7 @@ static int one_ioctl(struct zusd_fuzz *f, struct fz_rng *r, char *what,
 		return ioctl(zd->ctl_fd, ZUFS_IOC_REGISTER_FS, &rf);
 	}
 	case 5: {
-		unsigned int nr = 9 + fz_below(r, 247);
+		unsigned int nr = 10 + fz_below(r, 246);
 
 		snprintf(what, len, "unknown ioctl %u", nr);
 		return ioctl(zd->ctl_fd, _IO(ZUFS_IOC_MAGIC, nr), 0);
@@ -248,6 +248,14 @@ static int one_ioctl(struct zusd_fuzz *f, struct fz_rng *r, char *what,
 		}
 		snprintf(what, len, "MOUNT on the control file");
 		return ioctl(zd->ctl_fd, ZUFS_IOC_MOUNT, &im);
+	}
+	case 7: {
+		/* no live mount: one would stay read-only for the run */
+		struct zufs_ioc_sb_rdonly ro = { .sb_id = pick_u64(r, 0) };
+
+		snprintf(what, len, "SB_RDONLY sb %llu",
+			 (unsigned long long)ro.sb_id);
+		return ioctl(zd->ctl_fd, ZUFS_IOC_SB_RDONLY, &ro);
 	}
 	default:
 		snprintf(what, len, "INVALIDATE with a bad pointer");

@@ -152,8 +152,10 @@ stop_zusd() {
 
 # fz_fail MSG: fail, showing the current server's last mutations
 fz_fail() {
-	echo "last mutations of zusd #$N (log $LOGS/zusd.$N):" >&2
-	grep 'fuzz: seed' "$LOGS/zusd.$N" | tail -15 >&2
+	echo "last answer and mount mutations of zusd #$N (log $LOGS/zusd.$N):" >&2
+	grep -E 'fuzz: seed [0-9]+ (answer|mount) ' "$LOGS/zusd.$N" | tail -20 >&2
+	echo "its last extent mutations:" >&2
+	grep -E 'fuzz: seed .*GET_BLOCKS: extent' "$LOGS/zusd.$N" | tail -8 >&2
 	fail "$@"
 }
 
