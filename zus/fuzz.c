@@ -347,6 +347,11 @@ void zusd_fuzz_answer(struct zusd_zt *zt)
 	}
 	allowed = fz_op_classes(op) | timing_classes();
 	while ((cls = fz_pick_class(f, &r, allowed)) >= 0) {
+		/* a hold stalls a whole channel for seconds: one pick in
+		 * eight, the others are short delays, or a soak crawls */
+		if (cls == FZ_HOLD && f->conf.classes & (1U << FZ_DELAY) &&
+		    fz_below(&r, 8))
+			cls = FZ_DELAY;
 		switch (cls) {
 		case FZ_DELAY:
 		case FZ_HOLD: {
@@ -391,8 +396,11 @@ void zusd_fuzz_answer(struct zusd_zt *zt)
 	fz_count(f, op, what ? cls : -1);
 	if (what && !f->conf.quiet && cls != FZ_DELAY && cls != FZ_HOLD &&
 	    cls != FZ_NEVER) {
-		snprintf(buf, sizeof(buf), "%s: %s", fz_class_names[cls], what);
-		fz_log(f, "answer", zt->cpu, seq, zusd_op_name(op), buf);
+		char line[200];
+
+		snprintf(line, sizeof(line), "%s: %s", fz_class_names[cls],
+			 what);
+		fz_log(f, "answer", zt->cpu, seq, zusd_op_name(op), line);
 	}
 }
 
