@@ -7,6 +7,7 @@
 #   make deps       install the Debian packages the project needs
 #   make demo       scripts/demo.sh      make bench  bench/run
 #   make vm-shell   interactive root shell in the test VM
+#   make fuzz-soak  the ABI fuzzer for FUZZ_MINUTES (10) in a VM (FUZZ_ARGS=)
 #   make clean      remove all build products (kernel ones too)
 #
 # KDIR: kernel build dir, default the newest /lib/modules/*/build.
@@ -30,7 +31,8 @@ USER_DIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,\
 # one phony target per directory: make-zus, make-fs/zpmfs, ...
 USER_TARGETS := $(addprefix make-,$(USER_DIRS))
 
-.PHONY: all kernel user $(USER_TARGETS) clean deps test check demo bench vm-shell help
+.PHONY: all kernel user $(USER_TARGETS) clean deps test check demo bench vm-shell help \
+	fuzz-soak
 
 all: kernel user
 
@@ -85,5 +87,9 @@ bench: deps
 vm-shell: all
 	tests/vm/run --shell --pmem 512M $(VM_ARGS)
 
+# tests/fuzz/README.md; e.g. make fuzz-soak FUZZ_MINUTES=60 FUZZ_ARGS="--seed 7"
+fuzz-soak: all
+	tests/fuzz/soak.sh --minutes $(or $(FUZZ_MINUTES),10) $(FUZZ_ARGS)
+
 help:
-	@sed -n '2,13s/^# \{0,1\}//p' Makefile
+	@sed -n '2,14s/^# \{0,1\}//p' Makefile

@@ -608,4 +608,6 @@ out:
 			 err);
 	if (zt->zd->opts.chaos.on)
 		zusd_chaos_answer(zt);
+	if (zt->zd->fuzz)
+		zusd_fuzz_answer(zt);
 }

@@ -54,6 +54,16 @@ static void usage(FILE *f)
 "      --chaos SEED[:PERMILLE]\n"
 "                          testing: corrupt that share of answers (default\n"
 "                          50 per mille), reproducibly from SEED\n"
+"      --fuzz SEED[:PERMILLE][,TOKEN...]\n"
+"                          testing: the ABI fuzzer.  Mutate that share of\n"
+"                          answers (default 100 per mille), reproducibly\n"
+"                          from SEED.  TOKENs: classes errno length attr ino\n"
+"                          extent dirent name header delay hold twice never\n"
+"                          die mount ioctl (naming some keeps only those;\n"
+"                          -CLASS drops one; default: all but never, die),\n"
+"                          all, quiet (no line per mutation), report=SECS\n"
+"                          (stats line period), table (and the per-op table\n"
+"                          every tenth report).  Stats at exit.\n"
 "      --io-delay USEC     testing: hold every READ/WRITE that long before the\n"
 "                          plugin serves it (to kill callers or the server\n"
 "                          while their pages are mapped)\n"
@@ -76,7 +86,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI, OPT_IO_DELAY, OPT_STORM,
-       OPT_LATE_OP, OPT_WINDOW_SPY, OPT_MOUNT_DELAY };
+       OPT_LATE_OP, OPT_WINDOW_SPY, OPT_MOUNT_DELAY, OPT_FUZZ };
 
 static const struct option long_opts[] = {
 	{ "foreground",  no_argument,       NULL, 'f' },
@@ -85,6 +95,7 @@ static const struct option long_opts[] = {
 	{ "pidfile",     required_argument, NULL, OPT_PIDFILE },
 	{ "debug",       no_argument,       NULL, 'd' },
 	{ "chaos",       required_argument, NULL, OPT_CHAOS },
+	{ "fuzz",        required_argument, NULL, OPT_FUZZ },
 	{ "abi-version", required_argument, NULL, OPT_ABI },
 	{ "io-delay",    required_argument, NULL, OPT_IO_DELAY },
 	{ "mount-delay", required_argument, NULL, OPT_MOUNT_DELAY },
@@ -209,6 +220,13 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 		case OPT_CHAOS:
 			if (zusd_chaos_parse(optarg, &o->chaos)) {
 				fprintf(stderr, ZUSD_NAME ": bad --chaos '%s' (SEED[:PERMILLE], PERMILLE 0..1000)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_FUZZ:
+			if (zusd_fuzz_parse(optarg, &o->fuzz)) {
+				fprintf(stderr, ZUSD_NAME ": bad --fuzz '%s' (SEED[:PERMILLE][,CLASS|-CLASS|all|quiet|report=SECS...])\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -378,6 +396,10 @@ static int run(struct zusd *zd, int *ready_fd)
 	err = zusd_control_start(zd);
 	if (err)
 		return err;
+	/* before the ZTs: they look for it on their first answer */
+	err = zusd_fuzz_start(zd);
+	if (err)
+		goto out_stop;
 	err = zusd_zt_start(zd);
 	if (err)
 		goto out_stop;
@@ -400,15 +422,19 @@ static int run(struct zusd *zd, int *ready_fd)
 	}
 	zusd_info(zd, "serving %zu filesystem type(s) on %u channel(s)%s",
 		  zus_plugins_count(zd->plugins), zd->nr_cpus,
-		  zd->opts.chaos.on ? " (chaos mode)" : "");
+		  zd->opts.chaos.on ? " (chaos mode)" :
+		  zd->fuzz ? " (fuzz mode)" : "");
 	report_ready(ready_fd, 0);
 	wait_for_stop(zd);
 	err = 0;
 out_stop:
 	zusd_storm_stop(zd);
+	/* a held answer ends now, or its thread never sees BREAK */
+	zusd_fuzz_stop(zd);
 	zusd_break_all(zd);
 	zusd_mount_join(zd);
 	zusd_zt_join(zd);
+	zusd_fuzz_report(zd);
 	zusd_mount_cleanup(zd);
 	zusd_control_stop(zd);
 	if (zd->opts.pidfile && !err)

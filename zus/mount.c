@@ -105,6 +105,7 @@ static void answer_root(struct zusd_sb *sb, struct zus_mount_out *out,
 	im->caps = out->caps;
 	memcpy(im->options, out->options, sizeof(im->options));
 	im->options[sizeof(im->options) - 1] = 0;
+	sb->root_ino = out->root_ino;
 	im->err = sb->type->ops->getattr(sb->psb, &ctx, out->root_ino,
 					 &im->root);
 }
@@ -247,6 +248,26 @@ static void mount_delay(struct zusd *zd, bool before)
 		usleep(zd->opts.mount_delay_us);
 }
 
+/*
+ * Fuzzing: mutate the answer.  A mount that succeeded here but is now
+ * reported failed is undone, as the kernel will never send its UMOUNT:
+ * the lie stays in the answer, not in a plugin mount left behind (whose
+ * pmem the kernel takes back under the plugin's feet).
+ */
+static void fuzz_answer(struct zusd *zd, struct zufs_ioc_mount *im)
+{
+	uint32_t op = im->op;
+	uint64_t handle = im->zus_sb_handle;
+	int err = im->err;
+
+	zusd_fuzz_mount(zd, im);
+	if (op == ZUFS_M_MOUNT && !err && im->err) {
+		struct zufs_ioc_mount undo = { .zus_sb_handle = handle };
+
+		do_umount(zd, &undo);
+	}
+}
+
 static void handle(struct zusd *zd, struct zufs_ioc_mount *im)
 {
 	struct zus_mount_out *out = calloc(1, sizeof(*out));
@@ -280,6 +301,8 @@ static void handle(struct zusd *zd, struct zufs_ioc_mount *im)
 	}
 	free(out);
 	mount_delay(zd, false);
+	if (zd->fuzz)
+		fuzz_answer(zd, im);
 }
 
 static void *mount_main(void *arg)

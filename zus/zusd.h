@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "zus.h"
 
@@ -30,6 +31,43 @@ struct zusd_chaos {
 	unsigned int	permille;
 };
 
+/*
+ * The ABI fuzzer (fuzz*.c): --fuzz SEED[:PERMILLE][,CLASS...] mutates that
+ * share of ZT answers, mount answers and (class ioctl) calls of its own.
+ */
+enum zusd_fuzz_class {
+	FZ_ERRNO,	/* err: every value of -4095..4095 and outside */
+	FZ_LENGTH,	/* data_out, counts, done, sizes: 0/1/max/max+1/2^32-1 */
+	FZ_ATTR,	/* stale and contradictory attributes */
+	FZ_INO,		/* inode numbers 0/root/live/of another mount/huge */
+	FZ_EXTENT,	/* GET_BLOCKS: out of range, misaligned, overlapping */
+	FZ_DIRENT,	/* malformed readdir records and names */
+	FZ_NAME,	/* readlink targets, xattr values and lists */
+	FZ_HEADER,	/* wrong op, seq, cpu, handle in the answer header */
+	FZ_DELAY,	/* answer 1..50 ms late */
+	FZ_HOLD,	/* answer 0.2..3 s late: the caller may be killed */
+	FZ_TWICE,	/* answer, then answer (and scribble) again */
+	FZ_NEVER,	/* never answer (until zusd stops) */
+	FZ_DIE,		/* _exit with the answer half written */
+	FZ_MOUNT,	/* mutate mount/umount/remount answers */
+	FZ_IOCTL,	/* a thread calling zuf's ioctls with bad arguments */
+	FZ_NCLASSES
+};
+/* without a class list: everything that leaves the server running */
+#define FZ_DEFAULT_CLASSES \
+	((1U << FZ_NCLASSES) - 1 - (1U << FZ_NEVER) - (1U << FZ_DIE))
+
+struct zusd_fuzz_conf {
+	bool		on;
+	bool		quiet;		/* do not log each mutation */
+	bool		table;		/* per-op table in periodic reports */
+	uint64_t	seed;
+	unsigned int	permille;	/* share of answers mutated */
+	uint32_t	classes;	/* 1 << FZ_* */
+	unsigned int	report_s;	/* stats line period, 0 = at exit */
+};
+struct zusd_fuzz;
+
 /* A mounted filesystem; its address is the zus_sb_handle */
 #define ZUSD_SB_MAGIC	0x7a7573645f736220ULL	/* "zusd_sb " */
 
@@ -43,6 +81,7 @@ struct zusd_sb {
 	struct zufs_pmem_dev	devs[ZUFS_MAX_DEVS];
 	int			pmem_fd;
 	uint64_t		sb_id;
+	uint64_t		root_ino;	/* from the mount answer */
 	struct zusd		*zd;
 	struct zusd_sb		*next;		/* zd->sbs, mount thread only */
 };
@@ -74,6 +113,8 @@ struct zusd_zt {
 	void *volatile	fault_addr;	/* where the last fault hit */
 	uint64_t	faults;		/* ops answered -EIO after a fault */
 	uint64_t	bad_errs;	/* plugin errnos the kernel must not see */
+	timer_t		fuzz_timer;	/* fuzz: the re-answer timer */
+	bool		fuzz_timer_ok;
 };
 
 struct zusd_opts {
@@ -86,6 +127,7 @@ struct zusd_opts {
 	unsigned int	abi_major;
 	unsigned int	abi_minor;
 	struct zusd_chaos chaos;
+	struct zusd_fuzz_conf fuzz;
 	unsigned int	io_delay_us;	/* testing: stall each old-IO op */
 	unsigned int	mount_delay_us;	/* testing: stall each mount-thread op */
 	bool		mount_delay_before;	/* before the plugin, not after */
@@ -116,6 +158,8 @@ struct zusd {
 	pthread_t		storm_thread;
 	bool			storm_started;
 	bool			storm_stop;
+	/* testing: the ABI fuzzer, NULL when off */
+	struct zusd_fuzz	*fuzz;
 };
 
 /* main.c: logging */
@@ -182,6 +226,16 @@ int zusd_chaos_parse(const char *arg, struct zusd_chaos *ch);
 void zusd_chaos_seed(struct zusd_zt *zt);
 /* maybe corrupt the answer of the op just handled */
 void zusd_chaos_answer(struct zusd_zt *zt);
+
+/* fuzz.c: the ABI fuzzer */
+int zusd_fuzz_parse(const char *arg, struct zusd_fuzz_conf *conf);
+int zusd_fuzz_start(struct zusd *zd);	/* after the ZTs started */
+void zusd_fuzz_stop(struct zusd *zd);	/* before BREAK_ALL */
+void zusd_fuzz_report(struct zusd *zd);	/* final stats, frees */
+/* after the plugin answered: maybe mutate, delay, re-answer or die */
+void zusd_fuzz_answer(struct zusd_zt *zt);
+/* fuzz_mount.c: after the mount thread's answer was built */
+void zusd_fuzz_mount(struct zusd *zd, struct zufs_ioc_mount *im);
 
 /* storm.c: server-initiated invalidation, and its test storm */
 int zusd_sb_rdonly(struct zusd *zd, uint64_t sb_id);

@@ -749,8 +749,11 @@ static int zuf_special_release(struct inode *inode, struct file *file)
 	case ZUF_ROLE_CONTROL:
 		zuf_server_kill(zs->srv, "server exited");
 		break;
-	case ZUF_ROLE_MOUNT:
 	case ZUF_ROLE_CHAN:
+		if (!zs->chan)		/* INIT_THREAD failed: never a ZT */
+			break;
+		fallthrough;
+	case ZUF_ROLE_MOUNT:
 		/*
 		 * Without its mount thread or one of its ZTs the server
 		 * would leave callers hanging: treat it as dead.
