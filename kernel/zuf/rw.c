@@ -22,6 +22,7 @@
 #include <linux/mm.h>
 #include <linux/uio.h>
 #include <linux/dax.h>
+#include <linux/pfn_t.h>
 #include <linux/pagemap.h>
 #include <linux/writeback.h>
 #include <linux/wait_bit.h>
@@ -453,9 +454,40 @@ out_free_gb:
 	return err;
 }
 
-static int zuf_iomap_begin(struct inode *inode, loff_t pos, loff_t length,
-			   unsigned int flags, struct iomap *iomap,
-			   struct iomap *srcmap)
+/*
+ * A DAX fault ties the pmem page to (mapping, index) for as long as it is
+ * mapped.  A block the server also gave to another file, or to another
+ * place of this one (a lie, or a cached map it moved without telling),
+ * would be tied twice: refuse it instead (the fault gets SIGBUS).
+ */
+static int zuf_fault_page_check(struct inode *inode, struct iomap *iomap,
+				loff_t pos)
+{
+	struct zuf_sb_info *sbi = ZSBI(inode);
+	struct zuf_pmem_dev *dev;
+	struct page *page;
+	u64 off;
+
+	if (iomap->type != IOMAP_MAPPED)
+		return 0;
+	off = iomap->addr + (pos - iomap->offset);
+	dev = zuf_pmem_dev_of(sbi, off, PAGE_SIZE);
+	if (!dev || !pfn_t_has_page(dev->pfn))
+		return 0;
+	page = pfn_to_page(pfn_t_to_pfn(dev->pfn) + (off >> PAGE_SHIFT));
+	if (!READ_ONCE(page->mapping) ||
+	    (READ_ONCE(page->mapping) == inode->i_mapping &&
+	     READ_ONCE(page->index) == pos >> PAGE_SHIFT))
+		return 0;
+	zuf_bad_answer(sbi, "ino %lu @%lld: pmem block %llu is mapped by another file or offset",
+		       inode->i_ino, pos, off >> PAGE_SHIFT);
+	zuf_map_drop(inode, round_down(pos, ZUFS_PMEM_BLOCK),
+		     round_down(pos, ZUFS_PMEM_BLOCK) + ZUFS_PMEM_BLOCK);
+	return -EIO;
+}
+
+static int zuf_iomap_find(struct inode *inode, loff_t pos, loff_t length,
+			  unsigned int flags, struct iomap *iomap)
 {
 	bool write = (flags & IOMAP_WRITE) && !(flags & IOMAP_ZERO);
 	struct zuf_map_ext e;
@@ -479,6 +511,17 @@ static int zuf_iomap_begin(struct inode *inode, loff_t pos, loff_t length,
 	if (flags & IOMAP_NOWAIT)
 		return -EAGAIN;
 	return zuf_get_blocks(inode, pos, length, flags, iomap);
+}
+
+static int zuf_iomap_begin(struct inode *inode, loff_t pos, loff_t length,
+			   unsigned int flags, struct iomap *iomap,
+			   struct iomap *srcmap)
+{
+	int err = zuf_iomap_find(inode, pos, length, flags, iomap);
+
+	if (!err && (flags & IOMAP_FAULT))
+		err = zuf_fault_page_check(inode, iomap, pos);
+	return err;
 }
 
 const struct iomap_ops zuf_iomap_ops = {
