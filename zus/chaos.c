@@ -14,21 +14,34 @@
 
 #include "zusd.h"
 
-int zusd_chaos_parse(const char *arg, struct zusd_chaos *ch)
+/*
+ * SEED[:PERMILLE] at the start of @arg (PERMILLE keeps *permille when
+ * absent); *end points past it.  Shared by --chaos and --fuzz.
+ */
+int zusd_parse_seed(const char *arg, uint64_t *seed, unsigned long *permille,
+		    const char **end)
 {
-	char *end;
-	unsigned long pm = 50;
+	char *e;
 
 	errno = 0;
-	ch->seed = strtoull(arg, &end, 0);
-	if (errno || end == arg)
+	*seed = strtoull(arg, &e, 0);
+	if (errno || e == arg)
 		return -EINVAL;
-	if (*end == ':') {
-		pm = strtoul(end + 1, &end, 10);
-		if (errno || pm > 1000)
+	if (*e == ':') {
+		*permille = strtoul(e + 1, &e, 10);
+		if (errno || *permille > 1000)
 			return -EINVAL;
 	}
-	if (*end)
+	*end = e;
+	return 0;
+}
+
+int zusd_chaos_parse(const char *arg, struct zusd_chaos *ch)
+{
+	unsigned long pm = 50;
+	const char *end;
+
+	if (zusd_parse_seed(arg, &ch->seed, &pm, &end) || *end)
 		return -EINVAL;
 	ch->permille = pm;
 	ch->on = true;

@@ -50,19 +50,11 @@ int zusd_fuzz_parse(const char *arg, struct zusd_fuzz_conf *conf)
 {
 	unsigned long pm = 100;
 	bool explicit = false;
-	const char *tok;
-	char *end;
+	const char *tok, *end;
 
 	memset(conf, 0, sizeof(*conf));
-	errno = 0;
-	conf->seed = strtoull(arg, &end, 0);
-	if (errno || end == arg)
+	if (zusd_parse_seed(arg, &conf->seed, &pm, &end))
 		return -EINVAL;
-	if (*end == ':') {
-		pm = strtoul(end + 1, &end, 10);
-		if (errno || pm > 1000)
-			return -EINVAL;
-	}
 	conf->permille = pm;
 	conf->classes = FZ_DEFAULT_CLASSES;
 	for (tok = end; *tok; ) {
@@ -84,9 +76,10 @@ int zusd_fuzz_parse(const char *arg, struct zusd_fuzz_conf *conf)
 		} else if (len == 5 && !strncmp(tok, "table", 5)) {
 			conf->table = true;
 		} else if (len > 7 && !strncmp(tok, "report=", 7)) {
-			unsigned long s = strtoul(tok + 7, &end, 10);
+			char *num_end;
+			unsigned long s = strtoul(tok + 7, &num_end, 10);
 
-			if (end != tok + len || s > 86400)
+			if (num_end != tok + len || s > 86400)
 				return -EINVAL;
 			conf->report_s = s;
 		} else if (*tok == '-') {

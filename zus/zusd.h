@@ -222,6 +222,8 @@ const struct zusd_op_desc *zusd_op_desc(uint32_t op);
 const char *zusd_op_name(uint32_t op);
 
 /* chaos.c */
+int zusd_parse_seed(const char *arg, uint64_t *seed, unsigned long *permille,
+		    const char **end);
 int zusd_chaos_parse(const char *arg, struct zusd_chaos *ch);
 void zusd_chaos_seed(struct zusd_zt *zt);
 /* maybe corrupt the answer of the op just handled */
