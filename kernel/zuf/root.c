@@ -324,16 +324,14 @@ out_free:
 }
 
 /* Deliver the answer in @ans (if one is due), then wait for a request */
-static int zuf_mbox_serve(struct zuf_server *srv, const void *thread,
-			  struct zufs_ioc_mount *ans)
+static int zuf_mbox_serve(struct zuf_server *srv, struct zufs_ioc_mount *ans)
 {
 	struct zuf_mbox *mb = &srv->mbox;
 	int err;
 
 	spin_lock(&mb->lock);
-	/* only the thread that took the request answers it */
-	if (mb->state == ZUF_MB_SERVING && mb->serving == thread &&
-	    ans->op != ZUFS_M_NONE) {
+	/* one mount-role file per server (zuf_attach()): it took the request */
+	if (mb->state == ZUF_MB_SERVING && ans->op != ZUFS_M_NONE) {
 		/* the request's op stays the kernel's, whatever came back */
 		ans->op = mb->req->op;
 		memcpy(mb->req, ans, sizeof(*ans));
@@ -359,7 +357,6 @@ static int zuf_mbox_serve(struct zuf_server *srv, const void *thread,
 		if (mb->state == ZUF_MB_POSTED) {
 			memcpy(ans, mb->req, sizeof(*ans));
 			mb->state = ZUF_MB_SERVING;
-			mb->serving = thread;
 			break;
 		}
 		spin_unlock(&mb->lock);
@@ -520,7 +517,7 @@ static int zuf_ioc_mount(struct zuf_special *zs, void __user *uarg)
 		err = -EFAULT;
 		goto out_free;
 	}
-	err = zuf_mbox_serve(zs->srv, zs, im);
+	err = zuf_mbox_serve(zs->srv, im);
 	if (!err && copy_to_user(uarg, im, sizeof(*im)))
 		err = -EFAULT;
 out_free:

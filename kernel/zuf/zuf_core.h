@@ -64,8 +64,6 @@ struct zuf_mbox {
 	spinlock_t		lock;
 	enum zuf_mbox_state	state;		/* @lock */
 	struct zufs_ioc_mount	*req;		/* @lock: request, then answer */
-	const void		*serving;	/* @lock: the mount-role file
-						 * that took it (SERVING) */
 	wait_queue_head_t	thread_wq;	/* mount thread waits here */
 	wait_queue_head_t	poster_wq;	/* the poster waits here */
 };
