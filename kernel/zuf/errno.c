@@ -126,18 +126,17 @@ static bool zuf_err_allowed(const s16 *set, int err)
 /*
  * A plugin that turns itself read-only (zpmfs's errors=remount-ro) says
  * so with ZUFS_IOC_SB_RDONLY, or with EROFS on a mount the kernel holds
- * read-write.  Follow it, as
- * ext4 does on its own errors: writes served from the map cache, which
- * never reach the server, must stop too.  A remount read-write asks the
- * server again.
+ * read-write.  Follow it as ext4 does on its own errors, by marking the
+ * superblock read-only: writes served from the map cache, which never
+ * reach the server, check that too.  A remount read-write asks the server
+ * again.
  */
 void zuf_sb_went_rdonly(struct zuf_sb_info *sbi)
 {
 	struct super_block *sb = sbi->sb;
 
-	if (READ_ONCE(sbi->srv_rdonly) || sb_rdonly(sb))
+	if (sb_rdonly(sb))
 		return;
-	WRITE_ONCE(sbi->srv_rdonly, true);
 	pr_crit("zuf: %s: the server refuses changes: read-only now\n",
 		sb->s_id);
 	sb->s_flags |= SB_RDONLY;
@@ -147,7 +146,7 @@ int zuf_may_write(struct zuf_sb_info *sbi)
 {
 	if (zuf_sb_srv_dead(sbi))
 		return -EIO;
-	if (READ_ONCE(sbi->srv_rdonly) || sb_rdonly(sbi->sb))
+	if (sb_rdonly(sbi->sb))
 		return -EROFS;
 	return 0;
 }

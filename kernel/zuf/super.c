@@ -408,8 +408,6 @@ static int zuf_reconfigure(struct fs_context *fc)
 		goto out_free;
 	}
 	err = zuf_set_options(sbi, req->options);
-	/* the server agreed to the new mode, read-write included */
-	WRITE_ONCE(sbi->srv_rdonly, false);
 	if (ctx->nomapcache)
 		sbi->flags |= ZUF_SB_NO_MAPCACHE;
 out_free:

@@ -80,7 +80,6 @@ struct zuf_sb_info {
 	char			*options;	/* canonical, for show_options */
 	struct ratelimit_state	bad_answer_rs;	/* "server lied" messages */
 	atomic64_t		attr_version;	/* see zuf_attr_version() */
-	bool			srv_rdonly;	/* server said EROFS while rw */
 };
 
 static inline struct zuf_sb_info *ZSB(struct super_block *sb)
