@@ -300,6 +300,7 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 {
 	struct zinode *zi = zp_zi_live(sb, ino);
 	struct zpmfs_inode *pi;
+	bool resize;
 	int err = 0;
 
 	if (!zi)
@@ -308,19 +309,33 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		return -EROFS;
 	pi = zp_pi(sb, ino);
 	pthread_rwlock_wrlock(&zi->lock);
-	if ((mask & ZUFS_ATTR_SIZE) &&
-	    (set->size != pi->size || !S_ISREG(pi->mode))) {
+	/* A shrink frees blocks inside bmap.c, which the undo could not
+	 * give back: it runs before the journal op, crash-safe on its own
+	 * (blocks freed from the end, size first), and the rest is atomic. */
+	resize = (mask & ZUFS_ATTR_SIZE) &&
+		 (set->size != pi->size || !S_ISREG(pi->mode));
+	if (resize && set->size < pi->size && S_ISREG(pi->mode)) {
 		err = setattr_size(sb, pi, set->size);
 		if (err)
 			goto out_unlock;
+	}
+	zj_begin(sb, ctx);
+	zj_log(pi, sizeof(*pi));
+	if (resize && (set->size != pi->size || !S_ISREG(pi->mode))) {
+		err = setattr_size(sb, pi, set->size);
+		if (err)
+			goto out_commit;
+	}
+	if (resize)
 		/* like ext4: a size change moves mtime unless told the time */
 		zp_touch(pi, ctx, !(mask & ZUFS_ATTR_MTIME), false);
-	}
 	setattr_apply(pi, mask, set);
 	if (!(mask & ZUFS_ATTR_CTIME))
 		zp_touch(pi, ctx, false, true);
 	pi_persist(pi);
 	zp_fill_attr(sb, ino, attr);
+out_commit:
+	zj_commit();
 out_unlock:
 	pthread_rwlock_unlock(&zi->lock);
 	return err;

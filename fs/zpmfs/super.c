@@ -154,7 +154,9 @@ static const char *super_invalid(const struct zpmfs_super *s, uint64_t size,
 			 (unsigned long)s->total_blocks, (unsigned long)nb);
 		return why;
 	}
-	if (s->itable_start < ZPMFS_LOG_START ||
+	if (s->log_start < ZPMFS_LOG_START || !s->log_blocks ||
+	    s->log_start + s->log_blocks > s->itable_start ||
+	    s->itable_start < ZPMFS_LOG_START ||
 	    s->itable_blocks * ZPMFS_INODES_PER_BLOCK < s->inode_count ||
 	    s->itable_start + s->itable_blocks > s->bitmap_start ||
 	    s->bitmap_blocks * ZPMFS_BLOCK * 8 < s->total_blocks ||
@@ -221,6 +223,7 @@ static void state_write(struct zus_sb *sb, bool clean, int64_t now)
 static void sb_free(struct zus_sb *sb)
 {
 	zp_zeroer_fini(sb);
+	zj_fini(sb);
 	zp_inodes_fini(sb);
 	zp_balloc_fini(sb);
 	pthread_mutex_destroy(&sb->rename_lock);
@@ -268,6 +271,12 @@ static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 	pthread_mutex_init(&sb->rename_lock, NULL);
 	if (repaired && !sb->rdonly)
 		pmem_memcpy_persist(sb->super, &sb->sbc, sizeof(sb->sbc));
+	err = zj_init(sb);
+	if (err)
+		return mount_err(out, err, "out of memory");
+	/* before anything reads an inode: ops a crash cut short roll back */
+	if (!sb->rdonly)
+		zj_replay(sb);
 	err = zp_balloc_init(sb);
 	if (err)
 		return mount_err(out, err, "out of memory");

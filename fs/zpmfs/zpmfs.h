@@ -24,6 +24,7 @@
 #include "zus.h"
 #include "zpmfs_format.h"
 #include "pmem.h"
+#include "journal.h"
 
 /* Directory index in DRAM, built on first use of a directory */
 struct zdir_slot {
@@ -93,6 +94,7 @@ struct zus_sb {
 	struct zufs_pmem_dev devs[ZUFS_MAX_DEVS];
 
 	pthread_mutex_t	rename_lock;
+	struct zp_journal *journal;	/* journal.c */
 	bool		zero_ahead;	/* mount option */
 	struct zp_zeroer *zeroer;	/* zeroer.c */
 #ifdef ZPMFS_DEBUG

@@ -11,7 +11,7 @@
  *   0                  device table (struct zufs_dev_table, include/zufs_api.h)
  *   1                  superblock (struct zpmfs_super)
  *   2                  superblock copy, for recovery
- *   log_start..        log area, reserved for the crash-consistency journal
+ *   log_start..        log area: the journal's undo slots (below)
  *   itable_start..     inode table: inode_count inodes of ZPMFS_INODE_SIZE
  *   bitmap_start..     block bitmap, one bit per block of the whole range
  *   data_start..       data blocks (file data, radix nodes, dir blocks,
@@ -170,6 +170,33 @@ struct zpmfs_xattr_entry {
 	uint16_t	value_len;
 	char		data[];		/* name then value */
 };
+
+/*
+ * The journal (journal.c, design in README.md): the log area holds one
+ * slot per block.  A metadata op takes a free slot and, before it changes
+ * any byte of an inode, a dentry slot map or a dentry header, appends an
+ * undo record (the old bytes) and persists it.  hdr.seq != 0 says an op is
+ * in flight; its valid records are those with that seq and a good csum,
+ * up to the first that is not.  Mount copies them back, last first, then
+ * clears seq.  A record never covers the log area itself.
+ */
+#define ZPMFS_LOG_REC_ALIGN	8
+
+struct zpmfs_log_hdr {
+	uint64_t	seq;		/* 0: no op in flight in this slot */
+	uint64_t	reserved[7];
+};
+
+struct zpmfs_log_rec {
+	uint64_t	seq;		/* the op's, as in the slot header */
+	uint64_t	off;		/* byte offset in the range */
+	uint32_t	len;		/* bytes of old data that follow */
+	uint32_t	csum;		/* CRC-32 of rec (csum = 0) + data */
+	/* then len bytes, padded to ZPMFS_LOG_REC_ALIGN */
+};
+
+_Static_assert(sizeof(struct zpmfs_log_hdr) == 64, "log header size");
+_Static_assert(sizeof(struct zpmfs_log_rec) == 24, "log record size");
 
 #define ZPMFS_XATTR_ENTRY_SIZE(nl, vl) \
 	((sizeof(struct zpmfs_xattr_entry) + (nl) + (vl) + 3) & ~3U)
