@@ -259,6 +259,13 @@ int zp_getattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	return attr->mode ? 0 : -ENOENT;
 }
 
+/* The work of a shrink after its size is committed; idempotent */
+void zp_shrink_finish(struct zus_sb *sb, struct zpmfs_inode *pi)
+{
+	zp_truncate(sb, pi, pi->size);	/* zeroes the tail past EOF */
+	zp_bmap_punch(sb, pi, ZP_DIV_UP(pi->size, ZPMFS_BLOCK), UINT64_MAX);
+}
+
 static int setattr_size(struct zus_sb *sb, struct zpmfs_inode *pi,
 			uint64_t size)
 {
@@ -300,7 +307,7 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 {
 	struct zinode *zi = zp_zi_live(sb, ino);
 	struct zpmfs_inode *pi;
-	bool resize;
+	bool resize, shrink;
 	int err = 0;
 
 	if (!zi)
@@ -309,19 +316,19 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		return -EROFS;
 	pi = zp_pi(sb, ino);
 	pthread_rwlock_wrlock(&zi->lock);
-	/* A shrink frees blocks inside bmap.c, which the undo could not
-	 * give back: it runs before the journal op, crash-safe on its own
-	 * (blocks freed from the end, size first), and the rest is atomic. */
 	resize = (mask & ZUFS_ATTR_SIZE) &&
 		 (set->size != pi->size || !S_ISREG(pi->mode));
-	if (resize && set->size < pi->size && S_ISREG(pi->mode)) {
-		err = setattr_size(sb, pi, set->size);
-		if (err)
-			goto out_unlock;
-	}
+	shrink = resize && S_ISREG(pi->mode) && set->size < pi->size;
 	zj_begin(sb, ctx);
 	zj_log(pi, sizeof(*pi));
-	if (resize && (set->size != pi->size || !S_ISREG(pi->mode))) {
+	if (shrink) {
+		/* The shrink zeroes the new tail and frees blocks, which no
+		 * undo could give back: the op commits with the new size and
+		 * an intent, and a crash before zp_truncate() is done has the
+		 * next mount do it again. */
+		zj_intent(ZPMFS_INTENT_TRUNCATE, ino, set->size);
+		pi->size = set->size;
+	} else if (resize) {
 		err = setattr_size(sb, pi, set->size);
 		if (err)
 			goto out_commit;
@@ -333,7 +340,12 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	if (!(mask & ZUFS_ATTR_CTIME))
 		zp_touch(pi, ctx, false, true);
 	pi_persist(pi);
+	zj_commit();
+	if (shrink)
+		zp_shrink_finish(sb, pi);
+	zj_intent_done();
 	zp_fill_attr(sb, ino, attr);
+	goto out_unlock;
 out_commit:
 	zj_commit();
 out_unlock:

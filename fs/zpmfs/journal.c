@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "zpmfs.h"
 #include "journal.h"
@@ -35,6 +36,7 @@ struct zj {
 	struct zj_range	r[MAX_RANGES];
 	unsigned int	nr;
 	bool		overflow;
+	bool		intent;
 };
 
 struct zp_journal {
@@ -52,29 +54,6 @@ static char *slot_base(struct zus_sb *sb, unsigned int slot)
 	return zp_block(sb, sb->sbc.log_start + slot);
 }
 
-static uint32_t rec_csum(const struct zpmfs_log_rec *r, const void *data)
-{
-	struct zpmfs_log_rec c = *r;
-
-	c.csum = 0;
-	return zpmfs_crc32(zpmfs_crc32(0, &c, sizeof(c)), data, r->len);
-}
-
-static size_t rec_size(uint32_t len)
-{
-	return (sizeof(struct zpmfs_log_rec) + len + ZPMFS_LOG_REC_ALIGN - 1) &
-	       ~(size_t)(ZPMFS_LOG_REC_ALIGN - 1);
-}
-
-/* A range a record may restore: inodes, bitmap and data, never the log */
-static bool rec_target_ok(struct zus_sb *sb, uint64_t off, uint32_t len)
-{
-	uint64_t lo = sb->sbc.itable_start * ZPMFS_BLOCK;
-	uint64_t hi = sb->sbc.total_blocks * ZPMFS_BLOCK;
-
-	return len && off >= lo && off < hi && len <= hi - off;
-}
-
 /*
  * The valid records of a slot whose header says seq: same seq, good
  * checksum, sane target; the first one that is not ends the op's log.
@@ -85,22 +64,19 @@ static unsigned int slot_walk(struct zus_sb *sb, unsigned int slot,
 			      void (*fn)(struct zus_sb *, const struct zpmfs_log_rec *, void *),
 			      void *arg)
 {
-	char *b = slot_base(sb, slot);
+	const char *b = slot_base(sb, slot);
 	size_t off = sizeof(struct zpmfs_log_hdr);
+	const struct zpmfs_log_rec *r;
 	unsigned int n = 0;
 
-	while (off + sizeof(struct zpmfs_log_rec) <= ZPMFS_BLOCK) {
-		const struct zpmfs_log_rec *r = (const void *)(b + off);
-
-		if ((seq && r->seq != seq) || !r->seq ||
-		    r->len > ZPMFS_BLOCK - off - sizeof(*r) ||
-		    r->csum != rec_csum(r, r + 1) ||
-		    !rec_target_ok(sb, r->off, r->len))
-			break;
+	/* inodes, bitmap and data: never the log itself */
+	while ((r = zpmfs_log_rec_at(b, off, seq,
+				     sb->sbc.itable_start * ZPMFS_BLOCK,
+				     sb->sbc.total_blocks * ZPMFS_BLOCK))) {
 		if (fn)
 			fn(sb, r, arg);
 		n++;
-		off += rec_size(r->len);
+		off += ZPMFS_LOG_REC_SIZE(r->len);
 	}
 	return n;
 }
@@ -186,6 +162,8 @@ int zj_replay(struct zus_sb *sb)
 			pmem_memcpy_persist(sb->base + r->off, r + 1, r->len);
 			recs++;
 		}
+		/* rolled back: what it intended never happened */
+		pmem_store64(&h->intent, 0);
 		pmem_store64(&h->seq, 0);
 		ops++;
 	}
@@ -193,6 +171,42 @@ int zj_replay(struct zus_sb *sb)
 		zp_log(sb, "journal: rolled back %u unfinished operation(s) "
 		       "(%u record(s))", ops, recs);
 	return 0;
+}
+
+static void redo(struct zus_sb *sb, const struct zpmfs_log_hdr *h)
+{
+	struct zpmfs_inode *pi;
+
+	switch (h->intent) {
+	case ZPMFS_INTENT_TRUNCATE:
+		if (!zp_ino_valid(sb, h->arg0))
+			break;
+		pi = zp_pi(sb, h->arg0);
+		if (S_ISREG(pi->mode) && h->arg1 == pi->size)
+			zp_shrink_finish(sb, pi);
+		return;
+	}
+	zp_log(sb, "journal: dropped intent %lu (%lu, %lu)",
+	       (unsigned long)h->intent, (unsigned long)h->arg0,
+	       (unsigned long)h->arg1);
+}
+
+void zj_replay_intents(struct zus_sb *sb)
+{
+	struct zp_journal *j = sb->journal;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < j->nslots; i++) {
+		struct zpmfs_log_hdr *h = (void *)slot_base(sb, i);
+
+		if (!h->intent)
+			continue;
+		redo(sb, h);
+		pmem_store64(&h->intent, 0);
+		n++;
+	}
+	if (n)
+		zp_log(sb, "journal: finished %u committed operation(s)", n);
 }
 
 static unsigned int slot_get(struct zp_journal *j, int cpu)
@@ -234,6 +248,34 @@ void zj_begin(struct zus_sb *sb, const struct zus_ctx *ctx)
 	cur.used = sizeof(struct zpmfs_log_hdr);
 	cur.nr = 0;
 	cur.overflow = false;
+	cur.intent = false;
+}
+
+void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1)
+{
+	struct zpmfs_log_hdr *h;
+
+	if (!cur.depth || !cur.nr)
+		return;		/* no op, or nothing logged to undo */
+	h = (void *)slot_base(cur.sb, cur.slot);
+	h->arg0 = arg0;
+	h->arg1 = arg1;
+	pmem_persist(&h->arg0, 2 * sizeof(uint64_t));
+	pmem_store64(&h->intent, intent);
+	cur.intent = true;
+}
+
+void zj_intent_done(void)
+{
+	struct zpmfs_log_hdr *h;
+
+	if (!cur.intent)
+		return;
+	h = (void *)slot_base(cur.sb, cur.slot);
+	pmem_store64(&h->intent, 0);
+	cur.intent = false;
+	slot_put(cur.sb->journal, cur.slot);
+	cur.sb = NULL;
 }
 
 static bool covered(const char *p, size_t len)
@@ -251,7 +293,7 @@ void zj_log(const void *p, size_t len)
 	struct zus_sb *sb = cur.sb;
 	struct zpmfs_log_hdr *h;
 	struct zpmfs_log_rec *r;
-	size_t need = rec_size(len);
+	size_t need = ZPMFS_LOG_REC_SIZE(len);
 
 	if (!cur.depth || covered(p, len))
 		return;
@@ -268,7 +310,7 @@ void zj_log(const void *p, size_t len)
 	r->off = (const char *)p - sb->base;
 	r->len = len;
 	memcpy(r + 1, p, len);
-	r->csum = rec_csum(r, r + 1);
+	r->csum = zpmfs_log_csum(r, r + 1);
 	pmem_flush(r, sizeof(*r) + len);
 	if (cur.used == sizeof(*h)) {
 		h->seq = cur.seq;
@@ -296,6 +338,8 @@ void zj_commit(void)
 		pmem_drain();
 		pmem_store64(&h->seq, 0);
 	}
+	if (cur.intent)
+		return;		/* zj_intent_done() gives the slot back */
 	slot_put(cur.sb->journal, cur.slot);
 	cur.sb = NULL;
 }

@@ -26,8 +26,14 @@ int zj_init(struct zus_sb *sb);
 void zj_fini(struct zus_sb *sb);
 /* mount, before anything reads the inodes: roll back unfinished ops */
 int zj_replay(struct zus_sb *sb);
+/* mount, once the allocator is up: finish what committed ops intended */
+void zj_replay_intents(struct zus_sb *sb);
 void zj_begin(struct zus_sb *sb, const struct zus_ctx *ctx);
 void zj_log(const void *p, size_t len);
+/* after the first zj_log: what a crash after the commit must finish */
+void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1);
+/* with an intent, the slot stays the op's until zj_intent_done() */
 void zj_commit(void);
+void zj_intent_done(void);
 
 #endif

@@ -283,6 +283,8 @@ static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 	if (!S_ISDIR(zp_pi(sb, ZPMFS_ROOT_INO)->mode))
 		return mount_err(out, -EINVAL, "root inode is not a directory");
 	err = zp_inodes_init(sb);
+	if (!err && !sb->rdonly)
+		zj_replay_intents(sb);
 	if (!err && !sb->rdonly && !(sb->state->flags & ZPMFS_STATE_CLEAN))
 		err = reclaim(sb);
 	if (!err)

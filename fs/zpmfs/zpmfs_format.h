@@ -179,12 +179,20 @@ struct zpmfs_xattr_entry {
  * in flight; its valid records are those with that seq and a good csum,
  * up to the first that is not.  Mount copies them back, last first, then
  * clears seq.  A record never covers the log area itself.
+ *
+ * An intent finishes an op forward instead: set (with seq) before the
+ * op's in-place stores, it survives the commit (seq = 0) until the work
+ * after the commit is done; a mount that finds it with seq = 0 redoes
+ * that work (idempotent), one that finds seq != 0 drops it with the undo.
  */
+#define ZPMFS_INTENT_TRUNCATE	1	/* zp_truncate(arg0, arg1) */
 #define ZPMFS_LOG_REC_ALIGN	8
 
 struct zpmfs_log_hdr {
 	uint64_t	seq;		/* 0: no op in flight in this slot */
-	uint64_t	reserved[7];
+	uint64_t	intent;		/* ZPMFS_INTENT_*, 0: none */
+	uint64_t	arg0, arg1;
+	uint64_t	reserved[4];
 };
 
 struct zpmfs_log_rec {
@@ -198,6 +206,41 @@ struct zpmfs_log_rec {
 _Static_assert(sizeof(struct zpmfs_log_hdr) == 64, "log header size");
 _Static_assert(sizeof(struct zpmfs_log_rec) == 24, "log record size");
 
+#define ZPMFS_LOG_REC_SIZE(len) \
+	((sizeof(struct zpmfs_log_rec) + (len) + ZPMFS_LOG_REC_ALIGN - 1) & \
+	 ~(size_t)(ZPMFS_LOG_REC_ALIGN - 1))
+
+uint32_t zpmfs_crc32(uint32_t crc, const void *buf, size_t len);
+
+static inline uint32_t zpmfs_log_csum(const struct zpmfs_log_rec *r,
+				      const void *data)
+{
+	struct zpmfs_log_rec c = *r;
+
+	c.csum = 0;
+	return zpmfs_crc32(zpmfs_crc32(0, &c, sizeof(c)), data, r->len);
+}
+
+/*
+ * The record at byte off of a log slot if it belongs to op seq (0: any)
+ * and restores bytes inside [lo, hi) of the range; NULL where the op's
+ * log ends.  Shared by the mount's replay and fsck.zpmfs.
+ */
+static inline const struct zpmfs_log_rec *
+zpmfs_log_rec_at(const char *slot, size_t off, uint64_t seq, uint64_t lo,
+		 uint64_t hi)
+{
+	const struct zpmfs_log_rec *r = (const void *)(slot + off);
+
+	if (off + sizeof(*r) > ZPMFS_BLOCK || !r->seq ||
+	    (seq && r->seq != seq) ||
+	    r->len > ZPMFS_BLOCK - off - sizeof(*r) || !r->len ||
+	    r->off < lo || r->off >= hi || r->len > hi - r->off ||
+	    r->csum != zpmfs_log_csum(r, r + 1))
+		return NULL;
+	return r;
+}
+
 #define ZPMFS_XATTR_ENTRY_SIZE(nl, vl) \
 	((sizeof(struct zpmfs_xattr_entry) + (nl) + (vl) + 3) & ~3U)
 
@@ -210,7 +253,6 @@ _Static_assert(sizeof(struct zpmfs_dentry) == ZPMFS_DENTRY_HDR,
 	       "dentry header size");
 _Static_assert(ZPMFS_DENTRY_SLOTS(255) <= 9, "long names fit 9 slots");
 
-/* crc32.c: zlib-compatible CRC-32 */
-uint32_t zpmfs_crc32(uint32_t crc, const void *buf, size_t len);
+/* crc32.c: zlib-compatible CRC-32 (declared above the log helpers) */
 
 #endif /* _ZPMFS_FORMAT_H */

@@ -61,20 +61,24 @@ void cr_words_add(struct cr_words *ws, uint64_t off, uint64_t val);
 void tr_describe(uint64_t off, char *buf, size_t len);
 extern const char *cr_exe;
 
-/* oracle.c: logical state of a mounted filesystem (malloc'd text) */
-char *or_snapshot(const struct zus_fs_ops *ops, struct zus_sb *sb);
+/* oracle.c: logical state of a mounted filesystem (malloc'd text);
+ * !data: without the contents of regular files */
+char *or_snapshot(const struct zus_fs_ops *ops, struct zus_sb *sb, bool data);
 /* first differing line of two snapshots, for reports */
 void or_diff(const char *a, const char *b, char *buf, size_t len);
 
 /* explore.c */
+/* fs/zpmfs/fsck.c's main(), renamed by the Makefile */
+int zpmfs_fsck_main(int argc, char **argv);
+
 struct cr_opts {
-	const char	*fsck;
 	const char	*tmpdir;
 	unsigned int	singles;	/* max single-store images per fence */
 	unsigned int	randoms;	/* seeded random subsets per fence */
 	unsigned int	max_report;	/* violations reported in full */
 	uint64_t	seed;
 	bool		verbose;
+	bool		fsck_first;	/* fsck.zpmfs -p each image first */
 };
 
 struct cr_stats {
@@ -85,8 +89,11 @@ struct cr_stats {
 int ex_init(const struct cr_opts *o, size_t size);
 void ex_fini(void);
 /* check every crash image of op; before/after are the oracle's states */
+/* a data op (write) may tear its data until it returns: its fence points
+ * are judged on before/after without file contents, the point after it
+ * returned on after_full */
 void ex_op(struct cr_op *op, const char *name, const char *before,
-	   const char *after, struct cr_stats *st);
+	   const char *after, const char *after_full, struct cr_stats *st);
 
 /* workload.c: runs against the live mount; returns ops run */
 struct wl_ctx {
@@ -94,6 +101,7 @@ struct wl_ctx {
 	struct zus_sb	*sb;
 	uint64_t	rng;
 	struct cr_stats	*st;
+	bool		data_op;	/* the next cr_run() is a write */
 };
 /* the names of the single-op workloads, NULL-terminated */
 extern const char *const wl_alone_names[];

@@ -89,7 +89,7 @@ static int ent_cmp(const void *a, const void *b)
 }
 
 static uint64_t content_hash(const struct zus_fs_ops *ops, struct zus_sb *sb,
-			     const struct zufs_attr *a)
+			     const struct zufs_attr *a, bool with_data)
 {
 	struct zus_ctx c = cr_ctx();
 	char data[4096];
@@ -100,7 +100,7 @@ static uint64_t content_hash(const struct zus_fs_ops *ops, struct zus_sb *sb,
 		n = ops->readlink(sb, &c, a->ino, data, sizeof(data));
 		return n < 0 ? (uint64_t)n : fnv(h, data, n);
 	}
-	if (!S_ISREG(a->mode) || !ops->read)
+	if (!S_ISREG(a->mode) || !ops->read || !with_data)
 		return 0;
 	while (off < a->size) {
 		n = ops->read(sb, &c, a->ino, data, sizeof(data), off);
@@ -136,7 +136,8 @@ static uint64_t xattr_hash(const struct zus_fs_ops *ops, struct zus_sb *sb,
 }
 
 static void walk(const struct zus_fs_ops *ops, struct zus_sb *sb,
-		 uint64_t dir, const char *path, struct buf *b, int depth)
+		 uint64_t dir, const char *path, struct buf *b, int depth,
+		 bool data)
 {
 	struct zus_ctx c = cr_ctx();
 	struct ents es = { 0 };
@@ -163,7 +164,7 @@ static void walk(const struct zus_fs_ops *ops, struct zus_sb *sb,
 		    "data=%016lx xattr=%016lx", sub, (unsigned long)a.ino,
 		    (unsigned long)es.e[i].ino, a.mode, a.nlink, a.uid, a.gid,
 		    S_ISDIR(a.mode) ? 0UL : (unsigned long)a.size,
-		    (unsigned long)content_hash(ops, sb, &a),
+		    (unsigned long)content_hash(ops, sb, &a, data),
 		    (unsigned long)xattr_hash(ops, sb, a.ino));
 		if (S_ISCHR(a.mode) || S_ISBLK(a.mode))
 			put(b, " rdev=%x", a.rdev);
@@ -172,7 +173,7 @@ static void walk(const struct zus_fs_ops *ops, struct zus_sb *sb,
 			put(b, " dotdot=%lu\n", err ? 0UL :
 			    (unsigned long)dd.ino);
 			if (depth < 32)
-				walk(ops, sb, a.ino, sub, b, depth + 1);
+				walk(ops, sb, a.ino, sub, b, depth + 1, data);
 		} else {
 			put(b, "\n");
 		}
@@ -180,7 +181,7 @@ static void walk(const struct zus_fs_ops *ops, struct zus_sb *sb,
 	free(es.e);
 }
 
-char *or_snapshot(const struct zus_fs_ops *ops, struct zus_sb *sb)
+char *or_snapshot(const struct zus_fs_ops *ops, struct zus_sb *sb, bool data)
 {
 	struct buf b = { 0 };
 	struct zus_ctx c = cr_ctx();
@@ -190,7 +191,7 @@ char *or_snapshot(const struct zus_fs_ops *ops, struct zus_sb *sb)
 	err = ops->getattr(sb, &c, 1, &a);
 	put(&b, "/ err=%d mode=%o nlink=%u xattr=%016lx\n", err, a.mode,
 	    a.nlink, (unsigned long)xattr_hash(ops, sb, 1));
-	walk(ops, sb, 1, "", &b, 0);
+	walk(ops, sb, 1, "", &b, 0, data);
 	return b.p;
 }
 

@@ -124,6 +124,7 @@ static uint64_t mk(struct wl_ctx *w, uint64_t dir, const char *name,
 
 static int traced(struct wl_ctx *w, const char *name, struct op o)
 {
+	w->data_op = o.kind == K_WRITE;
 	return cr_run(w, name, do_op, &o);
 }
 
@@ -454,6 +455,7 @@ static void mix_step(struct wl_ctx *w, struct mix *m)
 		snprintf(label + strlen(label), sizeof(label) - strlen(label),
 			 "/%s", o.flags == R_EXCHANGE ? "exchange" :
 			 o.flags == R_WHITEOUT ? "whiteout" : "noreplace");
+	w->data_op = o.kind == K_WRITE;
 	err = cr_run(w, label, do_op, &o);
 	if (err)
 		return;
