@@ -362,7 +362,7 @@ static int64_t dir_grow(struct zus_sb *sb, const struct zus_ctx *ctx,
 	/* map root, height, blocks and size roll back together; a pointer
 	 * stored in an existing map node may survive a rollback: it maps a
 	 * zeroed block past the size, which the next growth takes again */
-	zj_log(pi, sizeof(*pi));
+	zj_log(pi, ZJ_INODE);
 	n = zp_bmap_alloc_run(sb, ctx, pi, b, 1, &blk, &new);
 	if (n < 0)
 		return n;

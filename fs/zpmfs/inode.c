@@ -320,7 +320,7 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		 (set->size != pi->size || !S_ISREG(pi->mode));
 	shrink = resize && S_ISREG(pi->mode) && set->size < pi->size;
 	zj_begin(sb, ctx);
-	zj_log(pi, sizeof(*pi));
+	zj_log(pi, ZJ_INODE);
 	if (shrink) {
 		/* The shrink zeroes the new tail and frees blocks, which no
 		 * undo could give back: the op commits with the new size and

@@ -30,6 +30,9 @@ int zj_replay(struct zus_sb *sb);
 void zj_replay_intents(struct zus_sb *sb);
 void zj_begin(struct zus_sb *sb, const struct zus_ctx *ctx);
 void zj_log(const void *p, size_t len);
+/* what of an inode an op may change: all but the spare and inline bytes
+ * (a symlink's inline target is only written into a new inode) */
+#define ZJ_INODE	offsetof(struct zpmfs_inode, reserved)
 /* after the first zj_log: what a crash after the commit must finish */
 void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1);
 /* with an intent, the slot stays the op's until zj_intent_done() */

@@ -87,7 +87,7 @@ static int init_inode(struct zus_sb *sb, const struct zus_ctx *ctx,
 	uint64_t gen = pi->generation + 1;
 	int err;
 
-	zj_log(pi, sizeof(*pi));
+	zj_log(pi, ZJ_INODE);
 	memset(pi, 0, sizeof(*pi));
 	pi->generation = gen;
 	pi->uid = a->uid;
@@ -197,7 +197,7 @@ int zp_create(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 		goto out_unlock;
 	}
 	zj_begin(sb, ctx);
-	zj_log(dpi, sizeof(*dpi));
+	zj_log(dpi, ZJ_INODE);
 	err = new_inode(sb, ctx, &a, &ino);
 	if (err)
 		goto out_commit;
@@ -258,8 +258,8 @@ int zp_link(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	if (err)
 		goto out_unlock;
 	zj_begin(sb, ctx);
-	zj_log(pi, sizeof(*pi));
-	zj_log(dpi, sizeof(*dpi));
+	zj_log(pi, ZJ_INODE);
+	zj_log(dpi, ZJ_INODE);
 	err = zp_dir_add(sb, ctx, dir, dzi, name, len, ino, pi->mode);
 	if (err)
 		goto out_commit;
@@ -331,8 +331,8 @@ int zp_unlink(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	if (err)
 		goto out_unlock;
 	zj_begin(sb, ctx);
-	zj_log(pi, sizeof(*pi));
-	zj_log(dpi, sizeof(*dpi));
+	zj_log(pi, ZJ_INODE);
+	zj_log(dpi, ZJ_INODE);
 	zp_dir_remove(sb, dir, dzi, slot, len);
 	if (S_ISDIR(pi->mode)) {
 		pi->nlink = 0;

@@ -277,13 +277,13 @@ static void journal_begin(struct rn *r)
 	struct zus_sb *sb = r->sb;
 
 	zj_begin(sb, r->ctx);
-	zj_log(r->opi, sizeof(*r->opi));
-	zj_log(r->npi, sizeof(*r->npi));
-	zj_log(zp_pi(sb, r->src), sizeof(struct zpmfs_inode));
+	zj_log(r->opi, ZJ_INODE);
+	zj_log(r->npi, ZJ_INODE);
+	zj_log(zp_pi(sb, r->src), ZJ_INODE);
 	if (r->tgt)
-		zj_log(zp_pi(sb, r->tgt), sizeof(struct zpmfs_inode));
+		zj_log(zp_pi(sb, r->tgt), ZJ_INODE);
 	if (r->wh)
-		zj_log(zp_pi(sb, r->wh), sizeof(struct zpmfs_inode));
+		zj_log(zp_pi(sb, r->wh), ZJ_INODE);
 }
 
 static int rename_locked(struct rn *r, struct zus_rename_out *out)

@@ -246,7 +246,7 @@ int zp_setxattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		goto out_unlock;
 	}
 	zj_begin(sb, ctx);
-	zj_log(pi, sizeof(*pi));
+	zj_log(pi, ZJ_INODE);
 	err = xa_commit(sb, ctx, pi, buf, count, &old);
 	if (!err) {
 		zp_touch(pi, ctx, false, true);
