@@ -209,6 +209,18 @@ void zj_replay_intents(struct zus_sb *sb)
 		zp_log(sb, "journal: finished %u committed operation(s)", n);
 }
 
+unsigned int zj_pending(struct zus_sb *sb)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < sb->journal->nslots; i++) {
+		const struct zpmfs_log_hdr *h = (void *)slot_base(sb, i);
+
+		n += h->seq || h->intent;
+	}
+	return n;
+}
+
 static unsigned int slot_get(struct zp_journal *j, int cpu)
 {
 	unsigned int s;
@@ -288,7 +300,7 @@ static bool covered(const char *p, size_t len)
 	return false;
 }
 
-void zj_log(const void *p, size_t len)
+static void log_rec(const void *p, size_t len, bool fence)
 {
 	struct zus_sb *sb = cur.sb;
 	struct zpmfs_log_hdr *h;
@@ -317,10 +329,21 @@ void zj_log(const void *p, size_t len)
 		pmem_flush(&h->seq, sizeof(h->seq));
 	}
 	/* the old bytes are durable before the caller stores over them */
-	pmem_drain();
+	if (fence)
+		pmem_drain();
 	cur.used += need;
 	cur.r[cur.nr].p = p;
 	cur.r[cur.nr++].len = len;
+}
+
+void zj_log(const void *p, size_t len)
+{
+	log_rec(p, len, true);
+}
+
+void zj_log_more(const void *p, size_t len)
+{
+	log_rec(p, len, false);
 }
 
 void zj_commit(void)

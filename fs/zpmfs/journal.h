@@ -26,10 +26,15 @@ int zj_init(struct zus_sb *sb);
 void zj_fini(struct zus_sb *sb);
 /* mount, before anything reads the inodes: roll back unfinished ops */
 int zj_replay(struct zus_sb *sb);
+/* slots with an op to roll back or an intent to finish (read-only mount) */
+unsigned int zj_pending(struct zus_sb *sb);
 /* mount, once the allocator is up: finish what committed ops intended */
 void zj_replay_intents(struct zus_sb *sb);
 void zj_begin(struct zus_sb *sb, const struct zus_ctx *ctx);
 void zj_log(const void *p, size_t len);
+/* the same without the fence: for several ranges logged up front, the
+ * last of them with zj_log() (one fence for all), no store in between */
+void zj_log_more(const void *p, size_t len);
 /* what of an inode an op may change: all but the spare and inline bytes
  * (a symlink's inline target is only written into a new inode) */
 #define ZJ_INODE	offsetof(struct zpmfs_inode, reserved)

@@ -197,7 +197,7 @@ int zp_create(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 		goto out_unlock;
 	}
 	zj_begin(sb, ctx);
-	zj_log(dpi, ZJ_INODE);
+	zj_log_more(dpi, ZJ_INODE);	/* fenced with the new inode's */
 	err = new_inode(sb, ctx, &a, &ino);
 	if (err)
 		goto out_commit;
@@ -258,7 +258,7 @@ int zp_link(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	if (err)
 		goto out_unlock;
 	zj_begin(sb, ctx);
-	zj_log(pi, ZJ_INODE);
+	zj_log_more(pi, ZJ_INODE);
 	zj_log(dpi, ZJ_INODE);
 	err = zp_dir_add(sb, ctx, dir, dzi, name, len, ino, pi->mode);
 	if (err)
@@ -331,7 +331,7 @@ int zp_unlink(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	if (err)
 		goto out_unlock;
 	zj_begin(sb, ctx);
-	zj_log(pi, ZJ_INODE);
+	zj_log_more(pi, ZJ_INODE);
 	zj_log(dpi, ZJ_INODE);
 	zp_dir_remove(sb, dir, dzi, slot, len);
 	if (S_ISDIR(pi->mode)) {

@@ -277,13 +277,13 @@ static void journal_begin(struct rn *r)
 	struct zus_sb *sb = r->sb;
 
 	zj_begin(sb, r->ctx);
-	zj_log(r->opi, ZJ_INODE);
-	zj_log(r->npi, ZJ_INODE);
-	zj_log(zp_pi(sb, r->src), ZJ_INODE);
+	zj_log_more(r->opi, ZJ_INODE);
+	zj_log_more(r->npi, ZJ_INODE);
 	if (r->tgt)
-		zj_log(zp_pi(sb, r->tgt), ZJ_INODE);
+		zj_log_more(zp_pi(sb, r->tgt), ZJ_INODE);
 	if (r->wh)
-		zj_log(zp_pi(sb, r->wh), ZJ_INODE);
+		zj_log_more(zp_pi(sb, r->wh), ZJ_INODE);
+	zj_log(zp_pi(sb, r->src), ZJ_INODE);	/* one fence for all */
 }
 
 static int rename_locked(struct rn *r, struct zus_rename_out *out)

@@ -277,6 +277,10 @@ static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 	/* before anything reads an inode: ops a crash cut short roll back */
 	if (!sb->rdonly)
 		zj_replay(sb);
+	else if (zj_pending(sb))
+		zp_log(sb, "journal: %u unfinished operation(s) left as they "
+		       "are (read-only); a read-write mount finishes them",
+		       zj_pending(sb));
 	err = zp_balloc_init(sb);
 	if (err)
 		return mount_err(out, err, "out of memory");
@@ -397,6 +401,11 @@ static int zp_remount(struct zus_sb *sb, const char *options, uint32_t flags,
 	err = parse_options(options, &o, out);
 	if (err)
 		return err;
+	/* the DRAM state was built from the image as the crash left it:
+	 * only a fresh mount may roll the journal back under it */
+	if (sb->rdonly && !ro && zj_pending(sb))
+		return mount_err(out, -EROFS, "the journal has unfinished "
+				 "operations: umount, then mount read-write");
 	was_ro = sb->rdonly;
 	sb->rdonly = ro;
 	sb->errors = o.errors;

@@ -103,8 +103,8 @@ struct wl_ctx {
 	struct cr_stats	*st;
 	bool		data_op;	/* the next cr_run() is a write */
 };
-/* the names of the single-op workloads, NULL-terminated */
-extern const char *const wl_alone_names[];
+/* the name of single-op workload which, NULL past the last */
+const char *wl_alone_name(unsigned int which);
 int wl_alone(struct wl_ctx *w, unsigned int which);
 int wl_mix(struct wl_ctx *w, unsigned int nops);
 

@@ -20,6 +20,7 @@
 const struct zus_fs_ops *cr_ops = &zp_ops;
 const char *cr_exe;
 static int64_t fake_now = 1700000000;
+static bool show_fences;
 
 struct zus_ctx cr_ctx(void)
 {
@@ -50,6 +51,8 @@ int cr_run(struct wl_ctx *w, const char *name, cr_fn fn, void *arg)
 	tr_begin(&op);
 	ret = fn(w, arg);
 	tr_end(&op, name);
+	if (show_fences)	/* the cost of an op, in the unit that dominates */
+		printf("op %s: %zu fences\n", name, op.nf - 1);
 	after = or_snapshot(w->ops, w->sb, data);
 	full = data ? after : or_snapshot(w->ops, w->sb, true);
 	ex_op(&op, name, before, after, full, w->st);
@@ -149,6 +152,7 @@ static void usage(FILE *o)
 "  --max-report N  violations printed in full (default 20)\n"
 "  --tmpdir DIR    where the crash image lives (default $TMPDIR, /tmp)\n"
 "  --size S        image size for mkfs (default 2M)\n"
+"  --fences        print how many fences each op takes\n"
 "  --fsck-first    repair each crash image with fsck.zpmfs -p (which must\n"
 "                  not leave anything uncorrected) before mounting it\n"
 "  -v              the plugin's and fsck's messages too\n"
@@ -166,7 +170,7 @@ static int parse(int argc, char **argv, struct cr_opts *o)
 		{ "singles", 1, NULL, 'S' }, { "randoms", 1, NULL, 'R' },
 		{ "max-images", 1, NULL, 'I' }, { "max-report", 1, NULL, 'r' },
 		{ "tmpdir", 1, NULL, 't' }, { "size", 1, NULL, 'z' },
-		{ "fsck-first", 0, NULL, 'P' },
+		{ "fsck-first", 0, NULL, 'P' }, { "fences", 0, NULL, 'f' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c, i;
@@ -187,9 +191,10 @@ static int parse(int argc, char **argv, struct cr_opts *o)
 		case 'z': M.size = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'P': o->fsck_first = true; break;
+		case 'f': show_fences = true; break;
 		case 'l':
-			for (i = 0; wl_alone_names[i]; i++)
-				puts(wl_alone_names[i]);
+			for (i = 0; wl_alone_name(i); i++)
+				puts(wl_alone_name(i));
 			exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -207,8 +212,8 @@ static int run_alone(struct wl_ctx *w)
 	unsigned int i;
 	int rc = 0;
 
-	for (i = 0; wl_alone_names[i]; i++) {
-		if (M.only && strcmp(M.only, wl_alone_names[i]))
+	for (i = 0; wl_alone_name(i); i++) {
+		if (M.only && strcmp(M.only, wl_alone_name(i)))
 			continue;
 		if (live_mount(w))
 			return -1;

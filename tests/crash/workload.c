@@ -128,21 +128,23 @@ static int traced(struct wl_ctx *w, const char *name, struct op o)
 	return cr_run(w, name, do_op, &o);
 }
 
-/* root: d1/{f1 (xattr a, 5000 bytes), f2}, d2/{f3}, d1/sub/, hl (= f1) */
-struct tree { uint64_t d1, d2, sub, f1, f2, f3; };
+/* The base tree: root, d1/{f1 (xattr user.a, 5000 bytes), f2, sub/},
+ * d2/{f3}, /hl (a link of f1); a single op names its objects by index */
+enum { ROOT, D1, D2, SUB, F1, F2, F3, NOBJ };
 
-static void base_tree(struct wl_ctx *w, struct tree *t)
+static void base_tree(struct wl_ctx *w, uint64_t *t)
 {
-	t->d1 = mk(w, 1, "d1", S_IFDIR | 0755);
-	t->d2 = mk(w, 1, "d2", S_IFDIR | 0755);
-	t->sub = mk(w, t->d1, "sub", S_IFDIR | 0700);
-	t->f1 = mk(w, t->d1, "f1", S_IFREG | 0644);
-	t->f2 = mk(w, t->d1, "f2", S_IFREG | 0600);
-	t->f3 = mk(w, t->d2, "f3", S_IFREG | 0644);
-	setup(w, (struct op){ .kind = K_SETXATTR, .ino = t->f1,
+	t[ROOT] = 1;
+	t[D1] = mk(w, 1, "d1", S_IFDIR | 0755);
+	t[D2] = mk(w, 1, "d2", S_IFDIR | 0755);
+	t[SUB] = mk(w, t[D1], "sub", S_IFDIR | 0700);
+	t[F1] = mk(w, t[D1], "f1", S_IFREG | 0644);
+	t[F2] = mk(w, t[D1], "f2", S_IFREG | 0600);
+	t[F3] = mk(w, t[D2], "f3", S_IFREG | 0644);
+	setup(w, (struct op){ .kind = K_SETXATTR, .ino = t[F1],
 			      .name = "user.a", .size = 10 });
-	setup(w, (struct op){ .kind = K_WRITE, .ino = t->f1, .size = 5000 });
-	setup(w, (struct op){ .kind = K_LINK, .ino = t->f1, .dir = 1,
+	setup(w, (struct op){ .kind = K_WRITE, .ino = t[F1], .size = 5000 });
+	setup(w, (struct op){ .kind = K_LINK, .ino = t[F1], .dir = 1,
 			      .name = "hl" });
 }
 
@@ -150,144 +152,128 @@ static const char long_target[] =
 	"/a/very/long/symlink/target/that/does/not/fit/in/the/inode/itself/"
 	"so/it/needs/a/block/of/its/own";
 
-int wl_alone(struct wl_ctx *w, unsigned int which)
+enum prep { P_NONE, P_FILL_D2, P_UNLINK_F2, P_TMPFILE_F2 };
+
+/* One single-op workload: op's dir, dir2 and ino are indexes into the
+ * tree (dir also the write offset of K_WRITE) */
+struct alone {
+	const char	*name;
+	enum prep	prep;
+	struct op	op;
+};
+
+#define A(n, p, ...) { n, p, { __VA_ARGS__ } }
+static const struct alone alone[] = {
+	A("create", P_NONE, .kind = K_CREATE, .dir = D2, .name = "new",
+	  .mode = S_IFREG | 0640),
+	A("mkdir", P_NONE, .kind = K_CREATE, .dir = D1, .name = "nd",
+	  .mode = S_IFDIR | 0750),
+	A("mknod", P_NONE, .kind = K_CREATE, .dir = ROOT, .name = "fifo",
+	  .mode = S_IFIFO | 0600),
+	A("symlink", P_NONE, .kind = K_CREATE, .dir = D2, .name = "sl",
+	  .mode = S_IFLNK | 0777, .name2 = "f3"),
+	A("symlink-long", P_NONE, .kind = K_CREATE, .dir = D2, .name = "sll",
+	  .mode = S_IFLNK | 0777, .name2 = long_target),
+	A("tmpfile", P_NONE, .kind = K_TMPFILE, .dir = D1,
+	  .mode = S_IFREG | 0600),
+	A("link-tmpfile", P_TMPFILE_F2, .kind = K_LINK, .ino = F2, .dir = D2,
+	  .name = "was-tmp"),
+	A("link", P_NONE, .kind = K_LINK, .ino = F3, .dir = SUB, .name = "l3"),
+	A("unlink", P_NONE, .kind = K_UNLINK, .dir = D2, .name = "f3"),
+	A("unlink-link", P_NONE, .kind = K_UNLINK, .dir = ROOT, .name = "hl"),
+	/* f2 unlinked beforehand and still open: no evict */
+	A("unlink-open", P_UNLINK_F2, .kind = K_UNLINK, .dir = D1,
+	  .name = "f1"),
+	A("evict-orphan", P_UNLINK_F2, .kind = K_EVICT, .ino = F2),
+	A("rmdir", P_NONE, .kind = K_UNLINK, .dir = D1, .name = "sub",
+	  .is_dir = true),
+	A("rename", P_NONE, .kind = K_RENAME, .dir = D1, .name = "f2",
+	  .dir2 = D1, .name2 = "f2-renamed"),
+	A("rename-over", P_NONE, .kind = K_RENAME, .dir = D1, .name = "f2",
+	  .dir2 = D1, .name2 = "f1"),
+	A("rename-cross", P_NONE, .kind = K_RENAME, .dir = D1, .name = "f2",
+	  .dir2 = D2, .name2 = "f2"),
+	A("rename-cross-over", P_NONE, .kind = K_RENAME, .dir = D1,
+	  .name = "f1", .dir2 = D2, .name2 = "f3"),
+	A("rename-dir", P_NONE, .kind = K_RENAME, .dir = D1, .name = "sub",
+	  .dir2 = D2, .name2 = "moved"),
+	A("rename-exchange", P_NONE, .kind = K_RENAME, .dir = D1,
+	  .name = "sub", .dir2 = D2, .name2 = "f3", .flags = R_EXCHANGE),
+	A("rename-noreplace", P_NONE, .kind = K_RENAME, .dir = D2,
+	  .name = "f3", .dir2 = ROOT, .name2 = "top", .flags = R_NOREPLACE),
+	A("rename-whiteout", P_NONE, .kind = K_RENAME, .dir = D1,
+	  .name = "f2", .dir2 = D2, .name2 = "f3", .flags = R_WHITEOUT),
+	A("chmod", P_NONE, .kind = K_SETATTR, .ino = F1,
+	  .mask = ZUFS_ATTR_MODE | ZUFS_ATTR_UID, .mode = 0611),
+	A("truncate-up", P_NONE, .kind = K_SETATTR, .ino = F1,
+	  .mask = ZUFS_ATTR_SIZE, .size = 20000),
+	A("truncate-down", P_NONE, .kind = K_SETATTR, .ino = F1,
+	  .mask = ZUFS_ATTR_SIZE, .size = 100),
+	A("xattr-set", P_NONE, .kind = K_SETXATTR, .ino = F3,
+	  .name = "user.new", .size = 300),
+	A("xattr-replace", P_NONE, .kind = K_SETXATTR, .ino = F1,
+	  .name = "user.a", .size = 20),
+	A("xattr-remove", P_NONE, .kind = K_SETXATTR, .ino = F1,
+	  .name = "user.a"),
+	A("dir-grow", P_FILL_D2, .kind = K_CREATE, .dir = D2,
+	  .name = "overflow-entry-name", .mode = S_IFREG | 0644),
+	/* K_WRITE: dir is the file offset, not an object */
+	A("append", P_NONE, .kind = K_WRITE, .ino = F1, .dir = 5000,
+	  .size = 3000),
+};
+#undef A
+
+const char *wl_alone_name(unsigned int which)
 {
-	const char *n = wl_alone_names[which];
-	struct tree t;
-	char name[32];
-	int i, err;
-
-	base_tree(w, &t);
-	if (!strcmp(n, "dir-grow"))	/* fill d2's first block */
-		for (i = 0; i < 123; i++) {
-			snprintf(name, sizeof(name), "g%03d", i);
-			mk(w, t.d2, name, S_IFREG | 0644);
-		}
-	if (!strcmp(n, "evict-orphan") || !strcmp(n, "unlink-open"))
-		setup(w, (struct op){ .kind = K_UNLINK, .dir = t.d1,
-				      .name = "f2" });
-	if (!strcmp(n, "link-tmpfile"))
-		t.f2 = setup(w, (struct op){ .kind = K_TMPFILE, .dir = 1,
-					     .mode = S_IFREG | 0600 });
-	tr_sync();
-
-#define IS(s) (!strcmp(n, s))
-	if (IS("create"))
-		err = traced(w, n, (struct op){ .kind = K_CREATE,
-			.dir = t.d2, .name = "new", .mode = S_IFREG | 0640 });
-	else if (IS("mkdir"))
-		err = traced(w, n, (struct op){ .kind = K_CREATE,
-			.dir = t.d1, .name = "nd", .mode = S_IFDIR | 0750 });
-	else if (IS("mknod"))
-		err = traced(w, n, (struct op){ .kind = K_CREATE,
-			.dir = 1, .name = "fifo", .mode = S_IFIFO | 0600 });
-	else if (IS("symlink"))
-		err = traced(w, n, (struct op){ .kind = K_CREATE,
-			.dir = t.d2, .name = "sl", .mode = S_IFLNK | 0777,
-			.name2 = "f3" });
-	else if (IS("symlink-long"))
-		err = traced(w, n, (struct op){ .kind = K_CREATE,
-			.dir = t.d2, .name = "sll", .mode = S_IFLNK | 0777,
-			.name2 = long_target });
-	else if (IS("tmpfile"))
-		err = traced(w, n, (struct op){ .kind = K_TMPFILE,
-			.dir = t.d1, .mode = S_IFREG | 0600 });
-	else if (IS("link-tmpfile"))
-		err = traced(w, n, (struct op){ .kind = K_LINK, .ino = t.f2,
-			.dir = t.d2, .name = "was-tmp" });
-	else if (IS("link"))
-		err = traced(w, n, (struct op){ .kind = K_LINK, .ino = t.f3,
-			.dir = t.sub, .name = "l3" });
-	else if (IS("unlink"))
-		err = traced(w, n, (struct op){ .kind = K_UNLINK,
-			.dir = t.d2, .name = "f3" });
-	else if (IS("unlink-link"))
-		err = traced(w, n, (struct op){ .kind = K_UNLINK,
-			.dir = 1, .name = "hl" });
-	else if (IS("unlink-open"))	/* f2 is open: no evict */
-		err = traced(w, n, (struct op){ .kind = K_UNLINK,
-			.dir = t.d1, .name = "f1" });
-	else if (IS("evict-orphan"))
-		err = traced(w, n, (struct op){ .kind = K_EVICT,
-			.ino = t.f2 });
-	else if (IS("rmdir"))
-		err = traced(w, n, (struct op){ .kind = K_UNLINK,
-			.dir = t.d1, .name = "sub", .is_dir = true });
-	else if (IS("rename"))
-		err = traced(w, n, (struct op){ .kind = K_RENAME,
-			.dir = t.d1, .name = "f2", .dir2 = t.d1,
-			.name2 = "f2-renamed" });
-	else if (IS("rename-over"))
-		err = traced(w, n, (struct op){ .kind = K_RENAME,
-			.dir = t.d1, .name = "f2", .dir2 = t.d1,
-			.name2 = "f1" });
-	else if (IS("rename-cross"))
-		err = traced(w, n, (struct op){ .kind = K_RENAME,
-			.dir = t.d1, .name = "f2", .dir2 = t.d2,
-			.name2 = "f2" });
-	else if (IS("rename-cross-over"))
-		err = traced(w, n, (struct op){ .kind = K_RENAME,
-			.dir = t.d1, .name = "f1", .dir2 = t.d2,
-			.name2 = "f3" });
-	else if (IS("rename-dir"))
-		err = traced(w, n, (struct op){ .kind = K_RENAME,
-			.dir = t.d1, .name = "sub", .dir2 = t.d2,
-			.name2 = "moved" });
-	else if (IS("rename-exchange"))
-		err = traced(w, n, (struct op){ .kind = K_RENAME,
-			.dir = t.d1, .name = "sub", .dir2 = t.d2,
-			.name2 = "f3", .flags = R_EXCHANGE });
-	else if (IS("rename-noreplace"))
-		err = traced(w, n, (struct op){ .kind = K_RENAME,
-			.dir = t.d2, .name = "f3", .dir2 = 1,
-			.name2 = "top", .flags = R_NOREPLACE });
-	else if (IS("rename-whiteout"))
-		err = traced(w, n, (struct op){ .kind = K_RENAME,
-			.dir = t.d1, .name = "f2", .dir2 = t.d2,
-			.name2 = "f3", .flags = R_WHITEOUT });
-	else if (IS("chmod"))
-		err = traced(w, n, (struct op){ .kind = K_SETATTR,
-			.ino = t.f1, .mask = ZUFS_ATTR_MODE | ZUFS_ATTR_UID,
-			.mode = 0611 });
-	else if (IS("truncate-up"))
-		err = traced(w, n, (struct op){ .kind = K_SETATTR,
-			.ino = t.f1, .mask = ZUFS_ATTR_SIZE, .size = 20000 });
-	else if (IS("truncate-down"))
-		err = traced(w, n, (struct op){ .kind = K_SETATTR,
-			.ino = t.f1, .mask = ZUFS_ATTR_SIZE, .size = 100 });
-	else if (IS("xattr-set"))
-		err = traced(w, n, (struct op){ .kind = K_SETXATTR,
-			.ino = t.f3, .name = "user.new", .size = 300 });
-	else if (IS("xattr-replace"))
-		err = traced(w, n, (struct op){ .kind = K_SETXATTR,
-			.ino = t.f1, .name = "user.a", .size = 20 });
-	else if (IS("xattr-remove"))
-		err = traced(w, n, (struct op){ .kind = K_SETXATTR,
-			.ino = t.f1, .name = "user.a" });
-	else if (IS("dir-grow"))
-		err = traced(w, n, (struct op){ .kind = K_CREATE,
-			.dir = t.d2, .name = "overflow-entry-name",
-			.mode = S_IFREG | 0644 });
-	else if (IS("append"))
-		err = traced(w, n, (struct op){ .kind = K_WRITE,
-			.ino = t.f1, .dir = 5000, .size = 3000 });
-	else
-		return -1;
-#undef IS
-	if (err)
-		fprintf(stderr, "zpmfs_crash: %s: %s\n", n, strerror(-err));
-	return err ? -1 : 0;
+	return which < sizeof(alone) / sizeof(alone[0]) ?
+	       alone[which].name : NULL;
 }
 
-const char *const wl_alone_names[] = {
-	"create", "mkdir", "mknod", "symlink", "symlink-long", "tmpfile",
-	"link-tmpfile", "link", "unlink", "unlink-link", "unlink-open",
-	"evict-orphan", "rmdir", "rename", "rename-over", "rename-cross",
-	"rename-cross-over", "rename-dir", "rename-exchange",
-	"rename-noreplace", "rename-whiteout", "chmod", "truncate-up",
-	"truncate-down", "xattr-set", "xattr-replace", "xattr-remove",
-	"dir-grow", "append", NULL,
-};
+static void prepare(struct wl_ctx *w, enum prep p, uint64_t *t)
+{
+	char name[32];
+	int i;
+
+	switch (p) {
+	case P_FILL_D2:		/* d2's first block full but one slot */
+		for (i = 0; i < 123; i++) {
+			snprintf(name, sizeof(name), "g%03d", i);
+			mk(w, t[D2], name, S_IFREG | 0644);
+		}
+		break;
+	case P_UNLINK_F2:
+		setup(w, (struct op){ .kind = K_UNLINK, .dir = t[D1],
+				      .name = "f2" });
+		break;
+	case P_TMPFILE_F2:
+		t[F2] = setup(w, (struct op){ .kind = K_TMPFILE, .dir = 1,
+					      .mode = S_IFREG | 0600 });
+		break;
+	case P_NONE:
+		break;
+	}
+}
+
+int wl_alone(struct wl_ctx *w, unsigned int which)
+{
+	const struct alone *a = &alone[which];
+	uint64_t t[NOBJ];
+	struct op o = a->op;
+	int err;
+
+	base_tree(w, t);
+	prepare(w, a->prep, t);
+	tr_sync();
+	if (o.kind != K_WRITE)
+		o.dir = t[o.dir];
+	o.dir2 = t[o.dir2];
+	o.ino = t[o.ino];
+	err = traced(w, a->name, o);
+	if (err)
+		fprintf(stderr, "zpmfs_crash: %s: %s\n", a->name,
+			strerror(-err));
+	return err ? -1 : 0;
+}
 
 /* ---- random mixes ---------------------------------------------------- */
 
