@@ -5,6 +5,10 @@
  *
  * Format history (ZPMFS_FORMAT_VERSION):
  *   1  2026-11-25  first version.
+ *      2026-12-05  the log area holds the journal (same version: mkfs
+ *                  always zeroed it, so an empty log reads as "nothing
+ *                  in flight"; a zpmfs from before ignores a pending op,
+ *                  so after a crash mount with this one first).
  *
  * Layout of the t1 range, in ZPMFS_BLOCK units:
  *

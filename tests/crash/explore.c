@@ -13,6 +13,7 @@
  * minimised by dropping stores one at a time while it still fails.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +23,13 @@
 #include <unistd.h>
 
 #include "crash.h"
+#include "zpmfs_format.h"
 
 static struct {
 	struct cr_opts	o;
 	char		*img;		/* the crash image, MAP_SHARED */
 	char		*r;		/* durable image at the current point */
+	char		*r2;		/* scratch copy */
 	size_t		size;
 	char		path[512], log[512];
 	int		devnull, err_fd;
@@ -34,6 +37,7 @@ static struct {
 	uint64_t	reported;
 	bool		nodata;		/* compare without file contents */
 	uint64_t	repaired;	/* images fsck -p changed */
+	uint64_t	ro_probes;	/* read-only mounts of a pending journal */
 } X;
 
 int ex_init(const struct cr_opts *o, size_t size)
@@ -55,7 +59,8 @@ int ex_init(const struct cr_opts *o, size_t size)
 	X.img = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	X.r = malloc(size);
-	if (X.img == MAP_FAILED || !X.r)
+	X.r2 = malloc(size);
+	if (X.img == MAP_FAILED || !X.r || !X.r2)
 		return -1;
 	X.devnull = open("/dev/null", O_WRONLY);
 	X.err_fd = dup(2);
@@ -67,6 +72,9 @@ void ex_fini(void)
 	if (X.o.fsck_first)
 		printf("zpmfs_crash: fsck.zpmfs -p repaired %lu image(s) "
 		       "before their mount\n", (unsigned long)X.repaired);
+	printf("zpmfs_crash: %lu read-only mount(s) of a pending journal "
+	       "checked\n", (unsigned long)X.ro_probes);
+	free(X.r2);
 	munmap(X.img, X.size);
 	free(X.r);
 	unlink(X.path);
@@ -104,6 +112,56 @@ static int run_fsck(const char *mode)
 	return rc;
 }
 
+/* An unfinished journal op in the image (slot header seq != 0)? */
+static bool journal_pending(void)
+{
+	const struct zpmfs_super *s = (const void *)(X.img + ZPMFS_BLOCK);
+	uint64_t i;
+
+	for (i = 0; i < s->log_blocks && i < 64; i++)
+		if (((const struct zpmfs_log_hdr *)(X.img + (s->log_start + i) *
+						    ZPMFS_BLOCK))->seq)
+			return true;
+	return false;
+}
+
+/*
+ * A read-only mount of an image with an unfinished op must leave every
+ * byte alone, and refuse to become read-write (its DRAM state was built
+ * from the image as the crash left it).  Tried on the first images that
+ * have one.
+ */
+static bool ro_probe(struct zus_mount_info *mi, char *why, size_t wl)
+{
+	struct zus_mount_out out = { 0 };
+	struct zus_sb *sb = NULL;
+	bool ok = true;
+	int err;
+
+	if (X.ro_probes >= 50 || !journal_pending())
+		return true;
+	X.ro_probes++;
+	memcpy(X.r2, X.img, X.size);
+	mi->flags = ZUS_MOUNT_RDONLY;
+	quiet(true);
+	err = cr_ops->mount(mi, &sb, &out);
+	if (!err) {
+		err = cr_ops->remount(sb, "nozero_ahead", 0, &out);
+		cr_ops->umount(sb);
+	}
+	quiet(false);
+	mi->flags = 0;
+	if (err != -EROFS) {
+		snprintf(why, wl, "read-only mount with a pending journal: "
+			 "remount rw gave %d, want -EROFS", err);
+		ok = false;
+	} else if (memcmp(X.r2, X.img, X.size)) {
+		snprintf(why, wl, "read-only mount changed the image");
+		ok = false;
+	}
+	return ok;
+}
+
 /* The image of R plus the selected words: mount, compare, fsck */
 static bool image_ok(const struct cr_words *d, const bool *sel,
 		     const char *before, const char *after, char *why,
@@ -124,6 +182,8 @@ static bool image_ok(const struct cr_words *d, const bool *sel,
 		if (sel[i])
 			memcpy(X.img + d->w[i].off, &d->w[i].val, 8);
 	mi.devs[0].size = X.size;
+	if (!ro_probe(&mi, why, wl))
+		return false;
 	if (X.o.fsck_first) {
 		/* fsck.zpmfs -p repairs the crash image before any mount */
 		err = run_fsck("-p");
