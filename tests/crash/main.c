@@ -71,6 +71,7 @@ static struct {
 	size_t		img_size;
 	unsigned int	mixes, mix_ops;
 	bool		alone;
+	bool		self_test;
 	uint64_t	max_images;
 } M = {
 	.size = "2M", .inodes = "256", .mixes = 4, .mix_ops = 40,
@@ -153,6 +154,8 @@ static void usage(FILE *o)
 "  --tmpdir DIR    where the crash image lives (default $TMPDIR, /tmp)\n"
 "  --size S        image size for mkfs (default 2M)\n"
 "  --fences        print how many fences each op takes\n"
+"  --self-test     first make sure an unflushed store, an unfenced flush\n"
+"                  and an unpersisted link count are caught (exit 2 if not)\n"
 "  --fsck-first    repair each crash image with fsck.zpmfs -p (which must\n"
 "                  not leave anything uncorrected) before mounting it\n"
 "  -v              the plugin's and fsck's messages too\n"
@@ -171,6 +174,7 @@ static int parse(int argc, char **argv, struct cr_opts *o)
 		{ "max-images", 1, NULL, 'I' }, { "max-report", 1, NULL, 'r' },
 		{ "tmpdir", 1, NULL, 't' }, { "size", 1, NULL, 'z' },
 		{ "fsck-first", 0, NULL, 'P' }, { "fences", 0, NULL, 'f' },
+		{ "self-test", 0, NULL, 'T' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c, i;
@@ -192,6 +196,7 @@ static int parse(int argc, char **argv, struct cr_opts *o)
 		case 'v': o->verbose = true; break;
 		case 'P': o->fsck_first = true; break;
 		case 'f': show_fences = true; break;
+		case 'T': M.self_test = true; break;
 		case 'l':
 			for (i = 0; wl_alone_name(i); i++)
 				puts(wl_alone_name(i));
@@ -205,6 +210,56 @@ static int parse(int argc, char **argv, struct cr_opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- --self-test: the explorer must see what it is meant to see ---- */
+
+enum bad_kind { BAD_NO_FLUSH, BAD_NO_FENCE, BAD_NLINK };
+
+static int bad_op(struct wl_ctx *w, void *arg)
+{
+	struct zpmfs_inode *root = zp_pi(w->sb, ZPMFS_ROOT_INO);
+	enum bad_kind k = *(enum bad_kind *)arg;
+
+	switch (k) {
+	case BAD_NO_FLUSH:	/* a store nobody flushes */
+		root->reserved[0]++;
+		break;
+	case BAD_NO_FENCE:	/* flushed, never fenced */
+		root->reserved[1]++;
+		pmem_flush(&root->reserved[1], 8);
+		break;
+	case BAD_NLINK:		/* visible state, never persisted */
+		root->nlink++;
+		break;
+	}
+	return 0;
+}
+
+static int self_test(struct wl_ctx *w)
+{
+	static const char *const names[] = { "unflushed store",
+		"unfenced flush", "unpersisted nlink" };
+	struct cr_stats *st = w->st, before;
+	enum bad_kind k;
+	int bad = 0;
+
+	for (k = BAD_NO_FLUSH; k <= BAD_NLINK; k++) {
+		if (live_mount(w))
+			return -1;
+		before = *st;
+		cr_run(w, names[k], bad_op, &k);
+		cr_ops->umount(w->sb);
+		if ((k == BAD_NO_FLUSH && st->unflushed == before.unflushed) ||
+		    (k == BAD_NO_FENCE && st->unfenced == before.unfenced) ||
+		    (k == BAD_NLINK && st->violations == before.violations)) {
+			printf("SELF-TEST FAILED: %s not detected\n", names[k]);
+			bad++;
+		}
+	}
+	*st = (struct cr_stats){ 0 };
+	printf("zpmfs_crash: self-test %s\n", bad ? "FAILED" : "passed");
+	return bad ? -1 : 0;
 }
 
 static int run_alone(struct wl_ctx *w)
@@ -243,7 +298,10 @@ int main(int argc, char **argv)
 		return 2;
 	if (make_template(o.tmpdir) || ex_init(&o, M.img_size))
 		return 2;
+	memcpy(M.live, M.tmpl, M.img_size);	/* tr_init reads the layout */
 	tr_init(M.live, M.img_size);
+	if (M.self_test && self_test(&w))
+		return 2;
 	if (M.alone && run_alone(&w))
 		rc = 2;
 	for (i = 0; !M.only && i < M.mixes; i++) {
