@@ -152,7 +152,7 @@ static const char long_target[] =
 	"/a/very/long/symlink/target/that/does/not/fit/in/the/inode/itself/"
 	"so/it/needs/a/block/of/its/own";
 
-enum prep { P_NONE, P_FILL_D2, P_UNLINK_F2, P_TMPFILE_F2 };
+enum prep { P_NONE, P_FILL_D2, P_FILL_D2_TWICE, P_UNLINK_F2, P_TMPFILE_F2 };
 
 /* One single-op workload: op's dir, dir2 and ino are indexes into the
  * tree (dir also the write offset of K_WRITE) */
@@ -217,6 +217,9 @@ static const struct alone alone[] = {
 	  .name = "user.a"),
 	A("dir-grow", P_FILL_D2, .kind = K_CREATE, .dir = D2,
 	  .name = "overflow-entry-name", .mode = S_IFREG | 0644),
+	/* the third block goes into the existing map node (no new root) */
+	A("dir-grow-node", P_FILL_D2_TWICE, .kind = K_CREATE, .dir = D2,
+	  .name = "overflow-entry-name", .mode = S_IFREG | 0644),
 	/* K_WRITE: dir is the file offset, not an object */
 	A("append", P_NONE, .kind = K_WRITE, .ino = F1, .dir = 5000,
 	  .size = 3000),
@@ -236,7 +239,8 @@ static void prepare(struct wl_ctx *w, enum prep p, uint64_t *t)
 
 	switch (p) {
 	case P_FILL_D2:		/* d2's first block full but one slot */
-		for (i = 0; i < 123; i++) {
+	case P_FILL_D2_TWICE:	/* and its second block full */
+		for (i = 0; i < (p == P_FILL_D2 ? 123 : 123 + 124); i++) {
 			snprintf(name, sizeof(name), "g%03d", i);
 			mk(w, t[D2], name, S_IFREG | 0644);
 		}
