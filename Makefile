@@ -8,6 +8,8 @@
 #   make demo       scripts/demo.sh      make bench  bench/run
 #   make vm-shell   interactive root shell in the test VM
 #   make fuzz-soak  the ABI fuzzer for FUZZ_MINUTES (10) in a VM (FUZZ_ARGS=)
+#   make crash-long the zpmfs crash explorer's long mode (tests/crash)
+#   make powercut-long  10 power cuts in a VM (tests/host/48, POWERCUT_ROUNDS)
 #   make clean      remove all build products (kernel ones too)
 #
 # KDIR: kernel build dir, default the newest /lib/modules/*/build.
@@ -27,12 +29,12 @@ HAVE_KMOD := $(wildcard $(KMOD_DIR)/Kbuild)
 
 # user-space parts, in dependency order; each one only if it has a Makefile
 USER_DIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,\
-	zus fs/zpmfs fs/passthrough fuse tests/posix tests/fsx tests/stress tests/unit tests/hostile bench)))
+	zus fs/zpmfs fs/passthrough fuse tests/posix tests/fsx tests/stress tests/unit tests/crash tests/hostile bench)))
 # one phony target per directory: make-zus, make-fs/zpmfs, ...
 USER_TARGETS := $(addprefix make-,$(USER_DIRS))
 
 .PHONY: all kernel user $(USER_TARGETS) clean deps test check demo bench vm-shell help \
-	fuzz-soak
+	fuzz-soak crash-long powercut-long
 
 all: kernel user
 
@@ -73,6 +75,12 @@ test: deps
 	tests/run
 
 check: test
+
+crash-long: user
+	CRASH_LONG=1 tests/host/46-crash-explorer.sh
+
+powercut-long: all
+	POWERCUT_ROUNDS=$${POWERCUT_ROUNDS:-10} tests/host/48-zpmfs-powercut.sh
 
 demo: deps
 	$(MAKE) all

@@ -359,6 +359,10 @@ static int64_t dir_grow(struct zus_sb *sb, const struct zus_ctx *ctx,
 	if (err)
 		return err;
 	zd->nblocks = b;	/* until the block is really there */
+	/* map root, height, blocks and size roll back together; a pointer
+	 * stored in an existing map node may survive a rollback: it maps a
+	 * zeroed block past the size, which the next growth takes again */
+	zj_log(pi, ZJ_INODE);
 	n = zp_bmap_alloc_run(sb, ctx, pi, b, 1, &blk, &new);
 	if (n < 0)
 		return n;
@@ -404,6 +408,8 @@ int zp_dir_add(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	if (err)
 		return err;
 	map = block_map(sb, blk);
+	/* the record goes to free slots: only the slot map needs undo */
+	zj_log(&map[s], need);
 	d = (struct zpmfs_dentry *)((char *)map + s * ZPMFS_SLOT_SIZE);
 	d->ino = ino;
 	d->name_len = len;
@@ -439,6 +445,7 @@ void zp_dir_remove(struct zus_sb *sb, uint64_t dir, struct zinode *zi,
 	need = map[s];
 	if (!is_start(need, s))
 		return;
+	zj_log(&map[s], need);
 	hash_delete(zi->dir, name_hash(d->name, d->name_len), slot);
 	/* Commit point of the removal: the start byte goes first */
 	map[s] = 0;
@@ -458,6 +465,7 @@ void zp_dir_retarget(struct zus_sb *sb, uint64_t dir, int64_t slot,
 
 	if (!d)
 		return;
+	zj_log(d, ZPMFS_DENTRY_HDR);
 	/* The 8-byte ino store is the switch; the type follows it */
 	pmem_store64(&d->ino, ino);
 	d->type = zp_dtype(mode);

@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * fsck.zpmfs - read-only consistency check of a zpmfs image or device.
+ * fsck.zpmfs - consistency check and repair of a zpmfs image or device.
  *
- * Checks the device table, both superblocks, every inode's block map
- * (range, bitmap, no block owned twice), every directory block (slot map,
- * records, inode types), link counts against the dentries that name each
- * inode, directory parents, and the bitmap against what is reachable.
+ * Checks the journal, the device table, both superblocks, every inode's
+ * block map (range, bitmap, no block owned twice), every directory block
+ * (slot map, records, inode types), link counts against the dentries that
+ * name each inode, directory parents, and the bitmap against what is
+ * reachable.
  *
- * Exit status: 0 clean; 1 only what a crash may leave and mount repairs or
- * tolerates (leaked blocks, orphan inodes, lost inodes); 4 inconsistencies;
- * 8 usage or I/O error.
+ * -n (default) changes nothing.  Exit: 0 clean; 1 only what a crash may
+ * leave and a mount repairs or tolerates (leaked blocks, orphan inodes,
+ * lost inodes, an unfinished journal op); 4 inconsistencies; 8 usage or
+ * I/O error.
+ * -p repairs what is safe (no name, no data is given up); -y also what
+ * costs data (records naming free inodes, inodes no name reaches).  A
+ * repair can uncover more (a freed orphan leaks its blocks), so passes
+ * repeat until one changes nothing.  Exit as e2fsck's: 0 clean, 1 all
+ * found was corrected, 4 something is left uncorrected, 8 failure.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -40,7 +48,14 @@ struct fsck {
 	uint64_t *dparent;	/* dir that names each dir */
 	unsigned int errors, warnings, max_msgs;
 	bool verbose;
+	int mode;		/* FIX_NONE (-n), FIX_SAFE (-p), FIX_ALL (-y) */
+	unsigned int pass;	/* 1..: later passes print only their fixes */
+	unsigned int fixed;	/* in this pass */
+	unsigned int fixed_total;
+	bool progress;
 };
+
+enum { FIX_NONE, FIX_SAFE, FIX_ALL };
 
 static void report(struct fsck *f, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -53,13 +68,43 @@ static void report(struct fsck *f, bool error, const char *fmt, ...)
 		f->errors++;
 	else
 		f->warnings++;
-	if (f->errors + f->warnings > f->max_msgs && !f->verbose)
+	if ((f->errors + f->warnings > f->max_msgs && !f->verbose) ||
+	    f->pass > 1)
 		return;
 	fprintf(stderr, "%s: ", error ? "error" : "warning");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* May the finding just reported be repaired (-p: level FIX_SAFE, -y: all)? */
+static bool fix(struct fsck *f, int level)
+{
+	if (f->mode < level)
+		return false;
+	f->fixed++;
+	if (f->pass > 1 || f->verbose ||
+	    f->errors + f->warnings <= f->max_msgs)
+		fprintf(stderr, "  %s\n", f->pass > 1 ? "(found again) fixed" :
+			"fixed");
+	return true;
+}
+
+/* Writable views, used only by repairs (the image is mapped rw then) */
+static struct zpmfs_inode *wi(struct fsck *f, uint64_t ino)
+{
+	return (struct zpmfs_inode *)&f->itable[ino - 1];
+}
+
+static void set_bit(struct fsck *f, uint64_t b, bool on)
+{
+	uint64_t *m = (uint64_t *)f->bitmap;
+
+	if (on)
+		m[b / 64] |= 1ULL << (b % 64);
+	else
+		m[b / 64] &= ~(1ULL << (b % 64));
 }
 
 static bool bit(const uint64_t *m, uint64_t b)
@@ -86,9 +131,12 @@ static bool claim(struct fsck *f, uint64_t ino, uint64_t b, const char *what)
 		return false;
 	}
 	f->seen[b / 64] |= 1ULL << (b % 64);
-	if (!bit(f->bitmap, b))
+	if (!bit(f->bitmap, b)) {
 		report(f, true, "inode %lu: %s block %lu marked free",
 		       (unsigned long)ino, what, (unsigned long)b);
+		if (fix(f, FIX_SAFE))
+			set_bit(f, b, true);
+	}
 	return true;
 }
 
@@ -128,6 +176,17 @@ static uint64_t map_get(struct fsck *f, const struct zpmfs_inode *pi,
 	return b < f->s.total_blocks ? b : 0;
 }
 
+/* Remove the record at slot i: its slot-map bytes are its existence */
+static void drop_record(struct fsck *f, uint64_t b, unsigned int i)
+{
+	uint8_t *map = (uint8_t *)blk(f, b);
+	unsigned int k = i + 1;
+
+	map[i] = 0;
+	while (k < ZPMFS_SLOTS_PER_BLOCK && map[k] == ZPMFS_SLOT_CONT)
+		map[k++] = 0;
+}
+
 static void check_dir_block(struct fsck *f, uint64_t dir, uint64_t b)
 {
 	const uint8_t *map = blk(f, b);
@@ -148,18 +207,26 @@ static void check_dir_block(struct fsck *f, uint64_t dir, uint64_t b)
 		    memchr(d->name, '/', d->name_len)) {
 			report(f, true, "dir %lu: bad record at block %lu slot %u",
 			       (unsigned long)dir, (unsigned long)b, i);
+			if (fix(f, FIX_ALL))
+				drop_record(f, b, i);
 		} else if (!d->ino || d->ino > f->s.inode_count ||
 			   !f->itable[d->ino - 1].mode) {
 			report(f, true, "dir %lu: '%.*s' names free inode %lu",
 			       (unsigned long)dir, d->name_len, d->name,
 			       (unsigned long)d->ino);
+			if (fix(f, FIX_ALL))
+				drop_record(f, b, i);
 		} else {
 			ci = &f->itable[d->ino - 1];
 			f->refs[d->ino - 1]++;
-			if (d->type != ((ci->mode & S_IFMT) >> 12))
+			if (d->type != ((ci->mode & S_IFMT) >> 12)) {
 				report(f, true, "dir %lu: '%.*s' type %u, inode mode %o",
 				       (unsigned long)dir, d->name_len,
 				       d->name, d->type, ci->mode);
+				if (fix(f, FIX_SAFE))
+					((struct zpmfs_dentry *)d)->type =
+						(ci->mode & S_IFMT) >> 12;
+			}
 			if (S_ISDIR(ci->mode)) {
 				f->subdirs[dir - 1]++;
 				f->dparent[d->ino - 1] = dir;
@@ -190,10 +257,13 @@ static void check_inode(struct fsck *f, uint64_t ino)
 			report(f, true, "inode %lu: bad xattr block",
 			       (unsigned long)ino);
 	}
-	if (n != pi->blocks)
+	if (n != pi->blocks) {
 		report(f, true, "inode %lu: %lu blocks counted, inode says %lu",
 		       (unsigned long)ino, (unsigned long)n,
 		       (unsigned long)pi->blocks);
+		if (fix(f, FIX_SAFE))
+			wi(f, ino)->blocks = n;
+	}
 	if (S_ISLNK(pi->mode) && (!pi->size || pi->size > ZUFS_SYMLINK_MAX))
 		report(f, true, "inode %lu: symlink size %lu",
 		       (unsigned long)ino, (unsigned long)pi->size);
@@ -211,6 +281,17 @@ static void check_inode(struct fsck *f, uint64_t ino)
 	}
 }
 
+/* An inode nothing names and nothing can open any more: free it (its
+ * blocks are then unreachable, which the next pass gives back) */
+static void free_inode(struct fsck *f, uint64_t ino)
+{
+	struct zpmfs_inode *pi = wi(f, ino);
+	uint64_t gen = pi->generation;
+
+	memset(pi, 0, sizeof(*pi));
+	pi->generation = gen;
+}
+
 static void check_links(struct fsck *f)
 {
 	uint64_t i;
@@ -224,34 +305,54 @@ static void check_links(struct fsck *f)
 		if (S_ISDIR(pi->mode)) {
 			if (ino == ZPMFS_ROOT_INO)
 				f->refs[i]++;
-			if (!f->refs[i] && !pi->nlink)
+			if (!f->refs[i] && !pi->nlink) {
 				report(f, false, "orphan dir %lu", (unsigned long)ino);
-			else if (!f->refs[i])
+				if (fix(f, FIX_SAFE))
+					free_inode(f, ino);
+				continue;
+			} else if (!f->refs[i]) {
 				report(f, false, "lost dir %lu", (unsigned long)ino);
-			else if (pi->nlink != 2 + f->subdirs[i])
+				if (fix(f, FIX_ALL))
+					free_inode(f, ino);
+				continue;
+			} else if (pi->nlink != 2 + f->subdirs[i]) {
 				report(f, true, "dir %lu: nlink %u, want %u",
 				       (unsigned long)ino, pi->nlink,
 				       2 + f->subdirs[i]);
+				if (fix(f, FIX_SAFE))
+					wi(f, ino)->nlink = 2 + f->subdirs[i];
+			}
 			if (f->refs[i] > 1)
 				report(f, true, "dir %lu named %u times",
 				       (unsigned long)ino, f->refs[i]);
 			if (ino != ZPMFS_ROOT_INO && f->dparent[i] &&
-			    pi->parent != f->dparent[i])
+			    pi->parent != f->dparent[i] && f->refs[i] == 1) {
 				report(f, true, "dir %lu: parent %lu, named in %lu",
 				       (unsigned long)ino,
 				       (unsigned long)pi->parent,
 				       (unsigned long)f->dparent[i]);
+				if (fix(f, FIX_SAFE))
+					wi(f, ino)->parent = f->dparent[i];
+			}
 			continue;
 		}
-		if (!f->refs[i] && !pi->nlink)
+		if (!f->refs[i] && !pi->nlink) {
 			report(f, false, "orphan inode %lu (freed at next mount)",
 			       (unsigned long)ino);
-		else if (!f->refs[i])
+			if (fix(f, FIX_SAFE))
+				free_inode(f, ino);
+		} else if (!f->refs[i]) {
+			/* no lost+found yet: -y gives the data up */
 			report(f, false, "lost inode %lu (nlink %u, no name)",
 			       (unsigned long)ino, pi->nlink);
-		else if (pi->nlink != f->refs[i])
+			if (fix(f, FIX_ALL))
+				free_inode(f, ino);
+		} else if (pi->nlink != f->refs[i]) {
 			report(f, true, "inode %lu: nlink %u, %u names",
 			       (unsigned long)ino, pi->nlink, f->refs[i]);
+			if (fix(f, FIX_SAFE))
+				wi(f, ino)->nlink = f->refs[i];
+		}
 	}
 }
 
@@ -259,16 +360,25 @@ static void check_bitmap(struct fsck *f)
 {
 	uint64_t b, leaked = 0;
 
-	for (b = 0; b < f->s.data_start; b++)
-		if (!bit(f->bitmap, b))
+	for (b = 0; b < f->s.data_start; b++) {
+		if (!bit(f->bitmap, b)) {
 			report(f, true, "metadata block %lu marked free",
 			       (unsigned long)b);
+			if (fix(f, FIX_SAFE))
+				set_bit(f, b, true);
+		}
+	}
 	for (b = f->s.data_start; b < f->s.total_blocks; b++)
 		if (bit(f->bitmap, b) && !bit(f->seen, b))
 			leaked++;
-	if (leaked)
+	if (leaked) {
 		report(f, false, "%lu block(s) marked used but unreachable",
 		       (unsigned long)leaked);
+		if (fix(f, FIX_SAFE))
+			for (b = f->s.data_start; b < f->s.total_blocks; b++)
+				if (bit(f->bitmap, b) && !bit(f->seen, b))
+					set_bit(f, b, false);
+	}
 }
 
 static int check_super(struct fsck *f)
@@ -307,9 +417,97 @@ static int check_super(struct fsck *f)
 	return 0;
 }
 
+/* Roll an unfinished op back, as the mount would (journal.c) */
+static void rollback(struct fsck *f, struct zpmfs_log_hdr *h)
+{
+	const struct zpmfs_log_rec *r[ZPMFS_BLOCK /
+				      sizeof(struct zpmfs_log_rec)];
+	size_t off = sizeof(*h);
+	unsigned int n = 0;
+
+	while ((r[n] = zpmfs_log_rec_at((const char *)h, off, h->seq,
+					f->s.itable_start * ZPMFS_BLOCK,
+					f->s.total_blocks * ZPMFS_BLOCK))) {
+		off += ZPMFS_LOG_REC_SIZE(r[n]->len);
+		n++;
+	}
+	while (n--)	/* last change first: the oldest bytes win */
+		memcpy((char *)f->base + r[n]->off, r[n] + 1, r[n]->len);
+	h->intent = 0;
+	h->seq = 0;
+}
+
+static void check_journal(struct fsck *f)
+{
+	uint64_t i, n = f->s.log_blocks < 64 ? f->s.log_blocks : 64;
+
+	if (f->s.log_start < ZPMFS_LOG_START || !f->s.log_blocks ||
+	    f->s.log_start + f->s.log_blocks > f->s.itable_start) {
+		report(f, true, "journal area %lu+%lu does not fit the layout",
+		       (unsigned long)f->s.log_start,
+		       (unsigned long)f->s.log_blocks);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct zpmfs_log_hdr *h =
+			(void *)blk(f, f->s.log_start + i);
+
+		if (h->seq) {
+			report(f, false, "journal slot %lu: an unfinished "
+			       "operation (a mount rolls it back)",
+			       (unsigned long)i);
+			if (fix(f, FIX_SAFE))
+				rollback(f, h);
+		} else if (h->intent && f->mode == FIX_NONE) {
+			report(f, false, "journal slot %lu: a committed "
+			       "operation's work left (intent %lu; a mount "
+			       "finishes it)", (unsigned long)i,
+			       (unsigned long)h->intent);
+		} else if (h->intent && f->pass == 1) {
+			fprintf(stderr, "note: journal slot %lu: intent %lu "
+				"left for the next mount to finish\n",
+				(unsigned long)i, (unsigned long)h->intent);
+		}
+	}
+}
+
+static void progress(struct fsck *f, uint64_t ino, uint64_t n)
+{
+	static int last = -1;
+	int pct = (int)(ino * 100 / n);
+
+	if (!f->progress || pct == last)
+		return;
+	last = pct;
+	fprintf(stderr, "\rfsck.zpmfs: pass %u: inodes %3d%%%s", f->pass,
+		pct, ino == n ? "\n" : "");
+}
+
+static void check_pass(struct fsck *f)
+{
+	uint64_t n = f->s.inode_count, ino;
+
+	f->errors = f->warnings = f->fixed = 0;
+	memset(f->seen, 0, (f->s.total_blocks + 63) / 64 * 8);
+	memset(f->refs, 0, n * sizeof(*f->refs));
+	memset(f->subdirs, 0, n * sizeof(*f->subdirs));
+	memset(f->dparent, 0, n * sizeof(*f->dparent));
+	check_journal(f);
+	if (!S_ISDIR(f->itable[ZPMFS_ROOT_INO - 1].mode))
+		report(f, true, "root inode is not a directory");
+	for (ino = 1; ino <= n; ino++) {
+		if (f->itable[ino - 1].mode)
+			check_inode(f, ino);
+		if (!(ino & 4095) || ino == n)
+			progress(f, ino, n);
+	}
+	check_links(f);
+	check_bitmap(f);
+}
+
 static int run(struct fsck *f)
 {
-	uint64_t n, ino;
+	uint64_t n;
 
 	if (check_super(f))
 		return 8;
@@ -324,33 +522,105 @@ static int run(struct fsck *f)
 		fprintf(stderr, "fsck.zpmfs: out of memory\n");
 		return 8;
 	}
-	if (!S_ISDIR(f->itable[ZPMFS_ROOT_INO - 1].mode))
-		report(f, true, "root inode is not a directory");
-	for (ino = 1; ino <= n; ino++)
-		if (f->itable[ino - 1].mode)
-			check_inode(f, ino);
-	check_links(f);
-	check_bitmap(f);
-	return f->errors ? 4 : f->warnings ? 1 : 0;
+	/* a repair can uncover more: again until a pass changes nothing */
+	for (f->pass = 1; f->pass <= 8; f->pass++) {
+		check_pass(f);
+		f->fixed_total += f->fixed;
+		if (!f->fixed)
+			break;
+	}
+	if (f->mode == FIX_NONE)
+		return f->errors ? 4 : f->warnings ? 1 : 0;
+	if (f->errors || f->warnings || f->fixed)
+		return 4;
+	return f->fixed_total ? 1 : 0;
+}
+
+/* Is dev (or the file it names) the source of a mount? */
+static bool mounted(const char *dev)
+{
+	char want[PATH_MAX], src[PATH_MAX], line[3 * PATH_MAX], *sp;
+	bool found = false;
+	FILE *m;
+
+	if (!realpath(dev, want))
+		return false;
+	m = fopen("/proc/mounts", "r");
+	if (!m)
+		return false;
+	while (!found && fgets(line, sizeof(line), m)) {
+		sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		found = realpath(line, src) && !strcmp(src, want);
+	}
+	fclose(m);
+	return found;
 }
 
 static void usage(FILE *o)
 {
-	fprintf(o, "usage: fsck.zpmfs [-v] [-n] DEVICE-OR-FILE\n"
-		"Check a zpmfs filesystem (read-only: nothing is repaired).\n"
+	fprintf(o, "usage: fsck.zpmfs [-n|-p|-y] [-v] [-C] DEVICE-OR-FILE\n"
+		"Check a zpmfs filesystem and, with -p or -y, repair it.  A mounted\n"
+		"device or image is refused.\n"
+		"  -n  no changes (the default)\n"
+		"  -p  repair what is safe: roll back unfinished journal ops, free\n"
+		"      orphan inodes and unreachable blocks, fix link counts, block\n"
+		"      counts, dentry types, directory parents, bitmap bits of\n"
+		"      blocks in use (-a: the same)\n"
+		"  -y  also what costs data: drop dentries naming free inodes or\n"
+		"      bad records, free inodes no name reaches (no lost+found yet)\n"
 		"  -v  print every finding (default: the first 50)\n"
-		"  -n  no changes (always the case; accepted for fsck(8))\n"
-		"Exit: 0 clean, 1 leaks/orphans only, 4 errors, 8 failure.\n"
-		"Repairs are the mount's: a read-write mount frees orphan inodes,\n"
-		"and after an unclean shutdown also gives back the blocks no inode\n"
-		"reaches (it logs how many); a clean filesystem leaks nothing.\n");
+		"  -C  progress on stderr (default when stderr is a terminal)\n"
+		"Exit with -n: 0 clean, 1 leaks/orphans/lost inodes/journal only\n"
+		"(what a read-write mount repairs or tolerates), 4 errors, 8 failure.\n"
+		"Exit with -p/-y (as e2fsck): 0 clean, 1 errors corrected, 4 errors\n"
+		"left uncorrected, 8 usage or operational failure.\n");
+}
+
+static int open_dev(struct fsck *f)
+{
+	int fd, flags = f->mode == FIX_NONE ? O_RDONLY : O_RDWR;
+	struct stat st;
+
+	if (mounted(f->dev)) {
+		fprintf(stderr, "fsck.zpmfs: %s is mounted: refusing\n",
+			f->dev);
+		return -1;
+	}
+	if (stat(f->dev, &st) == 0 && S_ISBLK(st.st_mode))
+		flags |= O_EXCL;	/* EBUSY while a filesystem holds it */
+	fd = open(f->dev, flags);
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "fsck.zpmfs: %s: %s\n", f->dev,
+			errno == EBUSY ? "in use (mounted?)" : strerror(errno));
+		return -1;
+	}
+	f->size = st.st_size;
+	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &f->size)) {
+		fprintf(stderr, "fsck.zpmfs: %s: %s\n", f->dev, strerror(errno));
+		return -1;
+	}
+	if (f->size < 8 * ZPMFS_BLOCK) {
+		fprintf(stderr, "fsck.zpmfs: %s: too small\n", f->dev);
+		return -1;
+	}
+	f->base = mmap(NULL, f->size, PROT_READ |
+		       (f->mode == FIX_NONE ? 0 : PROT_WRITE), MAP_SHARED,
+		       fd, 0);
+	if (f->base == MAP_FAILED) {
+		fprintf(stderr, "fsck.zpmfs: %s: mmap: %s\n", f->dev,
+			strerror(errno));
+		return -1;
+	}
+	return fd;
 }
 
 int main(int argc, char **argv)
 {
-	struct fsck f = { .max_msgs = 50 };
-	struct stat st;
-	int c, fd, ret;
+	struct fsck f = { .max_msgs = 50, .progress = isatty(2) };
+	int c, fd, ret, modes = 0;
 
 	static const struct option lopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -358,42 +628,45 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 
-	while ((c = getopt_long(argc, argv, "vnyh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vnpayCfh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'v': f.verbose = true; break;
-		case 'n': case 'y': break;
+		case 'n': f.mode = FIX_NONE; modes++; break;
+		case 'p': case 'a': f.mode = FIX_SAFE; modes++; break;
+		case 'y': f.mode = FIX_ALL; modes++; break;
+		case 'C': f.progress = true; break;
+		case 'f': break;	/* always a full check */
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 8;
 		}
 	}
-	if (optind + 1 != argc) {
+	if (optind + 1 != argc || modes > 1) {
 		usage(stderr);
 		return 8;
 	}
 	f.dev = argv[optind];
-	fd = open(f.dev, O_RDONLY);
-	if (fd < 0 || fstat(fd, &st)) {
-		fprintf(stderr, "fsck.zpmfs: %s: %s\n", f.dev, strerror(errno));
+	fd = open_dev(&f);
+	if (fd < 0)
 		return 8;
-	}
-	f.size = st.st_size;
-	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &f.size)) {
-		fprintf(stderr, "fsck.zpmfs: %s: %s\n", f.dev, strerror(errno));
-		return 8;
-	}
-	if (f.size < 8 * ZPMFS_BLOCK) {
-		fprintf(stderr, "fsck.zpmfs: %s: too small\n", f.dev);
-		return 8;
-	}
-	f.base = mmap(NULL, f.size, PROT_READ, MAP_SHARED, fd, 0);
-	if (f.base == MAP_FAILED) {
-		fprintf(stderr, "fsck.zpmfs: %s: mmap: %s\n", f.dev,
-			strerror(errno));
-		return 8;
-	}
 	ret = run(&f);
-	printf("%s: %s, %u error(s), %u warning(s)\n", f.dev,
-	       ret == 0 ? "clean" : ret == 1 ? "consistent" : "INCONSISTENT",
-	       f.errors, f.warnings);
+	if (f.fixed_total && (msync((void *)f.base, f.size, MS_SYNC) ||
+			      fsync(fd))) {
+		fprintf(stderr, "fsck.zpmfs: %s: writing the repairs: %s\n",
+			f.dev, strerror(errno));
+		ret = 8;
+	}
+	printf("%s: %s, %u error(s), %u warning(s)", f.dev,
+	       ret == 0 ? "clean" : ret == 1 && !f.fixed_total ? "consistent" :
+	       ret == 1 ? "repaired" : "INCONSISTENT", f.errors, f.warnings);
+	if (f.fixed_total)
+		printf(" left, %u fix(es)", f.fixed_total);
+	printf("\n");
+	/* the crash explorer runs this main() once per image, in-process */
+	munmap((void *)f.base, f.size);
+	free(f.seen);
+	free(f.refs);
+	free(f.subdirs);
+	free(f.dparent);
+	close(fd);
 	return ret;
 }

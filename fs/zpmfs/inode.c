@@ -259,6 +259,13 @@ int zp_getattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	return attr->mode ? 0 : -ENOENT;
 }
 
+/* The work of a shrink after its size is committed; idempotent */
+void zp_shrink_finish(struct zus_sb *sb, struct zpmfs_inode *pi)
+{
+	zp_truncate(sb, pi, pi->size);	/* zeroes the tail past EOF */
+	zp_bmap_punch(sb, pi, ZP_DIV_UP(pi->size, ZPMFS_BLOCK), UINT64_MAX);
+}
+
 static int setattr_size(struct zus_sb *sb, struct zpmfs_inode *pi,
 			uint64_t size)
 {
@@ -300,6 +307,7 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 {
 	struct zinode *zi = zp_zi_live(sb, ino);
 	struct zpmfs_inode *pi;
+	bool resize, shrink;
 	int err = 0;
 
 	if (!zi)
@@ -308,19 +316,38 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		return -EROFS;
 	pi = zp_pi(sb, ino);
 	pthread_rwlock_wrlock(&zi->lock);
-	if ((mask & ZUFS_ATTR_SIZE) &&
-	    (set->size != pi->size || !S_ISREG(pi->mode))) {
+	resize = (mask & ZUFS_ATTR_SIZE) &&
+		 (set->size != pi->size || !S_ISREG(pi->mode));
+	shrink = resize && S_ISREG(pi->mode) && set->size < pi->size;
+	zj_begin(sb, ctx);
+	zj_log(pi, ZJ_INODE);
+	if (shrink) {
+		/* The shrink zeroes the new tail and frees blocks, which no
+		 * undo could give back: the op commits with the new size and
+		 * an intent, and a crash before zp_truncate() is done has the
+		 * next mount do it again. */
+		zj_intent(ZPMFS_INTENT_TRUNCATE, ino, set->size);
+		pi->size = set->size;
+	} else if (resize) {
 		err = setattr_size(sb, pi, set->size);
 		if (err)
-			goto out_unlock;
+			goto out_commit;
+	}
+	if (resize)
 		/* like ext4: a size change moves mtime unless told the time */
 		zp_touch(pi, ctx, !(mask & ZUFS_ATTR_MTIME), false);
-	}
 	setattr_apply(pi, mask, set);
 	if (!(mask & ZUFS_ATTR_CTIME))
 		zp_touch(pi, ctx, false, true);
 	pi_persist(pi);
+	zj_commit();
+	if (shrink)
+		zp_shrink_finish(sb, pi);
+	zj_intent_done();
 	zp_fill_attr(sb, ino, attr);
+	goto out_unlock;
+out_commit:
+	zj_commit();
 out_unlock:
 	pthread_rwlock_unlock(&zi->lock);
 	return err;

@@ -4,10 +4,10 @@
  * lookup, create (every type, and tmpfile), link and unlink/rmdir.  The
  * entries themselves live in dir.c; rename has its own file.
  *
- * Order of stores in create: the inode is complete and persisted first,
- * then it gets its mode (in use), then the dentry commits it.  A crash in
- * between leaves an unnamed inode (fsck: "lost"), never a name that
- * points at garbage.
+ * Every op that changes something runs as one journal op (journal.h):
+ * begun with its inode locks held, each inode and dentry logged before it
+ * is changed, committed before the locks are dropped.  A crash anywhere
+ * in between rolls the op back at the next mount.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -87,6 +87,7 @@ static int init_inode(struct zus_sb *sb, const struct zus_ctx *ctx,
 	uint64_t gen = pi->generation + 1;
 	int err;
 
+	zj_log(pi, ZJ_INODE);
 	memset(pi, 0, sizeof(*pi));
 	pi->generation = gen;
 	pi->uid = a->uid;
@@ -195,14 +196,16 @@ int zp_create(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 		err = -EMLINK;
 		goto out_unlock;
 	}
+	zj_begin(sb, ctx);
+	zj_log_more(dpi, ZJ_INODE);	/* fenced with the new inode's */
 	err = new_inode(sb, ctx, &a, &ino);
 	if (err)
-		goto out_unlock;
+		goto out_commit;
 	if (!tmpfile) {
 		err = zp_dir_add(sb, ctx, dir, dzi, name, len, ino, a.mode);
 		if (err) {
 			undo_inode(sb, ino);
-			goto out_unlock;
+			goto out_commit;
 		}
 		if (S_ISDIR(a.mode))
 			dpi->nlink++;
@@ -211,6 +214,8 @@ int zp_create(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	}
 	zp_fill_attr(sb, ino, attr);
 	zp_fill_attr(sb, dir, dir_attr);
+out_commit:
+	zj_commit();
 out_unlock:
 	pthread_rwlock_unlock(&dzi->lock);
 	return err;
@@ -250,10 +255,14 @@ int zp_link(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		err = -EMLINK;
 	else if (zp_dir_find(sb, dir, dzi, name, len, &dummy) >= 0)
 		err = -EEXIST;
-	else
-		err = zp_dir_add(sb, ctx, dir, dzi, name, len, ino, pi->mode);
 	if (err)
 		goto out_unlock;
+	zj_begin(sb, ctx);
+	zj_log_more(pi, ZJ_INODE);
+	zj_log(dpi, ZJ_INODE);
+	err = zp_dir_add(sb, ctx, dir, dzi, name, len, ino, pi->mode);
+	if (err)
+		goto out_commit;
 	pi->nlink++;
 	zp_touch(pi, ctx, false, true);
 	pmem_persist(pi, offsetof(struct zpmfs_inode, reserved));
@@ -261,6 +270,8 @@ int zp_link(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	pmem_persist(dpi, offsetof(struct zpmfs_inode, reserved));
 	zp_fill_attr(sb, ino, attr);
 	zp_fill_attr(sb, dir, dir_attr);
+out_commit:
+	zj_commit();
 out_unlock:
 	pthread_rwlock_unlock(&zi->lock);
 	pthread_rwlock_unlock(&dzi->lock);
@@ -319,6 +330,9 @@ int zp_unlink(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	err = unlink_check(sb, ino, zi, is_dir);
 	if (err)
 		goto out_unlock;
+	zj_begin(sb, ctx);
+	zj_log_more(pi, ZJ_INODE);
+	zj_log(dpi, ZJ_INODE);
 	zp_dir_remove(sb, dir, dzi, slot, len);
 	if (S_ISDIR(pi->mode)) {
 		pi->nlink = 0;
@@ -330,6 +344,7 @@ int zp_unlink(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	pmem_persist(pi, offsetof(struct zpmfs_inode, reserved));
 	zp_touch(dpi, ctx, true, true);
 	pmem_persist(dpi, offsetof(struct zpmfs_inode, reserved));
+	zj_commit();
 	zp_fill_attr(sb, ino, attr);
 	zp_fill_attr(sb, dir, dir_attr);
 out_unlock:

@@ -15,7 +15,13 @@
 #include "pmem.h"
 
 #define CACHELINE	64
+#ifdef ZPMFS_TRACE
+/* the crash explorer sees stores by diffing the image: no NT stores */
+#define NT_MIN		SIZE_MAX
+struct pmem_trace pmem_trace;
+#else
 #define NT_MIN		256	/* below this, cached stores + flush win */
+#endif
 
 enum flush_kind { FLUSH_CLFLUSH, FLUSH_CLFLUSHOPT, FLUSH_CLWB };
 
@@ -59,6 +65,12 @@ void pmem_flush(const void *p, size_t len)
 
 	if (!len)
 		return;
+#ifdef ZPMFS_TRACE
+	if (pmem_trace.flush) {
+		pmem_trace.flush(p, len);
+		return;
+	}
+#endif
 	for (; a < end; a += CACHELINE) {
 		char *l = (char *)a;
 
@@ -78,6 +90,10 @@ void pmem_flush(const void *p, size_t len)
 
 void pmem_drain(void)
 {
+#ifdef ZPMFS_TRACE
+	if (pmem_trace.fence)
+		pmem_trace.fence();
+#endif
 	__asm__ volatile("sfence" ::: "memory");
 }
 

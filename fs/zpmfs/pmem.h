@@ -31,6 +31,19 @@ static inline void pmem_store64(volatile uint64_t *p, uint64_t v)
 	pmem_persist((const void *)p, sizeof(*p));
 }
 
+#ifdef ZPMFS_TRACE
+/*
+ * Only in the crash explorer's build (tests/crash): every flush and fence
+ * is reported instead of executed, and copies use cached stores (NT stores
+ * become stores + flush), so that the explorer can see each store.
+ */
+struct pmem_trace {
+	void (*flush)(const void *p, size_t len);
+	void (*fence)(void);
+};
+extern struct pmem_trace pmem_trace;
+#endif
+
 /* Name of the flush instruction in use, for the mount banner */
 const char *pmem_flush_name(void);
 

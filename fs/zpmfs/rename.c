@@ -8,10 +8,9 @@
  * its descendant, otherwise ascending inode number), then the moved inode
  * and the target in ascending inode number.
  *
- * Crash note: a rename is several pmem stores (new name, old name, link
- * counts); without the journal a crash can leave both names or a wrong
- * link count.  The order below (add the new name before removing the old)
- * means a crash never loses the file.
+ * Crash consistency: a rename is several pmem stores (new name, old name,
+ * link counts, parents); they run as one journal op, begun once every
+ * lock is held, so a crash shows the rename wholly done or not at all.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -272,6 +271,21 @@ static void rename_out(struct rn *r, struct zus_rename_out *out)
 		zp_fill_attr(r->sb, r->wh, &out->whiteout_attr);
 }
 
+/* Everything the rename may change is logged before the first store */
+static void journal_begin(struct rn *r)
+{
+	struct zus_sb *sb = r->sb;
+
+	zj_begin(sb, r->ctx);
+	zj_log_more(r->opi, ZJ_INODE);
+	zj_log_more(r->npi, ZJ_INODE);
+	if (r->tgt)
+		zj_log_more(zp_pi(sb, r->tgt), ZJ_INODE);
+	if (r->wh)
+		zj_log_more(zp_pi(sb, r->wh), ZJ_INODE);
+	zj_log(zp_pi(sb, r->src), ZJ_INODE);	/* one fence for all */
+}
+
 static int rename_locked(struct rn *r, struct zus_rename_out *out)
 {
 	int err;
@@ -280,6 +294,7 @@ static int rename_locked(struct rn *r, struct zus_rename_out *out)
 	if (err)
 		return err;
 	lock_children(r);
+	journal_begin(r);
 	if (r->flags & R_EXCHANGE)
 		err = do_exchange(r);
 	else
@@ -290,6 +305,7 @@ static int rename_locked(struct rn *r, struct zus_rename_out *out)
 		persist_inode(r->opi);
 		persist_inode(r->npi);
 	}
+	zj_commit();
 	if (!err)
 		rename_out(r, out);
 	unlock_children(r);

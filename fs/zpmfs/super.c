@@ -154,7 +154,9 @@ static const char *super_invalid(const struct zpmfs_super *s, uint64_t size,
 			 (unsigned long)s->total_blocks, (unsigned long)nb);
 		return why;
 	}
-	if (s->itable_start < ZPMFS_LOG_START ||
+	if (s->log_start < ZPMFS_LOG_START || !s->log_blocks ||
+	    s->log_start + s->log_blocks > s->itable_start ||
+	    s->itable_start < ZPMFS_LOG_START ||
 	    s->itable_blocks * ZPMFS_INODES_PER_BLOCK < s->inode_count ||
 	    s->itable_start + s->itable_blocks > s->bitmap_start ||
 	    s->bitmap_blocks * ZPMFS_BLOCK * 8 < s->total_blocks ||
@@ -221,6 +223,7 @@ static void state_write(struct zus_sb *sb, bool clean, int64_t now)
 static void sb_free(struct zus_sb *sb)
 {
 	zp_zeroer_fini(sb);
+	zj_fini(sb);
 	zp_inodes_fini(sb);
 	zp_balloc_fini(sb);
 	pthread_mutex_destroy(&sb->rename_lock);
@@ -268,12 +271,24 @@ static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 	pthread_mutex_init(&sb->rename_lock, NULL);
 	if (repaired && !sb->rdonly)
 		pmem_memcpy_persist(sb->super, &sb->sbc, sizeof(sb->sbc));
+	err = zj_init(sb);
+	if (err)
+		return mount_err(out, err, "out of memory");
+	/* before anything reads an inode: ops a crash cut short roll back */
+	if (!sb->rdonly)
+		zj_replay(sb);
+	else if (zj_pending(sb))
+		zp_log(sb, "journal: %u unfinished operation(s) left as they "
+		       "are (read-only); a read-write mount finishes them",
+		       zj_pending(sb));
 	err = zp_balloc_init(sb);
 	if (err)
 		return mount_err(out, err, "out of memory");
 	if (!S_ISDIR(zp_pi(sb, ZPMFS_ROOT_INO)->mode))
 		return mount_err(out, -EINVAL, "root inode is not a directory");
 	err = zp_inodes_init(sb);
+	if (!err && !sb->rdonly)
+		zj_replay_intents(sb);
 	if (!err && !sb->rdonly && !(sb->state->flags & ZPMFS_STATE_CLEAN))
 		err = reclaim(sb);
 	if (!err)
@@ -386,6 +401,11 @@ static int zp_remount(struct zus_sb *sb, const char *options, uint32_t flags,
 	err = parse_options(options, &o, out);
 	if (err)
 		return err;
+	/* the DRAM state was built from the image as the crash left it:
+	 * only a fresh mount may roll the journal back under it */
+	if (sb->rdonly && !ro && zj_pending(sb))
+		return mount_err(out, -EROFS, "the journal has unfinished "
+				 "operations: umount, then mount read-write");
 	was_ro = sb->rdonly;
 	sb->rdonly = ro;
 	sb->errors = o.errors;

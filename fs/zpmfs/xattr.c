@@ -5,8 +5,11 @@
  * kernel enforces; zpmfs only stores them.
  *
  * Updates are copy-on-write: the new contents go to a fresh block, which
- * is persisted before the inode's 8-byte pointer switches to it, and only
- * then is the old block freed.  A crash shows the old set or the new set.
+ * is persisted before the inode's 8-byte pointer switches to it, as one
+ * journal op with the inode's ctime and block count; the old block is
+ * freed after the commit (a rollback would point at it again).  A crash
+ * shows the old set or the new set; at worst a block leaks until the
+ * mount after the crash reclaims it.
  */
 #include <errno.h>
 #include <string.h>
@@ -176,13 +179,15 @@ static ssize_t xa_build(struct zpmfs_xattr_hdr *old, const char *name,
 	return h->count;
 }
 
-/* Switch the inode to the new contents (or none) and free the old block */
+/* Switch the inode to the new contents (or none); *old: block to free */
 static int xa_commit(struct zus_sb *sb, const struct zus_ctx *ctx,
-		     struct zpmfs_inode *pi, const char *buf, ssize_t count)
+		     struct zpmfs_inode *pi, const char *buf, ssize_t count,
+		     uint64_t *oldp)
 {
 	uint64_t old = pi->xattr_block, blk = 0;
 	int64_t n;
 
+	*oldp = 0;
 	if (count > 0) {
 		n = zp_balloc(sb, ctx, old, 1, &blk);
 		if (n < 0)
@@ -194,7 +199,7 @@ static int xa_commit(struct zus_sb *sb, const struct zus_ctx *ctx,
 	pmem_store64(&pi->xattr_block, blk);
 	if (old) {
 		if (zp_blk_ok(sb, old))
-			zp_bfree(sb, old, 1);
+			*oldp = old;
 		pi->blocks--;
 	}
 	return 0;
@@ -209,6 +214,7 @@ int zp_setxattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	struct zpmfs_xattr_entry *e;
 	struct zpmfs_xattr_hdr *h;
 	struct zpmfs_inode *pi;
+	uint64_t old = 0;
 	ssize_t count;
 	size_t len;
 	int err;
@@ -239,12 +245,17 @@ int zp_setxattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		err = (int)count;
 		goto out_unlock;
 	}
-	err = xa_commit(sb, ctx, pi, buf, count);
-	if (err)
-		goto out_unlock;
-	zp_touch(pi, ctx, false, true);
-	pmem_persist(pi, offsetof(struct zpmfs_inode, reserved));
-	if (attr)
+	zj_begin(sb, ctx);
+	zj_log(pi, ZJ_INODE);
+	err = xa_commit(sb, ctx, pi, buf, count, &old);
+	if (!err) {
+		zp_touch(pi, ctx, false, true);
+		pmem_persist(pi, offsetof(struct zpmfs_inode, reserved));
+	}
+	zj_commit();
+	if (old)
+		zp_bfree(sb, old, 1);
+	if (!err && attr)
 		zp_fill_attr(sb, ino, attr);
 out_unlock:
 	pthread_rwlock_unlock(&zi->lock);

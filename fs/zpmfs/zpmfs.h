@@ -24,6 +24,7 @@
 #include "zus.h"
 #include "zpmfs_format.h"
 #include "pmem.h"
+#include "journal.h"
 
 /* Directory index in DRAM, built on first use of a directory */
 struct zdir_slot {
@@ -93,6 +94,7 @@ struct zus_sb {
 	struct zufs_pmem_dev devs[ZUFS_MAX_DEVS];
 
 	pthread_mutex_t	rename_lock;
+	struct zp_journal *journal;	/* journal.c */
 	bool		zero_ahead;	/* mount option */
 	struct zp_zeroer *zeroer;	/* zeroer.c */
 #ifdef ZPMFS_DEBUG
@@ -290,6 +292,8 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	       uint32_t mask, const struct zufs_attr *set,
 	       struct zufs_attr *attr);
 int zp_evict(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino);
+/* a committed shrink: zero the tail past EOF, free the blocks past it */
+void zp_shrink_finish(struct zus_sb *sb, struct zpmfs_inode *pi);
 ssize_t zp_readlink(struct zus_sb *sb, const struct zus_ctx *ctx,
 		    uint64_t ino, char *buf, size_t size);
 /* set a new inode's symlink target; caller holds nothing (inode is new) */

@@ -5,13 +5,17 @@
  *
  * Format history (ZPMFS_FORMAT_VERSION):
  *   1  2026-11-25  first version.
+ *      2026-12-05  the log area holds the journal (same version: mkfs
+ *                  always zeroed it, so an empty log reads as "nothing
+ *                  in flight"; a zpmfs from before ignores a pending op,
+ *                  so after a crash mount with this one first).
  *
  * Layout of the t1 range, in ZPMFS_BLOCK units:
  *
  *   0                  device table (struct zufs_dev_table, include/zufs_api.h)
  *   1                  superblock (struct zpmfs_super)
  *   2                  superblock copy, for recovery
- *   log_start..        log area, reserved for the crash-consistency journal
+ *   log_start..        log area: the journal's undo slots (below)
  *   itable_start..     inode table: inode_count inodes of ZPMFS_INODE_SIZE
  *   bitmap_start..     block bitmap, one bit per block of the whole range
  *   data_start..       data blocks (file data, radix nodes, dir blocks,
@@ -35,6 +39,7 @@
 #define _ZPMFS_FORMAT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "zufs_api.h"
 
@@ -171,6 +176,91 @@ struct zpmfs_xattr_entry {
 	char		data[];		/* name then value */
 };
 
+/*
+ * The journal (journal.c, design in README.md): the log area holds one
+ * slot per block.  A metadata op takes a free slot and, before it changes
+ * any byte of an inode, a dentry slot map or a dentry header, appends an
+ * undo record (the old bytes) and persists it.  hdr.seq != 0 says an op is
+ * in flight; its valid records are those with that seq and a good csum,
+ * up to the first that is not.  Mount copies them back, last first, then
+ * clears seq.  A record never covers the log area itself.
+ *
+ * An intent finishes an op forward instead: set (with seq) before the
+ * op's in-place stores, it survives the commit (seq = 0) until the work
+ * after the commit is done; a mount that finds it with seq = 0 redoes
+ * that work (idempotent), one that finds seq != 0 drops it with the undo.
+ */
+#define ZPMFS_INTENT_TRUNCATE	1	/* zp_truncate(arg0, arg1) */
+#define ZPMFS_LOG_REC_ALIGN	8
+
+struct zpmfs_log_hdr {
+	uint64_t	seq;		/* 0: no op in flight in this slot */
+	uint64_t	intent;		/* ZPMFS_INTENT_*, 0: none */
+	uint64_t	arg0, arg1;
+	uint64_t	reserved[4];
+};
+
+struct zpmfs_log_rec {
+	uint64_t	seq;		/* the op's, as in the slot header */
+	uint64_t	off;		/* byte offset in the range */
+	uint32_t	len;		/* bytes of old data that follow */
+	uint32_t	csum;		/* zpmfs_log_csum(): header + data */
+	/* then len bytes, padded to ZPMFS_LOG_REC_ALIGN */
+};
+
+_Static_assert(sizeof(struct zpmfs_log_hdr) == 64, "log header size");
+_Static_assert(sizeof(struct zpmfs_log_rec) == 24, "log record size");
+
+#define ZPMFS_LOG_REC_SIZE(len) \
+	((sizeof(struct zpmfs_log_rec) + (len) + ZPMFS_LOG_REC_ALIGN - 1) & \
+	 ~(size_t)(ZPMFS_LOG_REC_ALIGN - 1))
+
+uint32_t zpmfs_crc32(uint32_t crc, const void *buf, size_t len);
+
+/*
+ * Checksum of a log record: a multiply-xorshift over 8-byte words, on the
+ * commit path of every op, where the bytewise CRC-32 cost a microsecond a
+ * record.  It only has to tell a whole record from a torn or stale one.
+ */
+static inline uint32_t zpmfs_log_csum(const struct zpmfs_log_rec *r,
+				      const void *data)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
+	size_t i;
+
+	h = (h ^ r->seq) * 0xff51afd7ed558ccdULL;
+	h = (h ^ r->off) * 0xc4ceb9fe1a85ec53ULL;
+	h = (h ^ r->len) * 0xff51afd7ed558ccdULL;
+	for (i = 0; i < r->len; i += 8) {
+		w = 0;
+		memcpy(&w, p + i, r->len - i < 8 ? r->len - i : 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/*
+ * The record at byte off of a log slot if it belongs to op seq (0: any)
+ * and restores bytes inside [lo, hi) of the range; NULL where the op's
+ * log ends.  Shared by the mount's replay and fsck.zpmfs.
+ */
+static inline const struct zpmfs_log_rec *
+zpmfs_log_rec_at(const char *slot, size_t off, uint64_t seq, uint64_t lo,
+		 uint64_t hi)
+{
+	const struct zpmfs_log_rec *r = (const void *)(slot + off);
+
+	if (off + sizeof(*r) > ZPMFS_BLOCK || !r->seq ||
+	    (seq && r->seq != seq) ||
+	    r->len > ZPMFS_BLOCK - off - sizeof(*r) || !r->len ||
+	    r->off < lo || r->off >= hi || r->len > hi - r->off ||
+	    r->csum != zpmfs_log_csum(r, r + 1))
+		return NULL;
+	return r;
+}
+
 #define ZPMFS_XATTR_ENTRY_SIZE(nl, vl) \
 	((sizeof(struct zpmfs_xattr_entry) + (nl) + (vl) + 3) & ~3U)
 
@@ -183,7 +273,6 @@ _Static_assert(sizeof(struct zpmfs_dentry) == ZPMFS_DENTRY_HDR,
 	       "dentry header size");
 _Static_assert(ZPMFS_DENTRY_SLOTS(255) <= 9, "long names fit 9 slots");
 
-/* crc32.c: zlib-compatible CRC-32 */
-uint32_t zpmfs_crc32(uint32_t crc, const void *buf, size_t len);
+/* crc32.c: zlib-compatible CRC-32 (declared above the log helpers) */
 
 #endif /* _ZPMFS_FORMAT_H */
