@@ -180,4 +180,6 @@ static const struct zus_fs_type rf_type = {
 	.usage	= "  -o size=BYTES[k|m|g]  memory the mount may use (default 64m)\n",
 };
 
+/* the only symbol the .so exports (the Makefile hides all others) */
+__attribute__((visibility("default")))
 const struct zus_fs_type *const zus_plugin_types[] = { &rf_type, NULL };

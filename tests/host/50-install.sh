@@ -97,6 +97,8 @@ PKG_CONFIG_PATH=$P/lib/pkgconfig PKG_CONFIG="pkg-config --define-prefix" \
 	{ cat "$T/ex.log"; fail "example plugin out of tree"; }
 grep -q -- "-I$P/include/zufs" <(PKG_CONFIG_PATH=$P/lib/pkgconfig PKG_CONFIG="pkg-config --define-prefix" \
 	make -n -B -C "$TOP/examples/ramfs" O="$T/ex") || fail "example not built against the DESTDIR headers"
+exp=$(nm -D --defined-only "$T/ex/zramfs.so" | awk '$2 ~ /[A-Z]/ { print $3 }')
+[ "$exp" = zus_plugin_types ] || fail "example exports more than zus_plugin_types: $exp"
 [ "$(LD_LIBRARY_PATH=$P/lib "$T/host" "$T/ex/zramfs.so")" = zramfs ] ||
 	fail "installed libzus does not load the example"
 # example's install goes to pkg-config's plugindir

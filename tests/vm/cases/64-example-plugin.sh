@@ -1,0 +1,74 @@
+#!/bin/bash
+# vm: --pmem 256M --cpus 2 --timeout 300
+# SPDX-License-Identifier: BSD-3-Clause
+# zufs installed like a real filesystem, in the guest (its root is an
+# overlay whose writes vanish with it): `make install` to /usr/local, the
+# example plugin (examples/ramfs, type zramfs) built out of tree against
+# the installed headers with pkg-config and installed into the plugin
+# directory, the installed zusd started with no -p (it must find both
+# there), then `mkfs -t zpmfs` and mounts of zpmfs and zramfs through
+# zuf.ko with a quick POSIX subset on zramfs.
+. "$(dirname "$0")/../lib.sh"
+require_vm
+[ -b /dev/pmem0 ] || skip "no /dev/pmem0 (run with --pmem)"
+unset MAKEFLAGS MAKELEVEL MFLAGS ZUS_PLUGINS
+PFX=/usr/local
+PD=$PFX/lib/zufs/plugins
+
+make -s -C "$TOP" install >/tmp/install.log 2>&1 ||
+	{ tail -20 /tmp/install.log; fail "make install"; }
+[ -x $PFX/sbin/zusd ] && [ -f $PD/zpmfs.so ] || fail "make install: nothing in $PFX"
+echo "# make install: ${SECONDS}s"
+PKG_CONFIG_PATH=$PFX/lib/pkgconfig make -s -C "$TOP/examples/ramfs" O=/tmp/ex \
+	install >/tmp/ex.log 2>&1 || { cat /tmp/ex.log; fail "example plugin"; }
+[ -f $PD/zramfs.so ] || fail "zramfs.so not in $PD"
+echo "# example built and installed: ${SECONDS}s"
+
+zufs_load
+mkdir -p /sys/fs/zuf /mnt/zr /mnt/zp
+awk '$3 == "zuf"' /proc/mounts | grep -q . || mount -t zuf zuf /sys/fs/zuf ||
+	fail "mount zuf-root"
+PATH=$PFX/sbin:$PATH
+[ "$(command -v zusd)" = $PFX/sbin/zusd ] || fail "zusd not the installed one"
+zusd -f >/tmp/zusd.log 2>&1 &
+pid=$!
+for t in zramfs zpmfs zpassthrough; do
+	for _ in $(seq 100); do
+		grep -qw "$t" /proc/filesystems && break
+		sleep 0.1
+	done
+	grep -qw "$t" /proc/filesystems ||
+		fail "installed zusd did not register $t: $(cat /tmp/zusd.log)"
+done
+
+# zramfs: options reach the plugin, a bad one is refused by it
+mount -t zramfs -o bogus none /mnt/zr 2>/dev/null && fail "unknown option taken"
+dmesg | grep -q "unknown option 'bogus'" || fail "no kernel log line for the bad option"
+mount -t zramfs -o size=256m none /mnt/zr || fail "mount zramfs: $(dmesg | tail -3)"
+grep -q " /mnt/zr zramfs rw,.*size=268435456" /proc/mounts ||
+	fail "mount options: $(grep /mnt/zr /proc/mounts)"
+[ "$(stat -f -c '%S %b' /mnt/zr)" = "4096 65536" ] ||
+	fail "statfs: $(stat -f -c '%S %b' /mnt/zr)"
+# a quick subset of the POSIX suite: namespace, data, links, xattrs
+"$TOP/build/bin/posix-test" -n 200 -o namei,dir,readdir,attr,rw,link,symlink,rename,xattr \
+	/mnt/zr >/tmp/posix.log 2>&1
+grep -v '^ok ' /tmp/posix.log
+tail -1 /tmp/posix.log | grep -Eq '^[1-9][0-9]* passed, 0 failed' ||
+	fail "posix-test on zramfs through zuf"
+echo "# posix-test: ${SECONDS}s"
+head -c 3M /dev/urandom >/tmp/ref
+cp /tmp/ref /mnt/zr/f
+echo 3 >/proc/sys/vm/drop_caches
+cmp -s /tmp/ref /mnt/zr/f || fail "data through zuf"
+umount /mnt/zr || fail "umount zramfs"
+
+# the installed zpmfs tools as mkfs -t / fsck -t run them
+mkfs -t zpmfs -q -f /dev/pmem0 || fail "mkfs -t zpmfs"
+mount -t zpmfs /dev/pmem0 /mnt/zp || fail "mount zpmfs: $(dmesg | tail -3)"
+cp /tmp/ref /mnt/zp/f && umount /mnt/zp || fail "write/umount zpmfs"
+fsck -t zpmfs /dev/pmem0 >/tmp/fsck.log 2>&1 || { cat /tmp/fsck.log; fail "fsck -t zpmfs"; }
+
+kill "$pid"
+wait "$pid"
+check_dmesg_clean || fail "kernel log"
+pass
