@@ -6,14 +6,16 @@
 # and builds the example plugin (examples/ramfs) out of tree, mkfs -t /
 # fsck -t finding the zpmfs tools, man pages that render without
 # warnings, and an uninstall that leaves no file behind.  About 10 s.
+# It leaves the staged tree, with the example installed into it, in
+# build/test-install/stage: vm/64-example-plugin installs that in its guest.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 T=$BUILD/test-install/50
-STAGE=$T/stage
+STAGE=$BUILD/test-install/stage
 P=$STAGE/usr/local
 unset MAKEFLAGS MAKELEVEL MFLAGS
-rm -rf "$T"
+rm -rf "$T" "$STAGE"
 mkdir -p "$T"
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -106,7 +108,6 @@ PKG_CONFIG_PATH=$P/lib/pkgconfig PKG_CONFIG="pkg-config --define-prefix" \
 	make -s -C "$TOP/examples/ramfs" O="$T/ex" install >>"$T/ex.log" 2>&1 ||
 	fail "example install"
 [ -f "$P/lib/zufs/plugins/zramfs.so" ] || fail "example not in plugindir"
-rm "$P/lib/zufs/plugins/zramfs.so"
 
 # mkfs -t / fsck -t find the tools in sbin
 img=$T/zp.img
@@ -126,11 +127,14 @@ for m in "$P"/share/man/man?/*; do
 	fi
 done
 
-make -s -C "$TOP" uninstall DESTDIR="$STAGE" >"$T/uninstall.log" 2>&1 ||
+# uninstall a copy (the stage stays for vm/64-example-plugin)
+cp -a "$STAGE" "$T/un"
+rm "$T/un/usr/local/lib/zufs/plugins/zramfs.so"
+make -s -C "$TOP" uninstall DESTDIR="$T/un" >"$T/uninstall.log" 2>&1 ||
 	{ tail -20 "$T/uninstall.log"; fail "make uninstall"; }
-left=$(cd "$STAGE" && find . ! -type d)
+left=$(cd "$T/un" && find . ! -type d)
 [ -z "$left" ] || fail "left after uninstall: $left"
 for d in usr/local/lib/zufs usr/local/include/zufs; do
-	[ ! -e "$STAGE/$d" ] || fail "uninstall left $d"
+	[ ! -e "$T/un/$d" ] || fail "uninstall left $d"
 done
 echo PASS

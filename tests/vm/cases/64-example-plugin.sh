@@ -1,28 +1,48 @@
 #!/bin/bash
 # vm: --pmem 256M --cpus 2 --timeout 300
 # SPDX-License-Identifier: BSD-3-Clause
-# zufs installed like a real filesystem, in the guest (its root is an
-# overlay whose writes vanish with it): `make install` to /usr/local, the
-# example plugin (examples/ramfs, type zramfs) built out of tree against
-# the installed headers with pkg-config and installed into the plugin
-# directory, the installed zusd started with no -p (it must find both
-# there), then `mkfs -t zpmfs` and mounts of zpmfs and zramfs through
-# zuf.ko with a quick POSIX subset on zramfs.
+# zufs installed like a real filesystem, in the guest: `make install` to
+# /usr/local with the example plugin (examples/ramfs, type zramfs) built
+# out of tree against the installed headers with pkg-config and installed
+# into the plugin directory; the installed zusd started with no -p (it
+# must find all three types there); then zramfs and, made by `mkfs -t
+# zpmfs`, zpmfs mounted through zuf.ko, a quick POSIX subset on zramfs.
 . "$(dirname "$0")/../lib.sh"
 require_vm
 [ -b /dev/pmem0 ] || skip "no /dev/pmem0 (run with --pmem)"
 unset MAKEFLAGS MAKELEVEL MFLAGS ZUS_PLUGINS
 PFX=/usr/local
 PD=$PFX/lib/zufs/plugins
+STAGE=$TOP/build/test-install/stage
 
-make -s -C "$TOP" install >/tmp/install.log 2>&1 ||
-	{ tail -20 /tmp/install.log; fail "make install"; }
-[ -x $PFX/sbin/zusd ] && [ -f $PD/zpmfs.so ] || fail "make install: nothing in $PFX"
-echo "# make install: ${SECONDS}s"
-PKG_CONFIG_PATH=$PFX/lib/pkgconfig make -s -C "$TOP/examples/ramfs" O=/tmp/ex \
-	install >/tmp/ex.log 2>&1 || { cat /tmp/ex.log; fail "example plugin"; }
-[ -f $PD/zramfs.so ] || fail "zramfs.so not in $PD"
-echo "# example built and installed: ${SECONDS}s"
+# host/50-install stages `make install` DESTDIR=build/test-install/stage
+# with the example built against it and installed into it.  Use that when
+# it is newer than what it holds (make and gcc under TCG take a minute);
+# else make the same here.
+fresh_stage() {
+	local f
+	[ -f "$STAGE$PD/zramfs.so" ] || return 1
+	for f in "$TOP"/build/bin/zusd "$TOP"/build/lib/libzus.so.1.0.0 \
+		 "$TOP"/build/plugins/*.so "$TOP"/examples/ramfs/*.[ch]; do
+		[ "$f" -ot "$STAGE$PD/zramfs.so" ] || return 1
+	done
+}
+if ! fresh_stage; then
+	echo "# no fresh stage from host/50-install: installing here"
+	STAGE=/tmp/stage
+	# -o user: built on the host already
+	make -s -C "$TOP" -o user install DESTDIR=$STAGE >/tmp/install.log 2>&1 ||
+		{ tail -20 /tmp/install.log; fail "make install"; }
+	# -O0: gcc under TCG is slow; this is about how it builds
+	PKG_CONFIG_PATH=$STAGE$PFX/lib/pkgconfig PKG_CONFIG="pkg-config --define-prefix" \
+		make -s -C "$TOP/examples/ramfs" O=/tmp/ex CFLAGS=-O0 install \
+		>/tmp/ex.log 2>&1 || { cat /tmp/ex.log; fail "example plugin"; }
+fi
+# the package goes in (the guest's root is an overlay: gone with it)
+cp -a "$STAGE$PFX/." $PFX/ || fail "copy the staged install to $PFX"
+[ -x $PFX/sbin/zusd ] && [ -f $PD/zpmfs.so ] && [ -f $PD/zramfs.so ] ||
+	fail "staged install incomplete"
+echo "# installed: ${SECONDS}s"
 
 zufs_load
 mkdir -p /sys/fs/zuf /mnt/zr /mnt/zp
@@ -49,9 +69,9 @@ grep -q " /mnt/zr zramfs rw,.*size=268435456" /proc/mounts ||
 	fail "mount options: $(grep /mnt/zr /proc/mounts)"
 [ "$(stat -f -c '%S %b' /mnt/zr)" = "4096 65536" ] ||
 	fail "statfs: $(stat -f -c '%S %b' /mnt/zr)"
-# a quick subset of the POSIX suite: namespace, data, links, xattrs
-"$TOP/build/bin/posix-test" -n 200 -o namei,dir,readdir,attr,rw,link,symlink,rename,xattr \
-	/mnt/zr >/tmp/posix.log 2>&1
+# a quick subset of the POSIX suite (host/51-example-fuse runs it all)
+"$TOP/build/bin/posix-test" -o rename,link,symlink,xattr,dir_nlink,rmdir_notempty \
+	-o rw_sizes,rw_hole,pread_pwrite,truncate_down_up,readdir_modify /mnt/zr >/tmp/posix.log 2>&1
 grep -v '^ok ' /tmp/posix.log
 tail -1 /tmp/posix.log | grep -Eq '^[1-9][0-9]* passed, 0 failed' ||
 	fail "posix-test on zramfs through zuf"
