@@ -12,6 +12,7 @@
 #   make install    user space, headers, libzus, man pages (DESTDIR, PREFIX)
 #   make uninstall  remove what make install put there (same DESTDIR, PREFIX)
 #   make install-dkms / uninstall-dkms   zuf.ko's source for DKMS in /usr/src
+#   make test-dkms  build zuf.ko with dkms for every installed kernel
 #
 # KDIR: kernel build dir, default the newest /lib/modules/*/build.
 
@@ -95,7 +96,7 @@ fuzz-soak: all
 	tests/fuzz/soak.sh --minutes $(or $(FUZZ_MINUTES),10) $(FUZZ_ARGS)
 
 help:
-	@sed -n '2,17s/^# \{0,1\}//p' Makefile
+	@sed -n '2,18s/^# \{0,1\}//p' Makefile
 
 # ---- installation (README.md "Installing"; paths in mk/install.mk) ----
 include mk/install.mk
@@ -132,3 +133,9 @@ install-dkms:
 # (`dkms remove zufs/VERSION --all` first, if it was added)
 uninstall-dkms:
 	rm -rf $(DESTDIR)$(DKMS_SRC)
+
+# host/52-dkms with the real `dkms build` for every kernel with headers
+# (minutes; make test runs it without the build)
+.PHONY: test-dkms
+test-dkms: all
+	ZUFS_TEST_DKMS=1 tests/run host/52-dkms
