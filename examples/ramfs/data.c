@@ -6,6 +6,7 @@
  * zeros, like on any Linux filesystem).  Only pages count against size=.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,16 +15,8 @@
 /* index of the first page at or after index */
 static size_t lower_bound(const struct rf_inode *ip, uint64_t index)
 {
-	size_t lo = 0, hi = ip->npages, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (ip->pages[mid].index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return rf_first_at(ip->pages, ip->npages, sizeof(*ip->pages),
+			   offsetof(struct rf_page, index), index);
 }
 
 static int insert(struct rf_inode *ip, size_t at, uint64_t index, char *data)

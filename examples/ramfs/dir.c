@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,6 +90,16 @@ int rf_lookup(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	return err;
 }
 
+/* what create, link and unlink answer: the inode and its directory */
+static void answer(const struct rf_inode *ip, const struct rf_inode *d,
+		   struct zufs_attr *attr, struct zufs_attr *dir_attr)
+{
+	if (attr)
+		*attr = ip->attr;
+	if (dir_attr)
+		*dir_attr = d->attr;
+}
+
 static int do_create(struct zus_sb *sb, const struct zus_ctx *ctx,
 		     struct rf_inode *d, const char *name, size_t len,
 		     uint32_t mode, uint32_t rdev, uint32_t uid, uint32_t gid,
@@ -156,9 +167,7 @@ int rf_create(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 				symlink, symlen, tmpfile, &ip);
 	if (!err) {
 		ip->attr.flags = iflags;
-		*attr = ip->attr;
-		if (dir_attr)
-			*dir_attr = d->attr;
+		answer(ip, d, attr, dir_attr);
 	}
 	pthread_mutex_unlock(&sb->lock);
 	return err;
@@ -199,11 +208,8 @@ int rf_link(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		err = -ENOENT;
 	if (!err)
 		err = do_link(sb, ctx, ip, d, name, len);
-	if (!err) {
-		*attr = ip->attr;
-		if (dir_attr)
-			*dir_attr = d->attr;
-	}
+	if (!err)
+		answer(ip, d, attr, dir_attr);
 	pthread_mutex_unlock(&sb->lock);
 	return err;
 }
@@ -248,29 +254,10 @@ int rf_unlink(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	err = rf_get_dir(sb, dir, &d);
 	if (!err)
 		err = do_unlink(sb, ctx, d, name, len, is_dir, &ip);
-	if (!err) {
-		if (attr)
-			*attr = ip->attr;
-		if (dir_attr)
-			*dir_attr = d->attr;
-	}
+	if (!err)
+		answer(ip, d, attr, dir_attr);
 	pthread_mutex_unlock(&sb->lock);
 	return err;
-}
-
-/* entries are in position order: the first one at pos or after it */
-static size_t first_at(const struct rf_inode *d, uint64_t pos)
-{
-	size_t lo = 0, hi = d->nents, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (d->ents[mid].pos < pos)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 int rf_readdir(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
@@ -285,7 +272,9 @@ int rf_readdir(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	pthread_mutex_lock(&sb->lock);
 	err = rf_get_dir(sb, dir, &d);
 	*eof = true;
-	for (i = err ? 0 : first_at(d, pos); !err && i < d->nents; i++) {
+	i = err ? 0 : rf_first_at(d->ents, d->nents, sizeof(*d->ents),
+				  offsetof(struct rf_dirent, pos), pos);
+	for (; !err && i < d->nents; i++) {
 		e = &d->ents[i];
 		if (fill(buf, e->name, e->len, e->ino,
 			 IFTODT(rf_get(sb, e->ino)->attr.mode), e->pos + 1)) {

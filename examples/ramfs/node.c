@@ -16,6 +16,27 @@ struct rf_inode *rf_get(struct zus_sb *sb, uint64_t ino)
 	return ino < sb->ninodes ? sb->inodes[ino] : NULL;
 }
 
+/*
+ * Arrays kept sorted by a uint64_t key (pages by index, directory entries
+ * by position): the first element whose key at key_off is >= key.
+ */
+size_t rf_first_at(const void *base, size_t n, size_t size, size_t key_off,
+		   uint64_t key)
+{
+	size_t lo = 0, hi = n, mid;
+	uint64_t k;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		memcpy(&k, (const char *)base + mid * size + key_off, sizeof(k));
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int rf_get_dir(struct zus_sb *sb, uint64_t ino, struct rf_inode **dp)
 {
 	*dp = rf_get(sb, ino);

@@ -69,6 +69,8 @@ struct zus_sb {
 /* node.c: the inode table and accounting */
 struct rf_inode *rf_get(struct zus_sb *sb, uint64_t ino);
 int rf_get_dir(struct zus_sb *sb, uint64_t ino, struct rf_inode **dp);
+size_t rf_first_at(const void *base, size_t n, size_t size, size_t key_off,
+		   uint64_t key);
 int rf_new(struct zus_sb *sb, const struct zus_ctx *ctx, uint32_t mode,
 	   uint32_t rdev, uint32_t uid, uint32_t gid, struct rf_inode **ip);
 void rf_free(struct zus_sb *sb, struct rf_inode *ip);
