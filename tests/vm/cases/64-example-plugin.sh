@@ -71,7 +71,7 @@ grep -q " /mnt/zr zramfs rw,.*size=268435456" /proc/mounts ||
 	fail "statfs: $(stat -f -c '%S %b' /mnt/zr)"
 # a quick subset of the POSIX suite (host/51-example-fuse runs it all)
 "$TOP/build/bin/posix-test" -o rename,link,symlink,xattr,dir_nlink,rmdir_notempty \
-	-o rw_sizes,rw_hole,pread_pwrite,truncate_down_up,readdir_modify /mnt/zr >/tmp/posix.log 2>&1
+	-o rw_sizes,rw_hole,pread_pwrite,truncate_down_up,readdir_modify,tmpfile /mnt/zr >/tmp/posix.log 2>&1
 grep -v '^ok ' /tmp/posix.log
 tail -1 /tmp/posix.log | grep -Eq '^[1-9][0-9]* passed, 0 failed' ||
 	fail "posix-test on zramfs through zuf"
