@@ -40,8 +40,9 @@ if ! fresh_stage; then
 fi
 # the package goes in (the guest's root is an overlay: gone with it)
 cp -a "$STAGE$PFX/." $PFX/ || fail "copy the staged install to $PFX"
-[ -x $PFX/sbin/zusd ] && [ -f $PD/zpmfs.so ] && [ -f $PD/zramfs.so ] ||
-	fail "staged install incomplete"
+for f in $PFX/sbin/zusd $PD/zpmfs.so $PD/zramfs.so; do
+	[ -e "$f" ] || fail "staged install incomplete: no $f"
+done
 echo "# installed: ${SECONDS}s"
 
 zufs_load
@@ -85,7 +86,8 @@ umount /mnt/zr || fail "umount zramfs"
 # the installed zpmfs tools as mkfs -t / fsck -t run them
 mkfs -t zpmfs -q -f /dev/pmem0 || fail "mkfs -t zpmfs"
 mount -t zpmfs /dev/pmem0 /mnt/zp || fail "mount zpmfs: $(dmesg | tail -3)"
-cp /tmp/ref /mnt/zp/f && umount /mnt/zp || fail "write/umount zpmfs"
+cp /tmp/ref /mnt/zp/f || fail "write to zpmfs"
+umount /mnt/zp || fail "umount zpmfs"
 fsck -t zpmfs /dev/pmem0 >/tmp/fsck.log 2>&1 || { cat /tmp/fsck.log; fail "fsck -t zpmfs"; }
 
 kill "$pid"
