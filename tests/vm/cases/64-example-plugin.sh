@@ -17,13 +17,18 @@ STAGE=$TOP/build/test-install/stage
 
 # host/50-install stages `make install` DESTDIR=build/test-install/stage
 # with the example built against it and installed into it.  Use that when
-# it is newer than what it holds (make and gcc under TCG take a minute);
-# else make the same here.
+# it holds what the build tree holds now (make and gcc under TCG take a
+# minute); else make the same here.
 fresh_stage() {
 	local f
 	[ -f "$STAGE$PD/zramfs.so" ] || return 1
-	for f in "$TOP"/build/bin/zusd "$TOP"/build/lib/libzus.so.1.0.0 \
-		 "$TOP"/build/plugins/*.so "$TOP"/examples/ramfs/*.[ch]; do
+	cmp -s "$TOP/build/bin/zusd" "$STAGE$PFX/sbin/zusd" || return 1
+	cmp -s "$TOP/build/lib/libzus.so.1.0.0" "$STAGE$PFX/lib/libzus.so.1.0.0" || return 1
+	for f in zpmfs zpassthrough; do
+		cmp -s "$TOP/build/plugins/$f.so" "$STAGE$PD/$f.so" || return 1
+	done
+	for f in "$TOP"/examples/ramfs/*.[ch] "$TOP"/zus/include/zus.h \
+		 "$TOP"/include/zufs_api.h; do
 		[ "$f" -ot "$STAGE$PD/zramfs.so" ] || return 1
 	done
 }
