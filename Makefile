@@ -11,6 +11,10 @@
 #   make crash-long the zpmfs crash explorer's long mode (tests/crash)
 #   make powercut-long  10 power cuts in a VM (tests/host/48, POWERCUT_ROUNDS)
 #   make clean      remove all build products (kernel ones too)
+#   make install    user space, headers, libzus, man pages (DESTDIR, PREFIX)
+#   make uninstall  remove what make install put there (same DESTDIR, PREFIX)
+#   make install-dkms / uninstall-dkms   zuf.ko's source for DKMS in /usr/src
+#   make test-dkms  build zuf.ko with dkms for every installed kernel
 #
 # KDIR: kernel build dir, default the newest /lib/modules/*/build.
 
@@ -100,4 +104,46 @@ fuzz-soak: all
 	tests/fuzz/soak.sh --minutes $(or $(FUZZ_MINUTES),10) $(FUZZ_ARGS)
 
 help:
-	@sed -n '2,14s/^# \{0,1\}//p' Makefile
+	@sed -n '2,18s/^# \{0,1\}//p' Makefile
+
+# ---- installation (README.md "Installing"; paths in mk/install.mk) ----
+include mk/install.mk
+
+# the parts that install something, each with install/uninstall targets
+INSTALL_DIRS := $(filter zus fs/zpmfs fs/passthrough fuse,$(USER_DIRS))
+MAN_PAGES := $(wildcard docs/man/*.[78])
+DKMS_SRC := $(dkmsdir)/zufs-$(ZUFS_VERSION)
+
+.PHONY: install uninstall install-dkms uninstall-dkms
+
+install: user
+	@for d in $(INSTALL_DIRS); do $(MAKE) -C $$d install || exit 1; done
+	$(INSTALL) -d $(DESTDIR)$(mandir)/man7 $(DESTDIR)$(mandir)/man8
+	@for m in $(MAN_PAGES); do \
+		s=$${m##*.}; echo "$(INSTALL_DATA) $$m $(DESTDIR)$(mandir)/man$$s/"; \
+		$(INSTALL_DATA) $$m $(DESTDIR)$(mandir)/man$$s/ || exit 1; done
+
+uninstall:
+	@for d in $(INSTALL_DIRS); do $(MAKE) -C $$d uninstall || exit 1; done
+	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(mandir)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	$(call rmdir_empty,$(DESTDIR)$(zufs_plugindir) $(DESTDIR)$(libdir)/zufs)
+
+# zuf.ko's sources laid out as Kbuild expects them (kernel/zuf/Kbuild
+# includes $(src)/../../include), plus dkms.conf; then, as root:
+#   dkms install zufs/$(ZUFS_VERSION)
+install-dkms:
+	$(INSTALL) -d $(DESTDIR)$(DKMS_SRC)/kernel/zuf $(DESTDIR)$(DKMS_SRC)/include
+	$(INSTALL_DATA) dkms.conf $(DESTDIR)$(DKMS_SRC)/
+	$(INSTALL_DATA) kernel/zuf/Kbuild $(filter-out %.mod.c,$(wildcard kernel/zuf/*.[ch])) \
+		$(DESTDIR)$(DKMS_SRC)/kernel/zuf/
+	$(INSTALL_DATA) include/zufs_api.h $(DESTDIR)$(DKMS_SRC)/include/
+
+# (`dkms remove zufs/VERSION --all` first, if it was added)
+uninstall-dkms:
+	rm -rf $(DESTDIR)$(DKMS_SRC)
+
+# host/52-dkms with the real `dkms build` for every kernel with headers
+# (minutes; make test runs it without the build)
+.PHONY: test-dkms
+test-dkms: all
+	ZUFS_TEST_DKMS=1 tests/run host/52-dkms

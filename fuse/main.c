@@ -46,8 +46,9 @@ static void usage(FILE *f)
 "  -t TYPE          filesystem type, e.g. zpmfs, zpassthrough\n"
 "  -o OPTS          comma separated: ro, rw, and the type's own options\n"
 "  -p PLUGIN        plugin .so or directory of them (repeatable); default\n"
-"                   $" ZUS_PLUGIN_ENV " (colon separated) or ../plugins next\n"
-"                   to this binary\n"
+"                   $" ZUS_PLUGIN_ENV " (colon separated), else ../plugins next\n"
+"                   to this binary if it exists (build tree), else the\n"
+"                   installed plugin directory (zus-fuse(8))\n"
 "  -f               stay in the foreground\n"
 "  -d               debug: foreground, log every FUSE request\n"
 "  --threads N      worker threads, each on its own /dev/fuse clone\n"
@@ -90,12 +91,11 @@ static int add_plugin(struct zf_opts *o, const char *path)
 	return 0;
 }
 
-/* -p, else $ZUS_PLUGINS, else BINDIR/../plugins */
+/* -p, else $ZUS_PLUGINS, else build/plugins or the installed directory */
 static int default_plugins(struct zf_opts *o)
 {
 	const char *env = getenv(ZUS_PLUGIN_ENV);
-	char exe[PATH_MAX], *slash, *tok, *save = NULL;
-	ssize_t len;
+	char *tok, *save = NULL;
 	int err = 0;
 
 	if (o->nplugins)
@@ -109,16 +109,9 @@ static int default_plugins(struct zf_opts *o)
 			err = add_plugin(o, tok);
 		return err;
 	}
-	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (len < 0)
-		return -errno;
-	exe[len] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(o->default_plugins, sizeof(o->default_plugins),
-		 "%.*s/../plugins", PATH_MAX - 16, exe);
-	return add_plugin(o, o->default_plugins);
+	err = zus_plugins_default_dir(o->default_plugins,
+				      sizeof(o->default_plugins));
+	return err ? err : add_plugin(o, o->default_plugins);
 }
 
 enum { OPT_THREADS = 256, OPT_WRITEBACK };

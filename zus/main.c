@@ -47,7 +47,9 @@ static void usage(FILE *f)
 "  -f, --foreground        do not daemonize\n"
 "  -p, --plugin PATH       load a plugin .so (or every .so in a directory);\n"
 "                          repeatable.  Default: $" ZUS_PLUGIN_ENV " (colon\n"
-"                          separated) or <dir of zusd>/../plugins\n"
+"                          separated), else ../plugins next to zusd if it\n"
+"                          exists (build tree), else the installed plugin\n"
+"                          directory (zusd(8))\n"
 "      --root DIR          zuf-root mount point (default " ZUFS_ROOT_PATH ")\n"
 "      --pidfile FILE      write the server's pid there\n"
 "  -d, --debug             log every operation and corruption\n"
@@ -118,12 +120,11 @@ static int add_plugin(struct zusd_opts *o, const char *path)
 	return 0;
 }
 
-/* $ZUS_PLUGINS, else <dir of the binary>/../plugins */
+/* $ZUS_PLUGINS, else build/plugins or the installed directory (libzus) */
 static int default_plugins(struct zusd_opts *o, char **storage)
 {
 	const char *env = getenv(ZUS_PLUGIN_ENV);
-	char exe[PATH_MAX], *tok, *save = NULL;
-	ssize_t n;
+	char *tok, *save = NULL;
 	int err;
 
 	if (env && *env) {
@@ -138,13 +139,11 @@ static int default_plugins(struct zusd_opts *o, char **storage)
 		}
 		return 0;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = 0;
-	if (asprintf(storage, "%s/../plugins", dirname(exe)) < 0)
+	*storage = malloc(PATH_MAX);
+	if (!*storage)
 		return -ENOMEM;
-	return add_plugin(o, *storage);
+	err = zus_plugins_default_dir(*storage, PATH_MAX);
+	return err ? err : add_plugin(o, *storage);
 }
 
 static int parse_abi(const char *arg, struct zusd_opts *o)

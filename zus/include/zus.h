@@ -276,7 +276,7 @@ struct zus_fs_type {
 };
 
 /* ---------------------------------------------------------------------- */
-/* Plugin loading: shared by zusd and zus-fuse (zus/plugin.c, libzus.a)   */
+/* Plugin loading: shared by zusd and zus-fuse (libzus.so, zus/plugin*.c) */
 /* ---------------------------------------------------------------------- */
 
 struct zus_plugin_set;
@@ -296,7 +296,16 @@ const struct zus_fs_type *zus_plugins_find(const struct zus_plugin_set *set,
 					   const char *name);
 void zus_plugins_free(struct zus_plugin_set *set);
 
-/* Default plugin directory relative to the binary: ../plugins */
 #define ZUS_PLUGIN_ENV		"ZUS_PLUGINS"	/* colon separated paths */
+
+/*
+ * The plugin directory for a host given neither -p nor $ZUS_PLUGINS:
+ * <dir of the running binary>/../plugins when that is a directory (the
+ * build tree), else the installed one, zus_plugins_installed_dir()
+ * ($(libdir)/zufs/plugins of `make install`).  Writes it to buf[size];
+ * 0 or -ENAMETOOLONG.
+ */
+int zus_plugins_default_dir(char *buf, size_t size);
+const char *zus_plugins_installed_dir(void);
 
 #endif /* _ZUS_H */
