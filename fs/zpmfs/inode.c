@@ -259,14 +259,14 @@ int zp_getattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	return attr->mode ? 0 : -ENOENT;
 }
 
-static int setattr_size(struct zus_sb *sb, struct zpmfs_inode *pi,
-			uint64_t size)
+static int setattr_size(struct zus_sb *sb, const struct zus_ctx *ctx,
+			struct zpmfs_inode *pi, uint64_t size)
 {
 	if (S_ISDIR(pi->mode))
 		return -EISDIR;
 	if (!S_ISREG(pi->mode))
 		return -EINVAL;
-	return zp_truncate(sb, pi, size);
+	return zp_truncate(sb, ctx, pi, size);
 }
 
 static void setattr_apply(struct zpmfs_inode *pi, uint32_t mask,
@@ -310,7 +310,7 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	pthread_rwlock_wrlock(&zi->lock);
 	if ((mask & ZUFS_ATTR_SIZE) &&
 	    (set->size != pi->size || !S_ISREG(pi->mode))) {
-		err = setattr_size(sb, pi, set->size);
+		err = setattr_size(sb, ctx, pi, set->size);
 		if (err)
 			goto out_unlock;
 		/* like ext4: a size change moves mtime unless told the time */

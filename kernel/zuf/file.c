@@ -257,6 +257,14 @@ static void zuf_map_sem_unlock_two(struct inode *a, struct inode *b)
 		up_write(&ZUII(b)->map_sem);
 }
 
+/* A reflink or dedupe shares blocks; so may a copy where reflink exists */
+static bool zuf_clone_shares(struct inode *src, u32 flags)
+{
+	if (flags & (ZUFS_CLONE_REFLINK | ZUFS_CLONE_DEDUPE))
+		return true;
+	return IS_DAX(src) && (ZSBI(src)->caps & ZUFS_CAP_CLONE);
+}
+
 /*
  * Caller holds both inode locks.  A reflink shares the source's blocks:
  * from then on a store into them through a cached map or a writable DAX
@@ -275,7 +283,7 @@ static s64 zuf_clone_locked(struct inode *src, loff_t pos_in,
 	if (!ret)
 		ret = zuf_invalidate_range(dst, pos_out,
 					   len ? pos_out + len : LLONG_MAX);
-	if (!ret && (flags & (ZUFS_CLONE_REFLINK | ZUFS_CLONE_DEDUPE)))
+	if (!ret && zuf_clone_shares(src, flags))
 		ret = zuf_invalidate_range(src, pos_in,
 					   len ? pos_in + len : LLONG_MAX);
 	if (!ret)
