@@ -292,6 +292,30 @@ static s64 zuf_clone_locked(struct inode *src, loff_t pos_in,
 	return ret;
 }
 
+/*
+ * Linux 6.1's DAX dedupe compare (dax_dedupe_file_range_compare) walks
+ * every destination extent against the first source extent only, so it
+ * misjudges ranges of more than one extent either way.  The server
+ * compares both ranges itself, under its locks and atomically with the
+ * sharing (ZUFS_CLONE_DEDUPE): the VFS's compare gets one hole on each
+ * side, which it calls the same.
+ */
+static int zuf_iomap_nocompare(struct inode *inode, loff_t pos,
+			       loff_t length, unsigned int flags,
+			       struct iomap *iomap, struct iomap *srcmap)
+{
+	iomap->offset = pos;
+	iomap->length = length;
+	iomap->type = IOMAP_HOLE;
+	iomap->addr = IOMAP_NULL_ADDR;
+	iomap->flags = 0;
+	return 0;
+}
+
+static const struct iomap_ops zuf_nocompare_ops = {
+	.iomap_begin	= zuf_iomap_nocompare,
+};
+
 static loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 				   struct file *file_out, loff_t pos_out,
 				   loff_t len, unsigned int remap_flags)
@@ -306,8 +330,8 @@ static loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 	/*
 	 * Offered only when the mount's caps say so, and then a zero-length
 	 * probe succeeds like a real call would; otherwise both fail here.
-	 * The server compares the ranges of a dedupe again, atomically with
-	 * sharing them: the check below sees them unlocked against mmap.
+	 * The server compares the ranges of a dedupe, atomically with
+	 * sharing them (a check here would see them unlocked against mmap).
 	 */
 	if (!(ZSBI(dst)->caps & (dedupe ? ZUFS_CAP_DEDUPE : ZUFS_CAP_CLONE)))
 		return -EOPNOTSUPP;
@@ -315,7 +339,7 @@ static loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 	if (IS_DAX(src) && IS_DAX(dst))
 		ret = dax_remap_file_range_prep(file_in, pos_in, file_out,
 						pos_out, &len, remap_flags,
-						&zuf_iomap_ops);
+						&zuf_nocompare_ops);
 	else
 		ret = generic_remap_file_range_prep(file_in, pos_in, file_out,
 						    pos_out, &len, remap_flags);

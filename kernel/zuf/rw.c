@@ -536,9 +536,17 @@ static int zuf_iomap_find(struct inode *inode, loff_t pos, loff_t length,
 	 */
 	if (zuf_use_mapcache(inode) && zuf_map_lookup(inode, pos, &e) &&
 	    (!write || (flags & IOMAP_FAULT) ||
-	     pos + length <= i_size_read(inode)))
-		return zuf_iomap_set(ZSBI(inode), iomap, e.offset, e.length,
-				     e.pmem_off, 0);
+	     pos + length <= i_size_read(inode))) {
+		/*
+		 * From the block of pos on, as the server answers: some
+		 * iomap users (6.1's DAX dedupe compare) take the length
+		 * as counted from pos.
+		 */
+		u64 skip = round_down(pos, ZUFS_PMEM_BLOCK) - e.offset;
+
+		return zuf_iomap_set(ZSBI(inode), iomap, e.offset + skip,
+				     e.length - skip, e.pmem_off + skip, 0);
+	}
 	if (flags & IOMAP_NOWAIT)
 		return -EAGAIN;
 	return zuf_get_blocks(inode, pos, length, flags, iomap);
