@@ -251,8 +251,8 @@ static int reclaim(struct zus_sb *sb)
 }
 
 /*
- * What zp_fallocate() and zp_clone() implement: every fallocate mode but
- * UNSHARE_RANGE (no block is ever shared), no reflink, no dedupe.
+ * What zp_fallocate() and zp_clone() implement without shared blocks:
+ * every fallocate mode but UNSHARE_RANGE, no reflink, no dedupe.
  */
 #define ZPMFS_CAPS	(ZUFS_CAP_FALLOC | ZUFS_CAP_KEEP_SIZE | \
 			 ZUFS_CAP_PUNCH_HOLE | ZUFS_CAP_ZERO_RANGE | \
