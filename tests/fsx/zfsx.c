@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "remap.h"
+
 enum op {
 	OP_READ,
 	OP_WRITE,
@@ -714,44 +716,10 @@ static void disable_clone_ops(int err, const char *what)
 		       strerror(err));
 }
 
-static int clone_range(int src, off_t soff, int dst, off_t doff, off_t len)
-{
-	struct file_clone_range r = {
-		.src_fd = src, .src_offset = soff, .src_length = len,
-		.dest_offset = doff,
-	};
-
-	return ioctl(dst, FICLONERANGE, &r) ? errno : 0;
-}
-
-/* 0 same, EBADE differ, or errno */
-static int dedupe_range(int src, off_t soff, int dst, off_t doff, off_t len)
-{
-	struct {
-		struct file_dedupe_range r;
-		struct file_dedupe_range_info info;
-	} d;
-
-	memset(&d, 0, sizeof(d));
-	d.r.src_offset = soff;
-	d.r.src_length = len;
-	d.r.dest_count = 1;
-	d.info.dest_fd = dst;
-	d.info.dest_offset = doff;
-	if (ioctl(src, FIDEDUPERANGE, &d))
-		return errno;
-	if (d.info.status == FILE_DEDUPE_RANGE_DIFFERS)
-		return EBADE;
-	if (d.info.status < 0)
-		return -d.info.status;
-	if (len && d.info.bytes_deduped != (uint64_t)len)
-		return ERANGE;
-	return 0;
-}
-
 static void open_peer(void)
 {
 	char path[PATH_MAX];
+	int err;
 
 	st.pfd = -1;
 	if (opt.disabled[OP_CLONE_FROM] && opt.disabled[OP_CLONE_TO] &&
@@ -764,12 +732,12 @@ static void open_peer(void)
 		fprintf(stderr, "zfsx: open %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
-	if (clone_range(st.pfd, 0, st.fd, 0, 0)) {
-		disable_clone_ops(errno, "reflink (probe)");
+	if ((err = remap_clone(st.pfd, 0, st.fd, 0, 0))) {
+		disable_clone_ops(err, "reflink (probe)");
 		opt.disabled[OP_CLONE_FROM] = opt.disabled[OP_CLONE_TO] = 1;
 	}
-	if (dedupe_range(st.pfd, 0, st.fd, 0, 0)) {
-		disable_clone_ops(errno, "dedupe (probe)");
+	if ((err = remap_dedupe(st.pfd, 0, st.fd, 0, 0))) {
+		disable_clone_ops(err, "dedupe (probe)");
 		opt.disabled[OP_DEDUPE] = 1;
 	}
 }
@@ -871,7 +839,7 @@ static void op_clone_from(void)
 	if (!len)
 		return;
 	e = log_op(OP_CLONE_FROM, d, len, 0);
-	err = clone_range(st.pfd, so, st.fd, d, len);
+	err = remap_clone(st.pfd, so, st.fd, d, len);
 	if (err)
 		fail("FICLONERANGE peer 0x%jx -> 0x%jx len 0x%zx: %s",
 		     (intmax_t)so, (intmax_t)d, len, strerror(err));
@@ -893,7 +861,7 @@ static void op_clone_to(void)
 	log_op(OP_CLONE_TO, so, len, 0);
 	/* stores through the mapping are file data the clone must carry */
 	sync_map(so, len);
-	err = clone_range(st.fd, so, st.pfd, d, len);
+	err = remap_clone(st.fd, so, st.pfd, d, len);
 	if (err)
 		fail("FICLONERANGE 0x%jx -> peer 0x%jx len 0x%zx: %s",
 		     (intmax_t)so, (intmax_t)d, len, strerror(err));
@@ -927,7 +895,7 @@ static void op_dedupe(void)
 	log_op(OP_DEDUPE, o, len, 0);
 	sync_map(o, len);
 	want = memcmp(st.good + o, st.pgood + o, len) ? EBADE : 0;
-	err = dedupe_range(st.fd, o, st.pfd, o, len);
+	err = remap_dedupe(st.fd, o, st.pfd, o, len);
 	if (err != want)
 		fail("FIDEDUPERANGE 0x%jx len 0x%zx: %s, expected %s",
 		     (intmax_t)o, len, err ? strerror(err) : "same",
