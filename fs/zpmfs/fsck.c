@@ -310,7 +310,8 @@ static void check_refcounts(struct fsck *f)
 			report(f, true, "data block %lu used %u times",
 			       (unsigned long)b, f->owners[b]);
 		else
-			report(f, true, "block %lu: reference count %u, %u owners",
+			report(f, true,
+			       "block %lu: reference count %u, %u owners",
 			       (unsigned long)b, have, f->owners[b]);
 		bad++;
 	}

@@ -74,7 +74,7 @@ struct zus_sb {
 	struct zpmfs_sb_state *state;	/* on pmem */
 	struct zpmfs_inode *itable;	/* on pmem */
 	uint64_t	*bitmap;	/* on pmem */
-	_Atomic uint32_t *rc;		/* on pmem: refcount table, or NULL */
+	_Atomic uint32_t *rc;		/* on pmem: refcounts, or NULL */
 	bool		rdonly;
 	int		(*host_rdonly)(void *host);	/* see zus.h */
 	void		*host;

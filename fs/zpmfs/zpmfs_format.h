@@ -85,8 +85,8 @@
  * worst (mount recounts them, as it reclaims leaked blocks).
  */
 #define ZPMFS_FEAT_REFLINK	(1ULL << 0)
-#define ZPMFS_FEATURES		ZPMFS_FEAT_REFLINK	/* known to this code */
-#define ZPMFS_RC_MAX		0xffffffffU	/* saturated: copy, not share */
+#define ZPMFS_FEATURES		ZPMFS_FEAT_REFLINK	/* known here */
+#define ZPMFS_RC_MAX		0xffffffffU	/* saturated: copy */
 
 /* Superblock state (struct zpmfs_sb_state.flags) */
 #define ZPMFS_STATE_CLEAN	(1U << 0)	/* last umount was clean */
@@ -114,7 +114,7 @@ struct zpmfs_super {
 	uint64_t	log_blocks;
 	uint64_t	root_ino;
 	int64_t		mkfs_time;	/* seconds */
-	uint64_t	features;	/* ZPMFS_FEAT_*; unknown bits refuse mount */
+	uint64_t	features;	/* ZPMFS_FEAT_*; unknown: no mount */
 	uint64_t	refcount_start;	/* block (ZPMFS_FEAT_REFLINK) */
 	uint64_t	refcount_blocks;
 	uint64_t	reserved[14];

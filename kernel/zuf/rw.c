@@ -11,11 +11,12 @@
  *
  * Map cache rules: only mapped extents are cached (never holes, so an
  * allocation can never hide behind a cached hole, never shared blocks, so
- * no overwrite or fault can reach a block another file also owns).  Anything that may
- * move or free blocks (truncate, punch, zero, collapse/insert, clone,
- * evict) drops the affected range under map_sem held for write and the
- * inode lock, before the server is asked; I/O runs under the inode lock
- * and faults under map_sem for read, so nobody can use a dropped extent.
+ * no overwrite or fault can reach a block another file also owns).
+ * Anything that may move or free blocks (truncate, punch, zero,
+ * collapse/insert, clone, evict) drops the affected range under map_sem
+ * held for write and the inode lock, before the server is asked; I/O runs
+ * under the inode lock and faults under map_sem for read, so nobody can
+ * use a dropped extent.
  *
  * Other plugins: io.c.
  */
@@ -449,7 +450,7 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 	 */
 	if (flags & (IOMAP_FAULT | IOMAP_ZERO))
 		gb->hdr.flags |= ZUFS_GB_MAP;
-	gb_flags = gb->hdr.flags;	/* the answer is the server's to write */
+	gb_flags = gb->hdr.flags;	/* the server may write over it */
 	gb->ino = inode->i_ino;
 	gb->offset = start;
 	gb->length = end - start;

@@ -48,7 +48,7 @@ enum op {
 	OP_FSYNC,
 	OP_REOPEN,
 	OP_CLONE_FROM,	/* FICLONERANGE peer -> file */
-	OP_CLONE_TO,	/* FICLONERANGE file -> peer: file's blocks shared */
+	OP_CLONE_TO,	/* FICLONERANGE file -> peer (file's blocks shared) */
 	OP_DEDUPE,	/* FIDEDUPERANGE file -> peer */
 	OP_COPY,	/* copy_file_range peer -> file */
 	OP_NR,
@@ -817,8 +817,8 @@ static size_t pick_clone(off_t ssize, off_t dsize, off_t *soff, off_t *doff)
 	      ~(size_t)(CLONE_ALIGN - 1);
 	if (so + (off_t)len >= ssize) {
 		len = ssize - so;	/* to src EOF: a partial block ... */
-		if ((len % CLONE_ALIGN) && d < dsize)
-			len &= ~(size_t)(CLONE_ALIGN - 1);	/* ... not inside */
+		if ((len % CLONE_ALIGN) && d < dsize)	/* ... not inside */
+			len &= ~(size_t)(CLONE_ALIGN - 1);
 	}
 	if (d + (off_t)len > opt.maxlen)
 		len = (opt.maxlen - d) & ~(off_t)(CLONE_ALIGN - 1);
@@ -1051,7 +1051,8 @@ static void usage(FILE *f)
 "  -q           quiet\n"
 "  -h, --help   this help\n"
 "\n"
-"FILE (and FILE.peer) are created or truncated, and left in place.  Exits 0 and prints\n"
+"FILE (and FILE.peer) are created or truncated, and left in place.\n"
+"Exits 0 and prints\n"
 "'zfsx: N ops OK (seed S), R ops/s' on success; on a mismatch prints the offset,\n"
 "expected vs. actual bytes and the last %d operations, and exits 1.\n",
 		LOG_LEN);

@@ -234,7 +234,8 @@ static void random_op(unsigned int *seed, struct shadow *fs)
 	struct zus_ctx c = th_ctx();
 	struct shadow *f = &fs[rnd(seed, NF)], *g = &fs[rnd(seed, NF)];
 	uint64_t off = rnd(seed, FMAX), len = 1 + rnd(seed, FMAX / 4), done;
-	uint64_t boff = rnd(seed, FMAX / BS) * BS, goff = rnd(seed, FMAX / BS) * BS;
+	uint64_t boff = rnd(seed, FMAX / BS) * BS;
+	uint64_t goff = rnd(seed, FMAX / BS) * BS;
 	struct zufs_attr a;
 	int err;
 
