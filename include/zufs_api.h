@@ -46,7 +46,7 @@
 #include <linux/falloc.h>
 
 #define ZUFS_MAJOR_VERSION	1
-#define ZUFS_MINOR_VERSION	2
+#define ZUFS_MINOR_VERSION	3
 
 /* Magic of the zuf-root pseudo filesystem (statfs f_type), "zufr" */
 #define ZUFS_ROOT_MAGIC		0x7a756672
@@ -582,6 +582,14 @@ struct zufs_op_evict {
 /* One mapping of a file range to the t1 (pmem) range */
 #define ZUFS_EXT_HOLE		(1U << 0)	/* no blocks: reads as zeros */
 #define ZUFS_EXT_NEW		(1U << 1)	/* just allocated (zeroed) */
+/*
+ * (1.3) The blocks are shared with another file or another place of this
+ * one (reflink): they may be read in place, never stored into, mapped into
+ * a process or cached by the kernel (the server may repoint the file at a
+ * copy at any time, on a write to the other owner).  Never with HOLE or
+ * NEW, never in the answer to a ZUFS_GB_WRITE or ZUFS_GB_MAP request.
+ */
+#define ZUFS_EXT_SHARED		(1U << 2)
 
 struct zufs_extent {
 	__u64	offset;		/* file offset, bytes, block aligned */
@@ -595,6 +603,15 @@ struct zufs_extent {
 
 /* ZUFS_OP_GET_BLOCKS hdr.flags */
 #define ZUFS_GB_WRITE		(1U << 0)	/* allocate holes (zeroed) */
+/*
+ * (1.3) The kernel will map the blocks into a process (a DAX fault, read
+ * or write) or store into them in place (zeroing a partial block): the
+ * server unshares every shared block of the answer first (new block,
+ * whole old content copied and persisted, file repointed), so the answer
+ * has no ZUFS_EXT_SHARED extent.  Holes stay holes unless GB_WRITE is set
+ * too; size and times do not change for the unsharing.
+ */
+#define ZUFS_GB_MAP		(1U << 1)
 
 /*
  * ZUFS_OP_GET_BLOCKS: map [offset, offset + length) of ino to pmem.  The
@@ -674,7 +691,11 @@ struct zufs_op_seek {
 
 /* ZUFS_OP_CLONE hdr.flags */
 #define ZUFS_CLONE_REFLINK	(1U << 0)	/* share blocks, or -EOPNOTSUPP */
-#define ZUFS_CLONE_COPY		(1U << 1)	/* copy the bytes (copy_file_range) */
+/*
+ * Copy the bytes (copy_file_range).  A server whose mount has
+ * ZUFS_CAP_CLONE may share whole blocks instead of copying them (1.3).
+ */
+#define ZUFS_CLONE_COPY		(1U << 1)
 /*
  * Share blocks only if both ranges hold the same bytes (FIDEDUPERANGE;
  * 1.2, ZUFS_CAP_DEDUPE): the server compares and shares atomically and

@@ -261,7 +261,8 @@ static int do_get_blocks(struct zusd_zt *zt, struct zusd_sb *sb,
 	if (!OPS(sb)->get_blocks)
 		return -EOPNOTSUPP;
 	n = OPS(sb)->get_blocks(sb->psb, ctx, op->ino, op->offset,
-				op->length, hdr->flags & ZUFS_GB_WRITE,
+				op->length,
+				hdr->flags & (ZUFS_GB_WRITE | ZUFS_GB_MAP),
 				op->size_after, op->ext, ZUFS_MAX_EXTENTS,
 				&op->attr);
 	if (n < 0)

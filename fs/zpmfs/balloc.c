@@ -290,7 +290,7 @@ int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 	return (int64_t)n;
 }
 
-void zp_bfree(struct zus_sb *sb, uint64_t start, uint64_t count)
+static void bits_free(struct zus_sb *sb, uint64_t start, uint64_t count)
 {
 	while (count) {
 		struct zgroup *g = &sb->groups[group_of(sb, start)];
@@ -314,4 +314,27 @@ void zp_bfree(struct zus_sb *sb, uint64_t start, uint64_t count)
 		start += n;
 		count -= n;
 	}
+}
+
+/*
+ * A shared block (refcount.c) loses one owner instead: only the last one
+ * gives it back.  The callers' pointers are cleared and persisted already.
+ */
+void zp_bfree(struct zus_sb *sb, uint64_t start, uint64_t count)
+{
+	uint64_t i, from = start;
+
+	if (!sb->rc) {
+		bits_free(sb, start, count);
+		return;
+	}
+	for (i = start; i < start + count; i++) {
+		if (!zp_rc_put(sb, i))
+			continue;
+		if (i > from)
+			bits_free(sb, from, i - from);
+		from = i + 1;
+	}
+	if (start + count > from)
+		bits_free(sb, from, start + count - from);
 }

@@ -249,13 +249,18 @@ uint64_t zp_bmap_next(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t fb,
 	return r;
 }
 
-/* Length of the run of physically contiguous mapped blocks at fb */
+/*
+ * Length of the run of physically contiguous mapped blocks at fb, all
+ * shared or all exclusive (a caller treats a run as one).
+ */
 static uint64_t mapped_run(struct zus_sb *sb, struct zpmfs_inode *pi,
 			   uint64_t fb, uint64_t blk, uint64_t count)
 {
+	bool shared = zp_rc(sb, blk);
 	uint64_t n = 1;
 
-	while (n < count && zp_bmap_get(sb, pi, fb + n) == blk + n)
+	while (n < count && zp_bmap_get(sb, pi, fb + n) == blk + n &&
+	       !zp_rc(sb, blk + n) == !shared)
 		n++;
 	return n;
 }
@@ -301,9 +306,24 @@ int64_t zp_bmap_alloc_run(struct zus_sb *sb, const struct zus_ctx *ctx,
 	return (int64_t)i;
 }
 
-int zp_truncate(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t size)
+int64_t zp_bmap_write_run(struct zus_sb *sb, const struct zus_ctx *ctx,
+			  struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
+			  uint64_t *blk, bool *new)
+{
+	int64_t n = zp_bmap_alloc_run(sb, ctx, pi, fb, count, blk, new);
+	int err;
+
+	if (n <= 0 || *new || !zp_rc(sb, *blk))
+		return n;
+	err = zp_rc_unshare(sb, ctx, pi, fb, *blk, 0, blk);
+	return err ? err : 1;
+}
+
+int zp_truncate(struct zus_sb *sb, const struct zus_ctx *ctx,
+		struct zpmfs_inode *pi, uint64_t size)
 {
 	uint64_t old = pi->size, off, blk;
+	int err;
 
 	if (size > ZPMFS_MAX_BYTES)
 		return -EFBIG;
@@ -312,6 +332,12 @@ int zp_truncate(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t size)
 	off = size < old ? size : old;
 	if (off % ZPMFS_BLOCK) {
 		blk = zp_bmap_get(sb, pi, off / ZPMFS_BLOCK);
+		if (blk && zp_rc(sb, blk)) {
+			err = zp_rc_unshare(sb, ctx, pi, off / ZPMFS_BLOCK,
+					    blk, 0, &blk);
+			if (err)
+				return err;
+		}
 		if (blk)
 			pmem_memset_persist((char *)zp_block(sb, blk) +
 					    off % ZPMFS_BLOCK, 0,

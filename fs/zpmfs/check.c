@@ -21,20 +21,40 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "zpmfs.h"
 
 struct reach {
 	uint64_t *seen;		/* one bit per block */
+	uint32_t *cnt;		/* data blocks: pointers from file maps */
 	uint64_t twice;		/* blocks claimed by two pointers */
 	uint64_t bad;		/* pointers out of the data area */
 	uint64_t miscounted;	/* inodes whose blocks count is off */
 	uint64_t first_ino;	/* the first of them */
 };
 
-/* Mark the subtree at blk; returns the blocks it holds */
+/*
+ * A data block of a file map may be reached once per owner (shared,
+ * refcount.c); it is counted, and the counts are checked against the
+ * refcount table afterwards.  Anything else reached twice is an error.
+ */
+static uint64_t reach_data(struct reach *r, uint64_t blk)
+{
+	if (zp_bit_test(r->seen, blk) && !r->cnt[blk]) {
+		r->twice++;	/* also a node or xattr block */
+		return 1;
+	}
+	zp_bit_assign(r->seen, blk, true);
+	if (r->cnt[blk] != UINT32_MAX)
+		r->cnt[blk]++;
+	return 1;
+}
+
+/* Mark the subtree at blk (data: a file map's); returns the blocks it
+ * holds, shared ones fully */
 static uint64_t reach_tree(struct zus_sb *sb, struct reach *r, uint64_t blk,
-			   unsigned int level)
+			   unsigned int level, bool data)
 {
 	const uint64_t *node;
 	uint64_t n = 1;
@@ -44,6 +64,8 @@ static uint64_t reach_tree(struct zus_sb *sb, struct reach *r, uint64_t blk,
 		r->bad++;
 		return 0;
 	}
+	if (data && !level)
+		return reach_data(r, blk);
 	if (zp_bit_test(r->seen, blk)) {
 		r->twice++;
 		return 1;
@@ -54,7 +76,7 @@ static uint64_t reach_tree(struct zus_sb *sb, struct reach *r, uint64_t blk,
 	node = zp_block(sb, blk);
 	for (i = 0; i < ZPMFS_MAP_FANOUT; i++)
 		if (node[i])
-			n += reach_tree(sb, r, node[i], level - 1);
+			n += reach_tree(sb, r, node[i], level - 1, data);
 	return n;
 }
 
@@ -65,11 +87,41 @@ static uint64_t reach_inode(struct zus_sb *sb, struct reach *r, uint64_t ino)
 	uint64_t n = 0;
 
 	if (pi->map_root && pi->map_height <= ZPMFS_MAP_MAX_HEIGHT)
-		n += reach_tree(sb, r, pi->map_root, pi->map_height);
+		n += reach_tree(sb, r, pi->map_root, pi->map_height,
+				S_ISREG(pi->mode));
 	if (pi->xattr_block)
-		n += reach_tree(sb, r, pi->xattr_block, 0);
+		n += reach_tree(sb, r, pi->xattr_block, 0, false);
 	return n;
 }
+
+static void reach_free(struct reach *r)
+{
+	free(r->seen);
+	free(r->cnt);
+}
+
+/* What the refcount table should hold for blk: owners beyond the first */
+static uint32_t rc_want(const struct reach *r, uint64_t blk)
+{
+	return r->cnt[blk] ? r->cnt[blk] - 1 : 0;
+}
+
+#ifdef ZPMFS_DEBUG
+/*
+ * Blocks whose refcount is not what the maps say (without the table: data
+ * blocks reached more than once); *first gets the first of them.
+ */
+static uint64_t rc_wrong(struct zus_sb *sb, const struct reach *r,
+			 uint64_t *first)
+{
+	uint64_t b, n = 0;
+
+	for (b = sb->sbc.data_start; b < sb->sbc.total_blocks; b++)
+		if (zp_rc(sb, b) != rc_want(r, b) && !n++)
+			*first = b;
+	return n;
+}
+#endif
 
 static int reach_all(struct zus_sb *sb, struct reach *r)
 {
@@ -77,8 +129,11 @@ static int reach_all(struct zus_sb *sb, struct reach *r)
 
 	memset(r, 0, sizeof(*r));
 	r->seen = calloc(ZP_DIV_UP(sb->sbc.total_blocks, 64), sizeof(uint64_t));
-	if (!r->seen)
+	r->cnt = calloc(sb->sbc.total_blocks, sizeof(uint32_t));
+	if (!r->seen || !r->cnt) {
+		reach_free(r);
 		return -ENOMEM;
+	}
 	for (ino = 1; ino <= sb->sbc.inode_count; ino++) {
 		struct zpmfs_inode *pi = zp_pi(sb, ino);
 
@@ -87,6 +142,30 @@ static int reach_all(struct zus_sb *sb, struct reach *r)
 			r->first_ino = ino;
 	}
 	return 0;
+}
+
+/*
+ * A crash between raising a count and storing the pointer, or between
+ * clearing a pointer and lowering the count, leaves a count too high:
+ * set every count to what the maps say.
+ */
+static void reclaim_rc(struct zus_sb *sb, const struct reach *r)
+{
+	uint64_t b, n = 0;
+
+	if (!sb->rc)
+		return;
+	for (b = sb->sbc.data_start; b < sb->sbc.total_blocks; b++) {
+		if (zp_rc(sb, b) == rc_want(r, b))
+			continue;
+		atomic_store(&sb->rc[b], rc_want(r, b));
+		pmem_flush((const void *)&sb->rc[b], sizeof(uint32_t));
+		n++;
+	}
+	pmem_drain();
+	if (n)
+		zp_log(sb, "recounted %lu block reference count(s)",
+		       (unsigned long)n);
 }
 
 /*
@@ -113,7 +192,8 @@ int64_t zp_reclaim(struct zus_sb *sb)
 	if (n)
 		pmem_persist(sb->bitmap, ZP_DIV_UP(sb->sbc.total_blocks, 64) *
 			     sizeof(uint64_t));
-	free(r.seen);
+	reclaim_rc(sb, &r);
+	reach_free(&r);
 	return (int64_t)n;
 }
 
@@ -127,11 +207,13 @@ int64_t zp_reclaim(struct zus_sb *sb)
 void zp_check_alloc(struct zus_sb *sb, const char *after)
 {
 	uint64_t b, leaked = 0, lost = 0, nfree = 0, first_leak = 0;
+	uint64_t rcbad, first_rc = 0;
 	unsigned int g;
 	struct reach r;
 
 	if (reach_all(sb, &r))
 		return;
+	rcbad = rc_wrong(sb, &r, &first_rc);
 	for (b = sb->sbc.data_start; b < sb->sbc.total_blocks; b++) {
 		bool used = zp_bit_test(sb->bitmap, b);
 		bool reached = zp_bit_test(r.seen, b);
@@ -144,16 +226,19 @@ void zp_check_alloc(struct zus_sb *sb, const char *after)
 		nfree += atomic_load(&sb->groups[g].nfree);
 	for (b = sb->groups[0].start; b < sb->groups[sb->ngroups - 1].end; b++)
 		nfree -= !zp_bit_test(sb->bitmap, b);
-	free(r.seen);
-	if (!leaked && !lost && !r.twice && !r.bad && !r.miscounted && !nfree)
+	reach_free(&r);
+	if (!leaked && !lost && !r.twice && !r.bad && !r.miscounted &&
+	    !nfree && !rcbad)
 		return;
 	zp_log(sb, "check after %s: %lu leaked (first %lu), %lu reached but "
 	       "free, %lu reached twice, %lu bad pointers, %lu inode counts "
-	       "off (first %lu), group free counts off by %ld", after,
+	       "off (first %lu), group free counts off by %ld, %lu refcounts "
+	       "wrong (first %lu)", after,
 	       (unsigned long)leaked, (unsigned long)first_leak,
 	       (unsigned long)lost, (unsigned long)r.twice,
 	       (unsigned long)r.bad, (unsigned long)r.miscounted,
-	       (unsigned long)r.first_ino, (long)nfree);
+	       (unsigned long)r.first_ino, (long)nfree, (unsigned long)rcbad,
+	       (unsigned long)first_rc);
 	abort();
 }
 #endif /* ZPMFS_DEBUG */
@@ -255,11 +340,11 @@ WRAP(readlink, false, ssize_t, (struct zus_sb *sb, const struct zus_ctx *ctx,
 	uint64_t ino, char *buf, size_t size), (sb, ctx, ino, buf, size))
 WRAP(evict, true, int, (struct zus_sb *sb, const struct zus_ctx *ctx,
 	uint64_t ino), (sb, ctx, ino))
-WRAP(get_blocks, write, int, (struct zus_sb *sb, const struct zus_ctx *ctx,
-	uint64_t ino, uint64_t offset, uint64_t length, bool write,
-	uint64_t size_after, struct zufs_extent *ext, unsigned int max_ext,
-	struct zufs_attr *attr),
-     (sb, ctx, ino, offset, length, write, size_after, ext, max_ext, attr))
+WRAP(get_blocks, flags != 0, int, (struct zus_sb *sb,
+	const struct zus_ctx *ctx, uint64_t ino, uint64_t offset,
+	uint64_t length, uint32_t flags, uint64_t size_after,
+	struct zufs_extent *ext, unsigned int max_ext, struct zufs_attr *attr),
+     (sb, ctx, ino, offset, length, flags, size_after, ext, max_ext, attr))
 WRAP(read, false, ssize_t, (struct zus_sb *sb, const struct zus_ctx *ctx,
 	uint64_t ino, void *buf, size_t len, uint64_t offset),
      (sb, ctx, ino, buf, len, offset))

@@ -18,6 +18,7 @@
 #define FL_COLLAPSE	0x08
 #define FL_ZERO_RANGE	0x10
 #define FL_INSERT	0x20
+#define FL_UNSHARE	0x40
 #define CLONE_CHUNK	(256 * 1024)
 
 static void pi_persist(struct zpmfs_inode *pi)
@@ -65,19 +66,46 @@ static bool ext_add(struct zufs_extent *ext, unsigned int *count,
 	return true;
 }
 
-static int map_read(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t fb,
-		    uint64_t end, struct zufs_extent *ext, unsigned int max)
+static uint32_t ext_flags(struct zus_sb *sb, uint64_t blk)
+{
+	if (!blk)
+		return ZUFS_EXT_HOLE;
+	return zp_rc(sb, blk) ? ZUFS_EXT_SHARED : 0;
+}
+
+/*
+ * Reads: shared blocks are answered as such (the kernel reads them in
+ * place, never caches them).  unshare (ZUFS_GB_MAP, caller holds the lock
+ * for writing): each shared block gets a copy of its own first.
+ */
+static int map_read(struct zus_sb *sb, const struct zus_ctx *ctx,
+		    struct zpmfs_inode *pi, uint64_t fb, uint64_t end,
+		    struct zufs_extent *ext, unsigned int max, bool unshare)
 {
 	unsigned int count = 0;
 
 	while (fb < end) {
 		uint64_t blk;
 		int64_t n = zp_bmap_run(sb, pi, fb, end - fb, &blk);
+		uint32_t flags = ext_flags(sb, blk);
 
+		if (unshare && (flags & ZUFS_EXT_SHARED)) {
+			int err;
+
+			if (count == max)
+				break;
+			/* read-only: no copy can be made, and no shared
+			 * block may be mapped */
+			err = sb->rdonly ? -EROFS :
+			      zp_rc_unshare(sb, ctx, pi, fb, blk, 0, &blk);
+			if (err)
+				return count ? (int)count : err;
+			n = 1;
+			flags = 0;
+		}
 		if (!ext_add(ext, &count, max, fb << ZPMFS_BLOCK_SHIFT,
 			     blk << ZPMFS_BLOCK_SHIFT,
-			     (uint64_t)n << ZPMFS_BLOCK_SHIFT,
-			     blk ? 0 : ZUFS_EXT_HOLE))
+			     (uint64_t)n << ZPMFS_BLOCK_SHIFT, flags))
 			break;
 		fb += n;
 	}
@@ -103,7 +131,7 @@ static int map_write(struct zus_sb *sb, const struct zus_ctx *ctx,
 		 */
 		if (count == max)
 			break;
-		n = zp_bmap_alloc_run(sb, ctx, pi, fb, end - fb, &blk, &new);
+		n = zp_bmap_write_run(sb, ctx, pi, fb, end - fb, &blk, &new);
 
 		if (n < 0) {
 			if (!count)
@@ -122,11 +150,12 @@ static int map_write(struct zus_sb *sb, const struct zus_ctx *ctx,
 }
 
 int zp_get_blocks(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
-		  uint64_t offset, uint64_t length, bool write,
+		  uint64_t offset, uint64_t length, uint32_t flags,
 		  uint64_t size_after, struct zufs_extent *ext,
 		  unsigned int max_ext, struct zufs_attr *attr)
 {
 	uint64_t fb = offset >> ZPMFS_BLOCK_SHIFT, end, done;
+	bool write = flags & ZUFS_GB_WRITE, map = flags & ZUFS_GB_MAP;
 	struct zpmfs_inode *pi;
 	struct zinode *zi;
 	int ret;
@@ -143,8 +172,13 @@ int zp_get_blocks(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	end = ZP_DIV_UP(offset + length, ZPMFS_BLOCK);
 	pi = zp_pi(sb, ino);
 	if (!write) {
-		pthread_rwlock_rdlock(&zi->lock);
-		ret = map_read(sb, pi, fb, end, ext, max_ext);
+		/* a mapping may have to unshare: that changes the map */
+		if (map && sb->rc)
+			pthread_rwlock_wrlock(&zi->lock);
+		else
+			pthread_rwlock_rdlock(&zi->lock);
+		ret = map_read(sb, ctx, pi, fb, end, ext, max_ext,
+			       map && sb->rc);
 		zp_fill_attr(sb, ino, attr);
 		pthread_rwlock_unlock(&zi->lock);
 		return ret;
@@ -200,7 +234,7 @@ ssize_t zp_write_locked(struct zus_sb *sb, const struct zus_ctx *ctx,
 	while (done < len) {
 		uint64_t fb = offset >> ZPMFS_BLOCK_SHIFT, blk, o, n;
 		bool new;
-		int64_t run = zp_bmap_alloc_run(sb, ctx, pi, fb,
+		int64_t run = zp_bmap_write_run(sb, ctx, pi, fb,
 						ZP_DIV_UP(offset + len - done,
 							  ZPMFS_BLOCK) - fb,
 						&blk, &new);
@@ -284,9 +318,12 @@ int zp_fsync(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	return 0;
 }
 
-/* Zero [off, off + len) of mapped blocks; holes already read as zeros */
-static void zero_bytes(struct zus_sb *sb, struct zpmfs_inode *pi,
-		       uint64_t off, uint64_t len)
+/*
+ * Zero [off, off + len) of mapped blocks; holes already read as zeros.
+ * A shared block gets a copy of its own first.
+ */
+static int zero_bytes(struct zus_sb *sb, const struct zus_ctx *ctx,
+		      struct zpmfs_inode *pi, uint64_t off, uint64_t len)
 {
 	while (len) {
 		uint64_t fb = off >> ZPMFS_BLOCK_SHIFT, blk, o, n;
@@ -294,6 +331,13 @@ static void zero_bytes(struct zus_sb *sb, struct zpmfs_inode *pi,
 					  ZP_DIV_UP(off + len, ZPMFS_BLOCK) - fb,
 					  &blk);
 
+		if (blk && zp_rc(sb, blk)) {
+			int err = zp_rc_unshare(sb, ctx, pi, fb, blk, 0, &blk);
+
+			if (err)
+				return err;
+			run = 1;
+		}
 		o = off & (ZPMFS_BLOCK - 1);
 		n = ((uint64_t)run << ZPMFS_BLOCK_SHIFT) - o;
 		if (n > len)
@@ -303,23 +347,25 @@ static void zero_bytes(struct zus_sb *sb, struct zpmfs_inode *pi,
 		off += n;
 		len -= n;
 	}
+	return 0;
 }
 
-static int falloc_punch(struct zus_sb *sb, struct zpmfs_inode *pi,
-			uint64_t off, uint64_t len)
+static int falloc_punch(struct zus_sb *sb, const struct zus_ctx *ctx,
+			struct zpmfs_inode *pi, uint64_t off, uint64_t len)
 {
 	uint64_t first = ZP_DIV_UP(off, ZPMFS_BLOCK);
 	uint64_t last = (off + len) >> ZPMFS_BLOCK_SHIFT;
+	int err;
 
-	if (first > last) {	/* inside one block */
-		zero_bytes(sb, pi, off, len);
-		return 0;
-	}
-	zero_bytes(sb, pi, off, (first << ZPMFS_BLOCK_SHIFT) - off);
-	zero_bytes(sb, pi, last << ZPMFS_BLOCK_SHIFT,
-		   off + len - (last << ZPMFS_BLOCK_SHIFT));
-	zp_bmap_punch(sb, pi, first, last);
-	return 0;
+	if (first > last)	/* inside one block */
+		return zero_bytes(sb, ctx, pi, off, len);
+	err = zero_bytes(sb, ctx, pi, off, (first << ZPMFS_BLOCK_SHIFT) - off);
+	if (!err)
+		err = zero_bytes(sb, ctx, pi, last << ZPMFS_BLOCK_SHIFT,
+				 off + len - (last << ZPMFS_BLOCK_SHIFT));
+	if (!err)
+		zp_bmap_punch(sb, pi, first, last);
+	return err;
 }
 
 static int falloc_alloc(struct zus_sb *sb, const struct zus_ctx *ctx,
@@ -328,9 +374,13 @@ static int falloc_alloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 {
 	uint64_t fb = off >> ZPMFS_BLOCK_SHIFT;
 	uint64_t end = ZP_DIV_UP(off + len, ZPMFS_BLOCK);
+	int err;
 
-	if (zero)
-		zero_bytes(sb, pi, off, len);
+	if (zero) {
+		err = zero_bytes(sb, ctx, pi, off, len);
+		if (err)
+			return err;
+	}
 	while (fb < end) {
 		uint64_t blk;
 		bool new;
@@ -342,6 +392,16 @@ static int falloc_alloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 		fb += n;
 	}
 	return 0;
+}
+
+/* UNSHARE_RANGE: a copy of every shared block, and allocate as mode 0 */
+static int falloc_unshare(struct zus_sb *sb, const struct zus_ctx *ctx,
+			  struct zpmfs_inode *pi, uint64_t off, uint64_t len)
+{
+	int err = zp_rc_unshare_range(sb, ctx, pi, off >> ZPMFS_BLOCK_SHIFT,
+				      ZP_DIV_UP(off + len, ZPMFS_BLOCK));
+
+	return err ? err : falloc_alloc(sb, ctx, pi, off, len, false);
 }
 
 /* COLLAPSE_RANGE / INSERT_RANGE: shift block mappings, no data copy */
@@ -365,7 +425,7 @@ static int falloc_shift(struct zus_sb *sb, const struct zus_ctx *ctx,
 			if (err)
 				return err;
 		}
-		return zp_truncate(sb, pi, pi->size - len);
+		return zp_truncate(sb, ctx, pi, pi->size - len);
 	}
 	if (off >= pi->size)
 		return -EINVAL;
@@ -387,12 +447,15 @@ static int falloc_shift(struct zus_sb *sb, const struct zus_ctx *ctx,
 	return 0;
 }
 
-static int falloc_check(struct zpmfs_inode *pi, uint32_t mode, uint64_t off,
+static int falloc_check(struct zus_sb *sb, uint32_t mode, uint64_t off,
 			uint64_t len)
 {
 	if (mode & ~(FL_KEEP_SIZE | FL_PUNCH_HOLE | FL_NO_HIDE | FL_COLLAPSE |
-		     FL_ZERO_RANGE | FL_INSERT))
+		     FL_ZERO_RANGE | FL_INSERT | FL_UNSHARE))
 		return -EOPNOTSUPP;
+	if ((mode & FL_UNSHARE) && (!sb->rc || (mode & ~(FL_UNSHARE |
+							  FL_KEEP_SIZE))))
+		return sb->rc ? -EINVAL : -EOPNOTSUPP;
 	if ((mode & FL_PUNCH_HOLE) && !(mode & FL_KEEP_SIZE))
 		return -EOPNOTSUPP;
 	if ((mode & (FL_COLLAPSE | FL_INSERT)) && mode != FL_COLLAPSE &&
@@ -402,7 +465,6 @@ static int falloc_check(struct zpmfs_inode *pi, uint32_t mode, uint64_t off,
 		return -EINVAL;
 	if (off >= ZPMFS_MAX_BYTES || len > ZPMFS_MAX_BYTES - off)
 		return -EFBIG;
-	(void)pi;
 	return 0;
 }
 
@@ -421,11 +483,13 @@ int zp_fallocate(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		return -EROFS;
 	pi = zp_pi(sb, ino);
 	pthread_rwlock_wrlock(&zi->lock);
-	err = falloc_check(pi, mode, offset, length);
+	err = falloc_check(sb, mode, offset, length);
 	if (err)
 		goto out_unlock;
 	if (mode & FL_PUNCH_HOLE)
-		err = falloc_punch(sb, pi, offset, length);
+		err = falloc_punch(sb, ctx, pi, offset, length);
+	else if (mode & FL_UNSHARE)
+		err = falloc_unshare(sb, ctx, pi, offset, length);
 	else if (mode & (FL_COLLAPSE | FL_INSERT))
 		err = falloc_shift(sb, ctx, pi, offset, length,
 				   mode & FL_INSERT);
@@ -514,30 +578,153 @@ static ssize_t clone_chunk(struct zus_sb *sb, const struct zus_ctx *ctx,
 	return n;
 }
 
-int zp_clone(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t src_ino,
-	     uint64_t src_off, uint64_t dst_ino, uint64_t dst_off,
-	     uint64_t length, uint32_t flags, uint64_t *done,
-	     struct zufs_attr *attr)
+/* Both files of a clone: src for reading, dst for writing, in inode order */
+static void lock_pair(struct zinode *szi, uint64_t sino, struct zinode *dzi,
+		      uint64_t dino)
 {
-	struct zinode *szi, *dzi;
-	char *buf;
+	if (sino == dino) {
+		pthread_rwlock_wrlock(&dzi->lock);
+	} else if (sino < dino) {
+		pthread_rwlock_rdlock(&szi->lock);
+		pthread_rwlock_wrlock(&dzi->lock);
+	} else {
+		pthread_rwlock_wrlock(&dzi->lock);
+		pthread_rwlock_rdlock(&szi->lock);
+	}
+}
+
+static void unlock_pair(struct zinode *szi, struct zinode *dzi)
+{
+	if (szi != dzi)
+		pthread_rwlock_unlock(&szi->lock);
+	pthread_rwlock_unlock(&dzi->lock);
+}
+
+/* Copy bytes from src to dst, both locked; returns 0 or -errno */
+static int copy_locked(struct zus_sb *sb, const struct zus_ctx *ctx,
+		       struct zpmfs_inode *spi, uint64_t soff,
+		       struct zpmfs_inode *dpi, uint64_t doff, uint64_t len,
+		       char *buf)
+{
+	while (len) {
+		size_t n = len < CLONE_CHUNK ? len : CLONE_CHUNK;
+		ssize_t w;
+
+		zp_read_locked(sb, spi, buf, n, soff);
+		w = zp_write_locked(sb, ctx, dpi, buf, n, doff);
+		if (w < 0)
+			return (int)w;
+		if ((size_t)w < n)
+			return -ENOSPC;
+		soff += n;
+		doff += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* FIDEDUPERANGE: the same bytes in both ranges (files locked) */
+static bool same_bytes(struct zus_sb *sb, struct zpmfs_inode *spi,
+		       uint64_t soff, struct zpmfs_inode *dpi, uint64_t doff,
+		       uint64_t len, char *buf)
+{
+	size_t half = CLONE_CHUNK / 2;
+
+	while (len) {
+		size_t n = len < half ? len : half;
+
+		zp_read_locked(sb, spi, buf, n, soff);
+		zp_read_locked(sb, dpi, buf + half, n, doff);
+		if (memcmp(buf, buf + half, n))
+			return false;
+		soff += n;
+		doff += n;
+		len -= n;
+	}
+	return true;
+}
+
+/*
+ * Share what whole blocks the ranges have in common, copy the rest: the
+ * head up to the first block boundary (copy_file_range only: a reflink's
+ * offsets are block aligned) and a partial tail (a reflink to src EOF;
+ * a dedupe leaves it as it is).  Both files locked; len within src.
+ */
+static int share_locked(struct zus_sb *sb, const struct zus_ctx *ctx,
+			struct zpmfs_inode *spi, uint64_t soff,
+			struct zpmfs_inode *dpi, uint64_t doff, uint64_t len,
+			uint32_t flags, char *buf)
+{
+	uint64_t head = (ZPMFS_BLOCK - (soff & (ZPMFS_BLOCK - 1))) &
+			(ZPMFS_BLOCK - 1), nb, tail;
 	int err;
 
-	*done = 0;
-	if (!(flags & ZUFS_CLONE_COPY))
-		return -EOPNOTSUPP;	/* no shared blocks: no reflink */
-	err = reg_zi(sb, src_ino, &szi);
+	if (head > len)
+		head = len;
+	nb = (len - head) >> ZPMFS_BLOCK_SHIFT;
+	tail = (len - head) & (ZPMFS_BLOCK - 1);
+	err = copy_locked(sb, ctx, spi, soff, dpi, doff, head, buf);
 	if (!err)
-		err = reg_zi(sb, dst_ino, &dzi);
-	if (err)
-		return err;
-	if (sb->rdonly)
-		return -EROFS;
-	if (dst_off >= ZPMFS_MAX_BYTES || length > ZPMFS_MAX_BYTES - dst_off)
-		return -EFBIG;
-	buf = malloc(CLONE_CHUNK);
-	if (!buf)
-		return -ENOMEM;
+		err = zp_rc_share_range(sb, ctx, spi,
+					(soff + head) >> ZPMFS_BLOCK_SHIFT,
+					dpi, (doff + head) >> ZPMFS_BLOCK_SHIFT,
+					nb);
+	if (!err && !(flags & ZUFS_CLONE_DEDUPE))
+		err = copy_locked(sb, ctx, spi, len - tail + soff, dpi,
+				  len - tail + doff, tail, buf);
+	return err;
+}
+
+/* Reflink, dedupe, or a copy_file_range whose offsets let blocks be
+ * shared: all under both locks */
+static int clone_share(struct zus_sb *sb, const struct zus_ctx *ctx,
+		       uint64_t src_ino, uint64_t src_off, uint64_t dst_ino,
+		       uint64_t dst_off, uint64_t length, uint32_t flags,
+		       uint64_t *done, char *buf)
+{
+	struct zinode *szi = zp_zi(sb, src_ino), *dzi = zp_zi(sb, dst_ino);
+	struct zpmfs_inode *spi = zp_pi(sb, src_ino), *dpi = zp_pi(sb, dst_ino);
+	int err = 0;
+
+	lock_pair(szi, src_ino, dzi, dst_ino);
+	if (src_off >= spi->size)
+		length = 0;
+	else if (!length || length > spi->size - src_off)
+		length = (flags & ZUFS_CLONE_COPY) || !length ?
+			 spi->size - src_off : length;
+	if (!(flags & ZUFS_CLONE_COPY) &&
+	    (((src_off | dst_off) & (ZPMFS_BLOCK - 1)) ||
+	     src_off + length > spi->size ||
+	     ((flags & ZUFS_CLONE_DEDUPE) && dst_off + length > dpi->size)))
+		err = -EINVAL;
+	else if ((flags & ZUFS_CLONE_DEDUPE) &&
+		 !same_bytes(sb, spi, src_off, dpi, dst_off, length, buf))
+		err = -EBADE;
+	if (!err && length)
+		err = share_locked(sb, ctx, spi, src_off, dpi, dst_off, length,
+				   flags, buf);
+	if (!err) {
+		*done = length;
+		if (!(flags & ZUFS_CLONE_DEDUPE) &&
+		    dst_off + length > dpi->size)
+			dpi->size = dst_off + length;
+		if (length && !(flags & ZUFS_CLONE_DEDUPE))
+			zp_touch(dpi, ctx, true, true);
+		pi_persist(dpi);
+	}
+	unlock_pair(szi, dzi);
+	return err;
+}
+
+/* A copy that cannot share (no refcounts, or offsets apart within a
+ * block): chunk by chunk, each file under its own lock */
+static int clone_copy(struct zus_sb *sb, const struct zus_ctx *ctx,
+		      uint64_t src_ino, uint64_t src_off, uint64_t dst_ino,
+		      uint64_t dst_off, uint64_t length, uint64_t *done,
+		      char *buf)
+{
+	struct zinode *szi = zp_zi(sb, src_ino), *dzi = zp_zi(sb, dst_ino);
+
 	while (*done < length) {
 		size_t want = length - *done < CLONE_CHUNK ?
 			      length - *done : CLONE_CHUNK;
@@ -546,15 +733,52 @@ int zp_clone(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t src_ino,
 					zp_pi(sb, dst_ino), dst_off + *done,
 					want, buf);
 
-		if (n < 0) {
-			if (!*done)
-				err = (int)n;
-			break;
-		}
+		if (n < 0)
+			return *done ? 0 : (int)n;
 		*done += n;
 		if ((size_t)n < want)
 			break;	/* source EOF */
 	}
+	return 0;
+}
+
+int zp_clone(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t src_ino,
+	     uint64_t src_off, uint64_t dst_ino, uint64_t dst_off,
+	     uint64_t length, uint32_t flags, uint64_t *done,
+	     struct zufs_attr *attr)
+{
+	struct zinode *szi, *dzi;
+	bool share;
+	char *buf;
+	int err;
+
+	*done = 0;
+	if (!(flags & ZUFS_CLONE_COPY) && !sb->rc)
+		return -EOPNOTSUPP;	/* no refcount table: no sharing */
+	err = reg_zi(sb, src_ino, &szi);
+	if (!err)
+		err = reg_zi(sb, dst_ino, &dzi);
+	if (err)
+		return err;
+	if (sb->rdonly)
+		return -EROFS;
+	if (src_off >= ZPMFS_MAX_BYTES || dst_off >= ZPMFS_MAX_BYTES ||
+	    length > ZPMFS_MAX_BYTES - dst_off ||
+	    length > ZPMFS_MAX_BYTES - src_off)
+		return -EFBIG;
+	if ((flags & ZUFS_CLONE_DEDUPE) && !length)
+		return -EINVAL;
+	buf = malloc(CLONE_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	share = !(flags & ZUFS_CLONE_COPY) ||
+		(sb->rc && !((src_off ^ dst_off) & (ZPMFS_BLOCK - 1)));
+	if (share)
+		err = clone_share(sb, ctx, src_ino, src_off, dst_ino, dst_off,
+				  length, flags, done, buf);
+	else
+		err = clone_copy(sb, ctx, src_ino, src_off, dst_ino, dst_off,
+				 length, done, buf);
 	free(buf);
 	if (attr)
 		zp_getattr(sb, ctx, dst_ino, attr);

@@ -43,6 +43,8 @@ struct fsck {
 	const struct zpmfs_inode *itable;
 	const uint64_t *bitmap;
 	uint64_t *seen;		/* blocks reached from inodes */
+	uint32_t *owners;	/* data blocks: file map pointers to each */
+	const uint32_t *rc;	/* refcount table (ZPMFS_FEAT_REFLINK) */
 	uint32_t *refs;		/* dentries naming each inode */
 	uint32_t *subdirs;	/* subdirectories of each dir */
 	uint64_t *dparent;	/* dir that names each dir */
@@ -140,6 +142,23 @@ static bool claim(struct fsck *f, uint64_t ino, uint64_t b, const char *what)
 	return true;
 }
 
+/*
+ * A data block of a regular file may have several owners (reflink): each
+ * pointer is counted, check_refcounts() compares with the table.
+ */
+static bool claim_data(struct fsck *f, uint64_t ino, uint64_t b)
+{
+	if (b >= f->s.data_start && b < f->s.total_blocks && f->owners[b]) {
+		if (f->owners[b] != UINT32_MAX)
+			f->owners[b]++;
+		return true;
+	}
+	if (!claim(f, ino, b, "data"))
+		return false;
+	f->owners[b] = 1;
+	return true;
+}
+
 static uint64_t walk_map(struct fsck *f, uint64_t ino, uint64_t b,
 			 unsigned int level)
 {
@@ -147,6 +166,11 @@ static uint64_t walk_map(struct fsck *f, uint64_t ino, uint64_t b,
 	uint64_t n = 1;
 	unsigned int i;
 
+	if (!level && S_ISREG(f->itable[ino - 1].mode)) {
+		if (!claim_data(f, ino, b))
+			return 0;
+		return 1;
+	}
 	if (!claim(f, ino, b, level ? "map node" : "data"))
 		return 0;
 	if (!level)
@@ -381,6 +405,60 @@ static void check_bitmap(struct fsck *f)
 	}
 }
 
+/*
+ * Every data block's count is its owners beyond the first (0: free).  A
+ * crash leaves counts too high (the count is raised before the pointer is
+ * stored and lowered after it is cleared); the walk knows the true one.
+ */
+static void check_refcounts(struct fsck *f)
+{
+	uint64_t b, bad = 0;
+
+	for (b = f->s.data_start; b < f->s.total_blocks; b++) {
+		uint32_t want = f->owners[b] ? f->owners[b] - 1 : 0;
+		uint32_t have = f->rc ? f->rc[b] : 0;
+
+		if (want == have)
+			continue;
+		bad++;
+		if (!f->rc) {
+			report(f, true, "data block %lu used %u times",
+			       (unsigned long)b, f->owners[b]);
+			continue;
+		}
+		report(f, true, "block %lu: reference count %u, %u owners",
+		       (unsigned long)b, have, f->owners[b]);
+		if (fix(f, FIX_SAFE))
+			((uint32_t *)f->rc)[b] = want;
+	}
+	if (bad && f->verbose)
+		fprintf(stderr, "%lu reference count(s) wrong\n",
+			(unsigned long)bad);
+}
+
+/* The refcount table, when the image has one: inside the metadata area */
+static int check_rc_layout(struct fsck *f)
+{
+	const struct zpmfs_super *s = &f->s;
+
+	if (s->features & ~ZPMFS_FEATURES) {
+		report(f, true, "unknown feature bits %#lx",
+		       (unsigned long)(s->features & ~ZPMFS_FEATURES));
+		return -1;
+	}
+	if (!(s->features & ZPMFS_FEAT_REFLINK))
+		return 0;
+	if (s->refcount_start < s->bitmap_start + s->bitmap_blocks ||
+	    s->refcount_blocks > s->data_start ||
+	    s->refcount_start > s->data_start - s->refcount_blocks ||
+	    s->refcount_blocks * (ZPMFS_BLOCK / 4) < s->total_blocks) {
+		report(f, true, "refcount table does not fit the layout");
+		return -1;
+	}
+	f->rc = blk(f, s->refcount_start);
+	return 0;
+}
+
 static int check_super(struct fsck *f)
 {
 	const struct zufs_dev_table *dt = (const void *)f->base;
@@ -492,6 +570,7 @@ static void check_pass(struct fsck *f)
 	memset(f->refs, 0, n * sizeof(*f->refs));
 	memset(f->subdirs, 0, n * sizeof(*f->subdirs));
 	memset(f->dparent, 0, n * sizeof(*f->dparent));
+	memset(f->owners, 0, f->s.total_blocks * sizeof(*f->owners));
 	check_journal(f);
 	if (!S_ISDIR(f->itable[ZPMFS_ROOT_INO - 1].mode))
 		report(f, true, "root inode is not a directory");
@@ -503,13 +582,14 @@ static void check_pass(struct fsck *f)
 	}
 	check_links(f);
 	check_bitmap(f);
+	check_refcounts(f);
 }
 
 static int run(struct fsck *f)
 {
 	uint64_t n;
 
-	if (check_super(f))
+	if (check_super(f) || check_rc_layout(f))
 		return 8;
 	n = f->s.inode_count;
 	f->itable = blk(f, f->s.itable_start);
@@ -518,7 +598,9 @@ static int run(struct fsck *f)
 	f->refs = calloc(n, sizeof(*f->refs));
 	f->subdirs = calloc(n, sizeof(*f->subdirs));
 	f->dparent = calloc(n, sizeof(*f->dparent));
-	if (!f->seen || !f->refs || !f->subdirs || !f->dparent) {
+	f->owners = calloc(f->s.total_blocks, sizeof(*f->owners));
+	if (!f->seen || !f->refs || !f->subdirs || !f->dparent ||
+	    !f->owners) {
 		fprintf(stderr, "fsck.zpmfs: out of memory\n");
 		return 8;
 	}

@@ -259,21 +259,26 @@ int zp_getattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	return attr->mode ? 0 : -ENOENT;
 }
 
-/* The work of a shrink after its size is committed; idempotent */
-void zp_shrink_finish(struct zus_sb *sb, struct zpmfs_inode *pi)
+/*
+ * The work of a shrink after its size is committed; idempotent.  ctx may
+ * be NULL (replay at mount): it only steers where a CoW of a shared tail
+ * block is allocated.
+ */
+void zp_shrink_finish(struct zus_sb *sb, const struct zus_ctx *ctx,
+		      struct zpmfs_inode *pi)
 {
-	zp_truncate(sb, pi, pi->size);	/* zeroes the tail past EOF */
+	zp_truncate(sb, ctx, pi, pi->size);	/* zeroes the tail past EOF */
 	zp_bmap_punch(sb, pi, ZP_DIV_UP(pi->size, ZPMFS_BLOCK), UINT64_MAX);
 }
 
-static int setattr_size(struct zus_sb *sb, struct zpmfs_inode *pi,
-			uint64_t size)
+static int setattr_size(struct zus_sb *sb, const struct zus_ctx *ctx,
+			struct zpmfs_inode *pi, uint64_t size)
 {
 	if (S_ISDIR(pi->mode))
 		return -EISDIR;
 	if (!S_ISREG(pi->mode))
 		return -EINVAL;
-	return zp_truncate(sb, pi, size);
+	return zp_truncate(sb, ctx, pi, size);
 }
 
 static void setattr_apply(struct zpmfs_inode *pi, uint32_t mask,
@@ -329,7 +334,7 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		zj_intent(ZPMFS_INTENT_TRUNCATE, ino, set->size);
 		pi->size = set->size;
 	} else if (resize) {
-		err = setattr_size(sb, pi, set->size);
+		err = setattr_size(sb, ctx, pi, set->size);
 		if (err)
 			goto out_commit;
 	}
@@ -342,7 +347,7 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	pi_persist(pi);
 	zj_commit();
 	if (shrink)
-		zp_shrink_finish(sb, pi);
+		zp_shrink_finish(sb, ctx, pi);
 	zj_intent_done();
 	zp_fill_attr(sb, ino, attr);
 	goto out_unlock;

@@ -183,7 +183,7 @@ static void redo(struct zus_sb *sb, const struct zpmfs_log_hdr *h)
 			break;
 		pi = zp_pi(sb, h->arg0);
 		if (S_ISREG(pi->mode) && h->arg1 == pi->size)
-			zp_shrink_finish(sb, pi);
+			zp_shrink_finish(sb, NULL, pi);
 		return;
 	}
 	zp_log(sb, "journal: dropped intent %lu (%lu, %lu)",

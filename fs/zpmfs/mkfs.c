@@ -213,6 +213,7 @@ static const char *existing_fs(int fd)
 struct layout {
 	uint64_t blocks, inodes, itable_start, itable_blocks;
 	uint64_t bitmap_start, bitmap_blocks, data_start;
+	uint64_t rc_start, rc_blocks;	/* refcount table (reflink) */
 };
 
 static int plan(const struct mkfs_opts *o, uint64_t size, struct layout *l)
@@ -238,7 +239,9 @@ static int plan(const struct mkfs_opts *o, uint64_t size, struct layout *l)
 	l->inodes = l->itable_blocks * ZPMFS_INODES_PER_BLOCK;
 	l->bitmap_start = l->itable_start + l->itable_blocks;
 	l->bitmap_blocks = ZP_DIV_UP_(l->blocks, ZPMFS_BLOCK * 8);
-	l->data_start = l->bitmap_start + l->bitmap_blocks;
+	l->rc_start = l->bitmap_start + l->bitmap_blocks;
+	l->rc_blocks = ZP_DIV_UP_(l->blocks, ZPMFS_BLOCK / sizeof(uint32_t));
+	l->data_start = l->rc_start + l->rc_blocks;
 	if (l->data_start + 8 > l->blocks) {
 		fprintf(stderr, "mkfs.zpmfs: %s: %lu inodes do not fit in %lu bytes\n",
 			o->dev, (unsigned long)l->inodes, (unsigned long)size);
@@ -351,6 +354,10 @@ static void write_super(char *base, const struct mkfs_opts *o,
 	s.bitmap_start = l->bitmap_start;
 	s.bitmap_blocks = l->bitmap_blocks;
 	s.data_start = l->data_start;
+	/* the table is zeroed with the metadata area: every block exclusive */
+	s.features = ZPMFS_FEAT_REFLINK;
+	s.refcount_start = l->rc_start;
+	s.refcount_blocks = l->rc_blocks;
 	s.log_start = ZPMFS_LOG_START;
 	s.log_blocks = ZPMFS_LOG_BLOCKS;
 	s.root_ino = ZPMFS_ROOT_INO;

@@ -147,7 +147,7 @@ static const char *super_invalid(const struct zpmfs_super *s, uint64_t size,
 		return "superblock checksum mismatch";
 	if (s->block_size != ZPMFS_BLOCK || s->inode_size != ZPMFS_INODE_SIZE)
 		return "unsupported block or inode size";
-	if (s->features)
+	if (s->features & ~ZPMFS_FEATURES)
 		return "unknown feature bits";
 	if (s->total_blocks > nb) {
 		snprintf(why, wlen, "filesystem has %lu blocks, device only %lu",
@@ -164,6 +164,12 @@ static const char *super_invalid(const struct zpmfs_super *s, uint64_t size,
 	    s->data_start >= s->total_blocks || !s->inode_count ||
 	    s->root_ino != ZPMFS_ROOT_INO)
 		return "inconsistent superblock layout";
+	if ((s->features & ZPMFS_FEAT_REFLINK) &&
+	    (s->refcount_start < s->bitmap_start + s->bitmap_blocks ||
+	     s->refcount_blocks > s->data_start ||
+	     s->refcount_start > s->data_start - s->refcount_blocks ||
+	     s->refcount_blocks * (ZPMFS_BLOCK / 4) < s->total_blocks))
+		return "inconsistent refcount table";
 	return NULL;
 }
 
@@ -248,12 +254,16 @@ static int reclaim(struct zus_sb *sb)
 }
 
 /*
- * What zp_fallocate() and zp_clone() implement: every fallocate mode but
- * UNSHARE_RANGE (no block is ever shared), no reflink, no dedupe.
+ * What zp_fallocate() and zp_clone() implement without shared blocks:
+ * every fallocate mode but UNSHARE_RANGE, no reflink, no dedupe.
  */
 #define ZPMFS_CAPS	(ZUFS_CAP_FALLOC | ZUFS_CAP_KEEP_SIZE | \
 			 ZUFS_CAP_PUNCH_HOLE | ZUFS_CAP_ZERO_RANGE | \
 			 ZUFS_CAP_COLLAPSE_RANGE | ZUFS_CAP_INSERT_RANGE)
+
+/* With the refcount table (ZPMFS_FEAT_REFLINK): shared blocks */
+#define ZPMFS_RC_CAPS	(ZUFS_CAP_CLONE | ZUFS_CAP_DEDUPE | \
+			 ZUFS_CAP_UNSHARE_RANGE)
 
 static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 		    bool repaired, struct zus_mount_out *out)
@@ -268,6 +278,8 @@ static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 	sb->state = (void *)((char *)sb->super + ZPMFS_STATE_OFFSET);
 	sb->itable = zp_block(sb, sb->sbc.itable_start);
 	sb->bitmap = zp_block(sb, sb->sbc.bitmap_start);
+	if (sb->sbc.features & ZPMFS_FEAT_REFLINK)
+		sb->rc = zp_block(sb, sb->sbc.refcount_start);
 	pthread_mutex_init(&sb->rename_lock, NULL);
 	if (repaired && !sb->rdonly)
 		pmem_memcpy_persist(sb->super, &sb->sbc, sizeof(sb->sbc));
@@ -361,7 +373,7 @@ static int zp_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	out->block_size = ZPMFS_BLOCK;
 	out->max_bytes = ZPMFS_MAX_BYTES;
 	out->max_ino = sb->sbc.inode_count;
-	out->caps = ZPMFS_CAPS;
+	out->caps = ZPMFS_CAPS | (sb->rc ? ZPMFS_RC_CAPS : 0);
 	show_options(sb, out);
 	*sbp = sb;
 	return 0;

@@ -75,6 +75,7 @@ struct zus_sb {
 	struct zpmfs_sb_state *state;	/* on pmem */
 	struct zpmfs_inode *itable;	/* on pmem */
 	uint64_t	*bitmap;	/* on pmem */
+	_Atomic uint32_t *rc;		/* on pmem: refcounts, or NULL */
 	bool		rdonly;
 	int		(*host_rdonly)(void *host);	/* see zus.h */
 	void		*host;
@@ -163,6 +164,32 @@ int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 void zp_bfree(struct zus_sb *sb, uint64_t start, uint64_t count);
 uint64_t zp_bfree_count(struct zus_sb *sb);
 
+/* refcount.c: owners of shared data blocks beyond the first */
+static inline uint32_t zp_rc(const struct zus_sb *sb, uint64_t blk)
+{
+	return sb->rc ? atomic_load(&sb->rc[blk]) : 0;
+}
+
+/* one more owner: persisted before the caller stores the pointer;
+ * -EMLINK when saturated (copy instead) */
+int zp_rc_get(struct zus_sb *sb, uint64_t blk);
+/* one owner less (its pointer already cleared and persisted): false when
+ * the block had no other owner and is the caller's to free */
+bool zp_rc_put(struct zus_sb *sb, uint64_t blk);
+/* give file block fb (mapped to shared blk) a copy of its own */
+int zp_rc_unshare(struct zus_sb *sb, const struct zus_ctx *ctx,
+		  struct zpmfs_inode *pi, uint64_t fb, uint64_t blk,
+		  uint64_t goal, uint64_t *nblk);
+/* unshare every shared block of file blocks [fb, end) */
+int zp_rc_unshare_range(struct zus_sb *sb, const struct zus_ctx *ctx,
+			struct zpmfs_inode *pi, uint64_t fb, uint64_t end);
+
+/* file blocks [dfb, dfb + count) of dst become those of src at sfb (holes
+ * too); both files locked, src for reading at least */
+int zp_rc_share_range(struct zus_sb *sb, const struct zus_ctx *ctx,
+		      struct zpmfs_inode *spi, uint64_t sfb,
+		      struct zpmfs_inode *dpi, uint64_t dfb, uint64_t count);
+
 /* zeroer.c: free blocks zeroed in the background (zp_zero_* under the
  * group lock) */
 int zp_zeroer_init(struct zus_sb *sb);
@@ -210,11 +237,16 @@ int zp_bmap_move(struct zus_sb *sb, const struct zus_ctx *ctx,
 		 struct zpmfs_inode *pi, uint64_t from, uint64_t to);
 /* blocks the map holds (data + nodes): recount after a crash */
 uint64_t zp_bmap_count(struct zus_sb *sb, struct zpmfs_inode *pi);
-int zp_truncate(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t size);
+/* zp_bmap_alloc_run() for a store: a shared block gets a copy first */
+int64_t zp_bmap_write_run(struct zus_sb *sb, const struct zus_ctx *ctx,
+			  struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
+			  uint64_t *blk, bool *new);
+int zp_truncate(struct zus_sb *sb, const struct zus_ctx *ctx,
+		struct zpmfs_inode *pi, uint64_t size);
 
 /* file.c: data ops */
 int zp_get_blocks(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
-		  uint64_t offset, uint64_t length, bool write,
+		  uint64_t offset, uint64_t length, uint32_t flags,
 		  uint64_t size_after, struct zufs_extent *ext,
 		  unsigned int max_ext, struct zufs_attr *attr);
 ssize_t zp_read(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
@@ -293,7 +325,8 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	       struct zufs_attr *attr);
 int zp_evict(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino);
 /* a committed shrink: zero the tail past EOF, free the blocks past it */
-void zp_shrink_finish(struct zus_sb *sb, struct zpmfs_inode *pi);
+void zp_shrink_finish(struct zus_sb *sb, const struct zus_ctx *ctx,
+		      struct zpmfs_inode *pi);
 ssize_t zp_readlink(struct zus_sb *sb, const struct zus_ctx *ctx,
 		    uint64_t ino, char *buf, size_t size);
 /* set a new inode's symlink target; caller holds nothing (inode is new) */

@@ -9,6 +9,8 @@
  *                  always zeroed it, so an empty log reads as "nothing
  *                  in flight"; a zpmfs from before ignores a pending op,
  *                  so after a crash mount with this one first).
+ *      2026-12-05  feature ZPMFS_FEAT_REFLINK: the refcount table (an
+ *                  image without it mounts as before, without reflink).
  *
  * Layout of the t1 range, in ZPMFS_BLOCK units:
  *
@@ -18,6 +20,9 @@
  *   log_start..        log area: the journal's undo slots (below)
  *   itable_start..     inode table: inode_count inodes of ZPMFS_INODE_SIZE
  *   bitmap_start..     block bitmap, one bit per block of the whole range
+ *   refcount_start..   (ZPMFS_FEAT_REFLINK) one uint32_t per block of the
+ *                      whole range: how many owners a data block has
+ *                      beyond the first (0: exclusive or free)
  *   data_start..       data blocks (file data, radix nodes, dir blocks,
  *                      xattr blocks, long symlinks)
  *
@@ -75,6 +80,19 @@
 #define ZPMFS_DENTRY_SLOTS(len) \
 	((ZPMFS_DENTRY_HDR + (len) + ZPMFS_SLOT_SIZE - 1) / ZPMFS_SLOT_SIZE)
 
+/*
+ * Feature bits (zpmfs_super.features).  ZPMFS_FEAT_REFLINK: the refcount
+ * table exists.  A data block of a file map may then be pointed at by
+ * refcount + 1 map slots (of one or more files); radix nodes, directory
+ * and xattr blocks are never shared.  Ordering: the count is raised and
+ * persisted before a new pointer is stored, and lowered only after a
+ * pointer is cleared and persisted, so a crash leaves counts too high at
+ * worst (mount recounts them, as it reclaims leaked blocks).
+ */
+#define ZPMFS_FEAT_REFLINK	(1ULL << 0)
+#define ZPMFS_FEATURES		ZPMFS_FEAT_REFLINK	/* known here */
+#define ZPMFS_RC_MAX		0xffffffffU	/* saturated: copy */
+
 /* Superblock state (struct zpmfs_sb_state.flags) */
 #define ZPMFS_STATE_CLEAN	(1U << 0)	/* last umount was clean */
 
@@ -101,8 +119,10 @@ struct zpmfs_super {
 	uint64_t	log_blocks;
 	uint64_t	root_ino;
 	int64_t		mkfs_time;	/* seconds */
-	uint64_t	features;	/* none yet; unknown bits refuse mount */
-	uint64_t	reserved[16];
+	uint64_t	features;	/* ZPMFS_FEAT_*; unknown: no mount */
+	uint64_t	refcount_start;	/* block (ZPMFS_FEAT_REFLINK) */
+	uint64_t	refcount_blocks;
+	uint64_t	reserved[14];
 };
 
 /*

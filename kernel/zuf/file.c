@@ -257,6 +257,14 @@ static void zuf_map_sem_unlock_two(struct inode *a, struct inode *b)
 		up_write(&ZUII(b)->map_sem);
 }
 
+/* A reflink or dedupe shares blocks; so may a copy where reflink exists */
+static bool zuf_clone_shares(struct inode *src, u32 flags)
+{
+	if (flags & (ZUFS_CLONE_REFLINK | ZUFS_CLONE_DEDUPE))
+		return true;
+	return IS_DAX(src) && (ZSBI(src)->caps & ZUFS_CAP_CLONE);
+}
+
 /*
  * Caller holds both inode locks.  A reflink shares the source's blocks:
  * from then on a store into them through a cached map or a writable DAX
@@ -275,7 +283,7 @@ static s64 zuf_clone_locked(struct inode *src, loff_t pos_in,
 	if (!ret)
 		ret = zuf_invalidate_range(dst, pos_out,
 					   len ? pos_out + len : LLONG_MAX);
-	if (!ret && (flags & (ZUFS_CLONE_REFLINK | ZUFS_CLONE_DEDUPE)))
+	if (!ret && zuf_clone_shares(src, flags))
 		ret = zuf_invalidate_range(src, pos_in,
 					   len ? pos_in + len : LLONG_MAX);
 	if (!ret)
@@ -283,6 +291,30 @@ static s64 zuf_clone_locked(struct inode *src, loff_t pos_in,
 	zuf_map_sem_unlock_two(src, dst);
 	return ret;
 }
+
+/*
+ * Linux 6.1's DAX dedupe compare (dax_dedupe_file_range_compare) walks
+ * every destination extent against the first source extent only, so it
+ * misjudges ranges of more than one extent either way.  The server
+ * compares both ranges itself, under its locks and atomically with the
+ * sharing (ZUFS_CLONE_DEDUPE): the VFS's compare gets one hole on each
+ * side, which it calls the same.
+ */
+static int zuf_iomap_nocompare(struct inode *inode, loff_t pos,
+			       loff_t length, unsigned int flags,
+			       struct iomap *iomap, struct iomap *srcmap)
+{
+	iomap->offset = pos;
+	iomap->length = length;
+	iomap->type = IOMAP_HOLE;
+	iomap->addr = IOMAP_NULL_ADDR;
+	iomap->flags = 0;
+	return 0;
+}
+
+static const struct iomap_ops zuf_nocompare_ops = {
+	.iomap_begin	= zuf_iomap_nocompare,
+};
 
 static loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 				   struct file *file_out, loff_t pos_out,
@@ -298,8 +330,8 @@ static loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 	/*
 	 * Offered only when the mount's caps say so, and then a zero-length
 	 * probe succeeds like a real call would; otherwise both fail here.
-	 * The server compares the ranges of a dedupe again, atomically with
-	 * sharing them: the check below sees them unlocked against mmap.
+	 * The server compares the ranges of a dedupe, atomically with
+	 * sharing them (a check here would see them unlocked against mmap).
 	 */
 	if (!(ZSBI(dst)->caps & (dedupe ? ZUFS_CAP_DEDUPE : ZUFS_CAP_CLONE)))
 		return -EOPNOTSUPP;
@@ -307,7 +339,7 @@ static loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 	if (IS_DAX(src) && IS_DAX(dst))
 		ret = dax_remap_file_range_prep(file_in, pos_in, file_out,
 						pos_out, &len, remap_flags,
-						&zuf_iomap_ops);
+						&zuf_nocompare_ops);
 	else
 		ret = generic_remap_file_range_prep(file_in, pos_in, file_out,
 						    pos_out, &len, remap_flags);

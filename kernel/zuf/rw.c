@@ -10,11 +10,13 @@
  * trip at all.
  *
  * Map cache rules: only mapped extents are cached (never holes, so an
- * allocation can never hide behind a cached hole).  Anything that may
- * move or free blocks (truncate, punch, zero, collapse/insert, clone,
- * evict) drops the affected range under map_sem held for write and the
- * inode lock, before the server is asked; I/O runs under the inode lock
- * and faults under map_sem for read, so nobody can use a dropped extent.
+ * allocation can never hide behind a cached hole, never shared blocks, so
+ * no overwrite or fault can reach a block another file also owns).
+ * Anything that may move or free blocks (truncate, punch, zero,
+ * collapse/insert, clone, evict) drops the affected range under map_sem
+ * held for write and the inode lock, before the server is asked; I/O runs
+ * under the inode lock and faults under map_sem for read, so nobody can
+ * use a dropped extent.
  *
  * Other plugins: io.c.
  */
@@ -310,6 +312,8 @@ static int zuf_iomap_set(struct zuf_sb_info *sbi, struct iomap *iomap,
 	iomap->offset = offset;
 	iomap->length = length;
 	iomap->flags = (flags & ZUFS_EXT_NEW) ? IOMAP_F_NEW : 0;
+	if (flags & ZUFS_EXT_SHARED)
+		iomap->flags |= IOMAP_F_SHARED;	/* fiemap reports it */
 	if (flags & ZUFS_EXT_HOLE) {
 		iomap->type = IOMAP_HOLE;
 		iomap->addr = IOMAP_NULL_ADDR;
@@ -325,10 +329,26 @@ static int zuf_iomap_set(struct zuf_sb_info *sbi, struct iomap *iomap,
 	return 0;
 }
 
+/*
+ * A shared block may only be read in place: in an answer that will be
+ * stored into or mapped it would let one file's write show in another.
+ */
+static const char *zuf_check_shared(const struct zufs_extent *x, u32 gb_flags)
+{
+	if (!(x->flags & ZUFS_EXT_SHARED))
+		return NULL;
+	if (x->flags & (ZUFS_EXT_HOLE | ZUFS_EXT_NEW))
+		return "shared hole or new extent";
+	if (gb_flags & (ZUFS_GB_WRITE | ZUFS_GB_MAP))
+		return "shared extent for a write or a mapping";
+	return NULL;
+}
+
 static int zuf_check_extents(struct zuf_sb_info *sbi,
 			     const struct zufs_op_get_blocks *gb, u64 start,
-			     bool write)
+			     u32 gb_flags)
 {
+	bool write = gb_flags & ZUFS_GB_WRITE;
 	const char *why = NULL;
 	u64 expect = start;
 	u32 i;
@@ -343,8 +363,11 @@ static int zuf_check_extents(struct zuf_sb_info *sbi,
 		else if (!x->length || (x->length & (ZUFS_PMEM_BLOCK - 1)) ||
 			 x->offset + x->length < x->offset)
 			why = "bad extent length";
-		else if (x->flags & ~(ZUFS_EXT_HOLE | ZUFS_EXT_NEW))
+		else if (x->flags & ~(ZUFS_EXT_HOLE | ZUFS_EXT_NEW |
+				      ZUFS_EXT_SHARED))
 			why = "unknown extent flags";
+		else if (zuf_check_shared(x, gb_flags))
+			why = zuf_check_shared(x, gb_flags);
 		else if ((x->flags & ZUFS_EXT_HOLE) && write)
 			why = "hole in a write mapping";
 		else if (!(x->flags & ZUFS_EXT_HOLE) &&
@@ -373,7 +396,7 @@ static void zuf_cache_extents(struct inode *inode,
 	if (!zuf_use_mapcache(inode))
 		return;
 	for (i = 0; i < gb->count; i++)
-		if (!(gb->ext[i].flags & ZUFS_EXT_HOLE))
+		if (!(gb->ext[i].flags & (ZUFS_EXT_HOLE | ZUFS_EXT_SHARED)))
 			zuf_map_insert(inode, &gb->ext[i]);
 }
 
@@ -411,6 +434,7 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 	u64 start = round_down(pos, ZUFS_PMEM_BLOCK);
 	u64 end = round_up(pos + length, ZUFS_PMEM_BLOCK);
 	struct zufs_op_get_blocks *gb;
+	u32 gb_flags;
 	u64 version;
 	int err;
 
@@ -419,6 +443,14 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 		return -ENOMEM;
 	gb->hdr.op = ZUFS_OP_GET_BLOCKS;
 	gb->hdr.flags = write ? ZUFS_GB_WRITE : 0;
+	/*
+	 * A fault maps the block into a process (a MAP_PRIVATE copy only
+	 * reads it, but a read fault maps it too) and zeroing stores into it
+	 * in place: neither may get a shared block.
+	 */
+	if (flags & (IOMAP_FAULT | IOMAP_ZERO))
+		gb->hdr.flags |= ZUFS_GB_MAP;
+	gb_flags = gb->hdr.flags;	/* the server may write over it */
 	gb->ino = inode->i_ino;
 	gb->offset = start;
 	gb->length = end - start;
@@ -429,7 +461,7 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 	err = zufc_dispatch_op(sbi, &gb->hdr, sizeof(*gb));
 	if (err)
 		goto out_free_gb;
-	err = zuf_check_extents(sbi, gb, start, write);
+	err = zuf_check_extents(sbi, gb, start, gb_flags);
 	if (!err)
 		err = zuf_check_inode_attr(inode, &gb->attr);
 	if (err)
@@ -505,9 +537,17 @@ static int zuf_iomap_find(struct inode *inode, loff_t pos, loff_t length,
 	 */
 	if (zuf_use_mapcache(inode) && zuf_map_lookup(inode, pos, &e) &&
 	    (!write || (flags & IOMAP_FAULT) ||
-	     pos + length <= i_size_read(inode)))
-		return zuf_iomap_set(ZSBI(inode), iomap, e.offset, e.length,
-				     e.pmem_off, 0);
+	     pos + length <= i_size_read(inode))) {
+		/*
+		 * From the block of pos on, as the server answers: some
+		 * iomap users (6.1's DAX dedupe compare) take the length
+		 * as counted from pos.
+		 */
+		u64 skip = round_down(pos, ZUFS_PMEM_BLOCK) - e.offset;
+
+		return zuf_iomap_set(ZSBI(inode), iomap, e.offset + skip,
+				     e.length - skip, e.pmem_off + skip, 0);
+	}
 	if (flags & IOMAP_NOWAIT)
 		return -EAGAIN;
 	return zuf_get_blocks(inode, pos, length, flags, iomap);

@@ -3,9 +3,11 @@
  * zfsx: a data-integrity exerciser in the spirit of fsx.
  *
  * Applies a seeded random sequence of operations (pwrite, pread, truncate,
- * fallocate punch/zero/allocate, mmap read/write, fsync, close+reopen) to
- * one file while keeping an in-memory shadow copy, and verifies every read
- * and, at the end, the whole file against the shadow.  On a mismatch it
+ * fallocate punch/zero/allocate, mmap read/write, fsync, close+reopen,
+ * and with a second "peer" file FILE.peer: reflink both ways, dedupe and
+ * copy_file_range) to one file while keeping an in-memory shadow copy of
+ * each, and verifies every read and, at the end, both files against their
+ * shadows.  On a mismatch it
  * prints where, a hexdump of expected vs. actual bytes and the last ops.
  *
  * mmap ops go through one persistent MAP_SHARED mapping of the whole
@@ -15,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -25,10 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "remap.h"
 
 enum op {
 	OP_READ,
@@ -41,12 +47,17 @@ enum op {
 	OP_FALLOC,
 	OP_FSYNC,
 	OP_REOPEN,
+	OP_CLONE_FROM,	/* FICLONERANGE peer -> file */
+	OP_CLONE_TO,	/* FICLONERANGE file -> peer (file's blocks shared) */
+	OP_DEDUPE,	/* FIDEDUPERANGE file -> peer */
+	OP_COPY,	/* copy_file_range peer -> file */
 	OP_NR,
 };
 
 static const char *const op_names[OP_NR] = {
 	"read", "write", "mapread", "mapwrite", "truncate", "punch",
-	"zero", "falloc", "fsync", "reopen",
+	"zero", "falloc", "fsync", "reopen", "clonefrom", "cloneto",
+	"dedupe", "copy",
 };
 
 /* Relative frequency of each operation. */
@@ -54,6 +65,7 @@ static const int op_weight[OP_NR] = {
 	[OP_READ] = 20, [OP_WRITE] = 24, [OP_MAPREAD] = 10,
 	[OP_MAPWRITE] = 10, [OP_TRUNCATE] = 6, [OP_PUNCH] = 6,
 	[OP_ZERO] = 6, [OP_FALLOC] = 4, [OP_FSYNC] = 2, [OP_REOPEN] = 1,
+	[OP_CLONE_FROM] = 4, [OP_CLONE_TO] = 4, [OP_DEDUPE] = 3, [OP_COPY] = 4,
 };
 
 #define LOG_LEN 20
@@ -109,6 +121,9 @@ static struct {
 	double op_time[OP_NR];
 	struct log_ent log[LOG_LEN];
 	long nlog;
+	int pfd;		/* the peer file (clone ops), or -1 */
+	char *pgood;		/* its shadow */
+	off_t psize;
 } st;
 
 static uint64_t rnd(void)
@@ -314,7 +329,9 @@ static ssize_t pwrite_full(const char *p, size_t len, off_t off)
 }
 
 /* Random [off, off+len) inside [0, limit); aligned for O_DIRECT I/O. */
-static void pick_range(off_t limit, int aligned, off_t *off, size_t *len)
+/* not inlined into the ops that sigsetjmp (-Wclobbered) */
+static __attribute__((noinline)) void pick_range(off_t limit, int aligned,
+						 off_t *off, size_t *len)
 {
 	off_t o = rnd_below(limit);
 	size_t l = rnd_below(opt.maxoplen) + 1;
@@ -682,12 +699,256 @@ static void op_reopen(void)
 	map_file();
 }
 
+/*
+ * Clone ops.  The peer file (FILE.peer) has its own shadow; ranges are
+ * whole CLONE_ALIGN blocks except a partial block at the source's EOF,
+ * which the VFS lets a clone take only to or past the target's EOF.  A
+ * zero-length FICLONERANGE / FIDEDUPERANGE at startup (the probe programs
+ * use) decides whether reflink and dedupe ops run at all; once it said yes,
+ * any failure of a real call is a failure of the run.
+ */
+#define CLONE_ALIGN 4096
+
+static void disable_clone_ops(int err, const char *what)
+{
+	if (!opt.quiet)
+		printf("zfsx: %s not supported (%s), disabling it\n", what,
+		       strerror(err));
+}
+
+static void open_peer(void)
+{
+	char path[PATH_MAX];
+	int err;
+
+	st.pfd = -1;
+	if (opt.disabled[OP_CLONE_FROM] && opt.disabled[OP_CLONE_TO] &&
+	    opt.disabled[OP_DEDUPE] && opt.disabled[OP_COPY])
+		return;
+	snprintf(path, sizeof(path), "%s.peer", opt.path);
+	st.pfd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	st.pgood = calloc(opt.maxlen, 1);
+	if (st.pfd < 0 || !st.pgood) {
+		fprintf(stderr, "zfsx: open %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	if ((err = remap_clone(st.pfd, 0, st.fd, 0, 0))) {
+		disable_clone_ops(err, "reflink (probe)");
+		opt.disabled[OP_CLONE_FROM] = opt.disabled[OP_CLONE_TO] = 1;
+	}
+	if ((err = remap_dedupe(st.pfd, 0, st.fd, 0, 0))) {
+		disable_clone_ops(err, "dedupe (probe)");
+		opt.disabled[OP_DEDUPE] = 1;
+	}
+}
+
+static void peer_write(off_t off, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	fill_random(st.buf, len);
+	while (done < len) {
+		n = pwrite(st.pfd, st.buf + done, len - done, off + done);
+		if (n <= 0)
+			fail("peer pwrite 0x%jx: %s", (intmax_t)off,
+			     strerror(errno));
+		done += n;
+	}
+	memcpy(st.pgood + off, st.buf, len);
+	if (off + (off_t)len > st.psize)
+		st.psize = off + len;
+}
+
+/* Half the time the peer changes first: its old blocks may be shared */
+static void maybe_peer_write(void)
+{
+	off_t o;
+	size_t l;
+
+	if (rnd() & 1)
+		return;
+	o = rnd_below(opt.maxlen);
+	l = rnd_below(opt.maxoplen) + 1;
+	if (o + (off_t)l > opt.maxlen)
+		l = opt.maxlen - o;
+	peer_write(o, l);
+}
+
+/* [off, off + len) of the peer against its shadow */
+static void verify_peer(off_t off, size_t len)
+{
+	char *got = malloc(len ? len : 1);
+	size_t done = 0;
+	ssize_t n;
+
+	if (!got)
+		fail("out of memory");
+	while (done < len) {
+		n = pread(st.pfd, got + done, len - done, off + done);
+		if (n <= 0)
+			fail("peer pread 0x%jx: %s", (intmax_t)off,
+			     n ? strerror(errno) : "short");
+		done += n;
+	}
+	if (memcmp(got, st.pgood + off, len)) {
+		for (done = 0; got[done] == st.pgood[off + done]; done++)
+			;
+		fprintf(stderr, "zfsx: op %ld: peer mismatch at 0x%jx\n",
+			st.num, (intmax_t)(off + done));
+		free(got);
+		die_report();
+	}
+	free(got);
+}
+
+/* A clone range of src (size ssize, CLONE_ALIGN aligned start) to a
+ * target of size dsize: returns len, 0 when there is none */
+static size_t pick_clone(off_t ssize, off_t dsize, off_t *soff, off_t *doff)
+{
+	off_t so, d;
+	size_t len;
+
+	if (!ssize)
+		return 0;
+	so = rnd_below(ssize) & ~(off_t)(CLONE_ALIGN - 1);
+	d = rnd_below(opt.maxlen) & ~(off_t)(CLONE_ALIGN - 1);
+	len = (rnd_below(opt.maxoplen) + CLONE_ALIGN) &
+	      ~(size_t)(CLONE_ALIGN - 1);
+	if (so + (off_t)len >= ssize) {
+		len = ssize - so;	/* to src EOF: a partial block ... */
+		if ((len % CLONE_ALIGN) && d < dsize)	/* ... not inside */
+			len &= ~(size_t)(CLONE_ALIGN - 1);
+	}
+	if (d + (off_t)len > opt.maxlen)
+		len = (opt.maxlen - d) & ~(off_t)(CLONE_ALIGN - 1);
+	*soff = so;
+	*doff = d;
+	return len;
+}
+
+static void op_clone_from(void)
+{
+	struct log_ent *e;
+	off_t so, d;
+	size_t len;
+	int err;
+
+	maybe_peer_write();
+	len = pick_clone(st.psize, st.size, &so, &d);
+	if (!len)
+		return;
+	e = log_op(OP_CLONE_FROM, d, len, 0);
+	err = remap_clone(st.pfd, so, st.fd, d, len);
+	if (err)
+		fail("FICLONERANGE peer 0x%jx -> 0x%jx len 0x%zx: %s",
+		     (intmax_t)so, (intmax_t)d, len, strerror(err));
+	memcpy(st.good + d, st.pgood + so, len);
+	if (d + (off_t)len > st.size)
+		st.size = e->size_after = d + len;
+	verify_peer(so, len);
+}
+
+static void op_clone_to(void)
+{
+	off_t so, d;
+	size_t len;
+	int err;
+
+	len = pick_clone(st.size, st.psize, &so, &d);
+	if (!len)
+		return;
+	log_op(OP_CLONE_TO, so, len, 0);
+	/* stores through the mapping are file data the clone must carry */
+	sync_map(so, len);
+	err = remap_clone(st.fd, so, st.pfd, d, len);
+	if (err)
+		fail("FICLONERANGE 0x%jx -> peer 0x%jx len 0x%zx: %s",
+		     (intmax_t)so, (intmax_t)d, len, strerror(err));
+	memcpy(st.pgood + d, st.good + so, len);
+	if (d + (off_t)len > st.psize)
+		st.psize = d + len;
+	verify_peer(d, len);
+}
+
+static void op_dedupe(void)
+{
+	off_t o, lim = st.size < st.psize ? st.size : st.psize;
+	size_t len;
+	int err, want;
+
+	if (lim < CLONE_ALIGN)
+		return;
+	o = rnd_below(lim) & ~(off_t)(CLONE_ALIGN - 1);
+	len = (rnd_below(opt.maxoplen) + CLONE_ALIGN) &
+	      ~(size_t)(CLONE_ALIGN - 1);
+	if (o + (off_t)len > lim)
+		len = (lim - o) & ~(off_t)(CLONE_ALIGN - 1);
+	if (!len)
+		return;
+	if (rnd() & 1) {	/* same bytes in both, so that they share */
+		peer_write(o, len);	/* leaves them in st.buf */
+		if (pwrite_full(st.buf, len, o) < 0)
+			fail("pwrite 0x%jx: %s", (intmax_t)o, strerror(errno));
+		memcpy(st.good + o, st.buf, len);
+	}
+	log_op(OP_DEDUPE, o, len, 0);
+	sync_map(o, len);
+	want = memcmp(st.good + o, st.pgood + o, len) ? EBADE : 0;
+	err = remap_dedupe(st.fd, o, st.pfd, o, len);
+	if (err != want)
+		fail("FIDEDUPERANGE 0x%jx len 0x%zx: %s, expected %s",
+		     (intmax_t)o, len, err ? strerror(err) : "same",
+		     want ? "differ" : "same");
+	verify_peer(o, len);
+}
+
+static void op_copy(void)
+{
+	struct log_ent *e;
+	off_t so, d, in, out;
+	size_t len, done = 0;
+	ssize_t n;
+
+	maybe_peer_write();
+	if (!st.psize)
+		return;
+	so = rnd_below(st.psize);
+	d = rnd_below(opt.maxlen);
+	len = rnd_below(opt.maxoplen) + 1;
+	if (so + (off_t)len > st.psize)
+		len = st.psize - so;
+	if (d + (off_t)len > opt.maxlen)
+		len = opt.maxlen - d;
+	e = log_op(OP_COPY, d, len, 0);
+	in = so;
+	out = d;
+	while (done < len) {
+		n = copy_file_range(st.pfd, &in, st.fd, &out, len - done, 0);
+		if (n < 0 && !done && (errno == EOPNOTSUPP || errno == EXDEV ||
+				       errno == ENOSYS)) {
+			disable(OP_COPY, errno);
+			return;
+		}
+		if (n <= 0)
+			fail("copy_file_range 0x%jx -> 0x%jx len 0x%zx: %s",
+			     (intmax_t)so, (intmax_t)d, len,
+			     n ? strerror(errno) : "short");
+		done += n;
+	}
+	memcpy(st.good + d, st.pgood + so, len);
+	if (d + (off_t)len > st.size)
+		st.size = e->size_after = d + len;
+}
+
 static void (*const op_funcs[OP_NR])(void) = {
 	[OP_READ] = op_read, [OP_WRITE] = op_write,
 	[OP_MAPREAD] = op_mapread, [OP_MAPWRITE] = op_mapwrite,
 	[OP_TRUNCATE] = op_truncate, [OP_PUNCH] = op_punch,
 	[OP_ZERO] = op_zero, [OP_FALLOC] = op_falloc,
 	[OP_FSYNC] = op_fsync, [OP_REOPEN] = op_reopen,
+	[OP_CLONE_FROM] = op_clone_from, [OP_CLONE_TO] = op_clone_to,
+	[OP_DEDUPE] = op_dedupe, [OP_COPY] = op_copy,
 };
 
 static enum op pick_op(void)
@@ -749,6 +1010,14 @@ static void final_verify(void)
 		check_eof_page();
 		bus_armed = 0;
 	}
+	if (st.pfd >= 0) {
+		struct stat sb;
+
+		if (fstat(st.pfd, &sb) || sb.st_size != st.psize)
+			fail("peer size 0x%jx, expected 0x%jx",
+			     (intmax_t)sb.st_size, (intmax_t)st.psize);
+		verify_peer(0, st.psize);
+	}
 }
 
 static void usage(FILE *f)
@@ -775,11 +1044,15 @@ static void usage(FILE *f)
 "  -Z           no zero range\n"
 "  -F           no fallocate (allocate)\n"
 "  -T           no truncate\n"
+"  -C           no clone ops (reflink, dedupe, copy_file_range with the\n"
+"               peer file FILE.peer); without -C a zero-length probe at\n"
+"               start decides whether reflink and dedupe ops run\n"
 "  -d           O_DIRECT reads and writes (4 KiB aligned)\n"
 "  -q           quiet\n"
 "  -h, --help   this help\n"
 "\n"
-"FILE is created or truncated, and left in place.  Exits 0 and prints\n"
+"FILE (and FILE.peer) are created or truncated, and left in place.\n"
+"Exits 0 and prints\n"
 "'zfsx: N ops OK (seed S), R ops/s' on success; on a mismatch prints the offset,\n"
 "expected vs. actual bytes and the last %d operations, and exits 1.\n",
 		LOG_LEN);
@@ -812,7 +1085,7 @@ static void parse_args(int argc, char **argv)
 	};
 	int c, seeded = 0, counted = 0;
 
-	while ((c = getopt_long(argc, argv, "N:S:l:o:p:t:c:m:sMWRPZFTdqX:h", lopts,
+	while ((c = getopt_long(argc, argv, "N:S:l:o:p:t:c:m:sMWRPZFTCdqX:h", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'N': opt.numops = parse_num(optarg, "numops");
@@ -835,6 +1108,10 @@ static void parse_args(int argc, char **argv)
 		case 'Z': opt.disabled[OP_ZERO] = 1; break;
 		case 'F': opt.disabled[OP_FALLOC] = 1; break;
 		case 'T': opt.disabled[OP_TRUNCATE] = 1; break;
+		case 'C': opt.disabled[OP_CLONE_FROM] = 1;
+			  opt.disabled[OP_CLONE_TO] = 1;
+			  opt.disabled[OP_DEDUPE] = 1;
+			  opt.disabled[OP_COPY] = 1; break;
 		case 'd': opt.direct = 1; break;
 		case 'q': opt.quiet = 1; break;
 		case 'X': opt.corrupt_at = parse_num(optarg, "op"); break;
@@ -884,6 +1161,7 @@ static void setup(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
 	st.fd = open_file(O_CREAT | O_TRUNC);
+	open_peer();
 	if (!opt.quiet) {
 		printf("zfsx: %s: ", opt.path);
 		if (opt.numops == LONG_MAX)
@@ -947,6 +1225,8 @@ int main(int argc, char **argv)
 	final_verify();
 	unmap_file();
 	close(st.fd);
+	if (st.pfd >= 0)
+		close(st.pfd);
 	secs = now() - start;
 	for (op = 0; opt.stats && op < OP_NR; op++)
 		printf("zfsx: %-8s %8ld ops %9.3fs %8.1fus/op\n", op_names[op],

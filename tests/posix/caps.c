@@ -16,40 +16,9 @@
 #include <sys/ioctl.h>
 
 #include "pt.h"
+#include "remap.h"
 
 #define BLK	65536	/* a multiple of every block size around */
-
-/* 0 or errno */
-static int clone_range(int src, off_t soff, int dst, off_t doff, off_t len)
-{
-	struct file_clone_range r = {
-		.src_fd = src, .src_offset = soff, .src_length = len,
-		.dest_offset = doff,
-	};
-
-	return ioctl(dst, FICLONERANGE, &r) ? errno : 0;
-}
-
-/* 0 (ranges shared, or nothing to do), EBADE (they differ) or errno */
-static int dedupe_range(int src, off_t soff, int dst, off_t doff, off_t len)
-{
-	struct {
-		struct file_dedupe_range r;
-		struct file_dedupe_range_info info;
-	} d;
-
-	memset(&d, 0, sizeof(d));
-	d.r.src_offset = soff;
-	d.r.src_length = len;
-	d.r.dest_count = 1;
-	d.info.dest_fd = dst;
-	d.info.dest_offset = doff;
-	if (ioctl(src, FIDEDUPERANGE, &d))
-		return errno;
-	if (d.info.status == FILE_DEDUPE_RANGE_DIFFERS)
-		return EBADE;
-	return d.info.status < 0 ? -d.info.status : 0;
-}
 
 static int t_caps_clone(void)
 {
@@ -58,9 +27,9 @@ static int t_caps_clone(void)
 	src = OK(open("src", O_RDWR | O_CREAT, 0644));
 	dst = OK(open("dst", O_RDWR | O_CREAT, 0644));
 	/* both empty: a reflink filesystem has nothing to do */
-	probe = clone_range(src, 0, dst, 0, 0);
+	probe = remap_clone(src, 0, dst, 0, 0);
 	TRY(pt_write_pattern(src, 0, 2 * BLK, 7));
-	real = clone_range(src, 0, dst, 0, BLK);
+	real = remap_clone(src, 0, dst, 0, BLK);
 	CHECKM(probe == real, "zero-length FICLONERANGE: %s, real one: %s",
 	       probe ? pt_errname(probe) : "ok",
 	       real ? pt_errname(real) : "ok");
@@ -82,8 +51,8 @@ static int t_caps_dedupe(void)
 	TRY(pt_mkfile_pattern("dst", BLK, 3));
 	src = OK(open("src", O_RDONLY));
 	dst = OK(open("dst", O_RDWR));
-	probe = dedupe_range(src, 0, dst, 0, 0);
-	real = dedupe_range(src, 0, dst, 0, BLK);
+	probe = remap_dedupe(src, 0, dst, 0, 0);
+	real = remap_dedupe(src, 0, dst, 0, BLK);
 	CHECKM(probe == real, "zero-length FIDEDUPERANGE: %s, real one: %s",
 	       probe ? pt_errname(probe) : "ok",
 	       real ? pt_errname(real) : "ok");

@@ -42,6 +42,7 @@ static const struct pt_group groups[] = {
 	{ "caps", pt_caps_tests },
 	{ "tmpfile", pt_tmpfile_tests },
 	{ "mmap", pt_mmap_tests },
+	{ "reflink", pt_reflink_tests },
 };
 
 /* Result of one test, shared between the runner and the test child. */

@@ -260,6 +260,7 @@ extern const struct pt_test pt_copy_tests[];
 extern const struct pt_test pt_caps_tests[];
 extern const struct pt_test pt_tmpfile_tests[];
 extern const struct pt_test pt_mmap_tests[];
+extern const struct pt_test pt_reflink_tests[];
 
 #define MiB (1024L * 1024L)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -15,11 +15,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -579,6 +581,53 @@ out:
 	put_fd(w, &a);
 }
 
+/*
+ * Reflink (or, a quarter of the time, dedupe) whole blocks into a shared
+ * file, half the time from the worker's own file: its blocks then become
+ * shared with a file every worker writes, and own_read checks that their
+ * stores never show in it (copy-on-write).
+ */
+static void op_clone(struct zs_worker *w)
+{
+	off_t soff = rnd_off(w) & ~4095L, doff = rnd_off(w) & ~4095L;
+	off_t len = (off_t)(1 + zs_below(w, 64)) * 4096;
+	struct ref a = { .fd = w->own.fd, .temp = 0 }, b;
+	int own = w->own.fd >= 0 && zs_below(w, 2), r;
+
+	if (own)
+		snprintf(a.path, sizeof(a.path), "%s", w->own.name);
+	else if (get_fd(w, O_RDONLY, &a))
+		return;
+	if (get_fd(w, O_RDWR, &b))
+		goto out;
+	zs_set_path(w, "%s -> %s", a.path, b.path);
+	if (zs_below(w, 4)) {
+		struct file_clone_range c = {
+			.src_fd = a.fd, .src_offset = soff,
+			.src_length = len, .dest_offset = doff,
+		};
+
+		r = SYS(w, "FICLONERANGE", ioctl(b.fd, FICLONERANGE, &c));
+		if (r < 0)
+			zs_err(w, "FICLONERANGE");
+	} else {
+		struct {
+			struct file_dedupe_range r;
+			struct file_dedupe_range_info i;
+		} d = { .r = { .src_offset = soff, .src_length = len,
+			       .dest_count = 1 },
+			.i = { .dest_fd = b.fd, .dest_offset = doff } };
+
+		r = SYS(w, "FIDEDUPERANGE", ioctl(a.fd, FIDEDUPERANGE, &d));
+		if (r < 0)
+			zs_err(w, "FIDEDUPERANGE");
+	}
+	put_fd(w, &b);
+out:
+	if (!own)
+		put_fd(w, &a);
+}
+
 static void op_seek(struct zs_worker *w)
 {
 	int whence = zs_below(w, 2) ? SEEK_DATA : SEEK_HOLE;
@@ -1006,6 +1055,7 @@ const struct zs_op zs_ops[] = {
 	{ "fsync",	3, op_fsync,	{ OPEN } },
 	{ "syncfs",	1, op_syncfs,	{ 0 } },
 	{ "copy",	3, op_copy,	{ OPEN, EINVAL, ENOSPC, EOPNOTSUPP } },
+	{ "clone",	3, op_clone,	{ OPEN, EINVAL, ENOSPC, EOPNOTSUPP } },
 	{ "seek",	3, op_seek,	{ OPEN, ENXIO } },
 	{ "unlink",	5, op_unlink,	{ LOOKUP, EISDIR } },
 	{ "mkdir",	4, op_mkdir,	{ LOOKUP, EEXIST, EMLINK, ENOSPC } },

@@ -216,8 +216,6 @@ void t_clone(void)
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (char)(i * 31);
 	T.ops->write(T.sb, &c, s, buf, sizeof(buf), 0, &a);
-	CHECK_ERR(T.ops->clone(T.sb, &c, s, 0, d, 0, 0, ZUFS_CLONE_REFLINK,
-			       &done, &a), -EOPNOTSUPP);
 	CHECK_ERR(T.ops->clone(T.sb, &c, s, 10, d, 5, 1 << 20, ZUFS_CLONE_COPY,
 			       &done, &a), 0);
 	CHECK(done == sizeof(buf) - 10 && a.size == sizeof(buf) - 5,
@@ -226,6 +224,15 @@ void t_clone(void)
 	T.ops->read(T.sb, &c, d, back, sizeof(back), 0);
 	CHECK(all_zero(back, 5) && !memcmp(back + 5, buf + 10, sizeof(buf) - 10),
 	      "copied bytes");
+	/* length 0: to the source's EOF (t_reflink.c tests the rest) */
+	d = th_create(ROOT, "e", S_IFREG | 0644);
+	CHECK_ERR(T.ops->clone(T.sb, &c, s, 0, d, 0, 0, ZUFS_CLONE_REFLINK,
+			       &done, &a), 0);
+	CHECK(done == sizeof(buf) && a.size == sizeof(buf),
+	      "reflink done %lu size %lu", (unsigned long)done,
+	      (unsigned long)a.size);
+	T.ops->read(T.sb, &c, d, back, sizeof(back), 0);
+	CHECK(!memcmp(back, buf, sizeof(buf)), "reflinked bytes");
 }
 
 void t_xattr(void)

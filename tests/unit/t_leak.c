@@ -2,8 +2,9 @@
 /*
  * t_leak.c - random operations of every kind that allocates or frees, on
  * a few shared names, through the plugin's ops: what the kernel sends
- * (get_blocks for writes with a size_after, every fallocate mode including
- * collapse and insert, copies, tmpfiles and evicts, xattrs, renames over
+ * (get_blocks for writes with a size_after and for mappings, every
+ * fallocate mode including collapse, insert and unshare, copies, reflinks
+ * and dedupes, tmpfiles and evicts, xattrs, renames over
  * open files) and FUSE does not.  The debug plugin checks the allocator
  * after each op and aborts naming it; at the end fsck must be clean.
  */
@@ -60,6 +61,7 @@ static void one_op(unsigned int *seed, uint64_t *held, unsigned int nheld)
 		FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		FALLOC_FL_ZERO_RANGE, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
 		FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE,
+		FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE,
 	};
 	struct zus_ctx c = th_ctx();
 	struct zufs_extent ext[8];
@@ -80,7 +82,8 @@ static void one_op(unsigned int *seed, uint64_t *held, unsigned int nheld)
 		T.ops->write(T.sb, &c, ino, buf, len % sizeof(buf) + 1, off, &a);
 		break;
 	case 1:	/* the kernel's write: allocate, size_after inside it */
-		T.ops->get_blocks(T.sb, &c, ino, off, len, true,
+		T.ops->get_blocks(T.sb, &c, ino, off, len, rnd(seed, 4) ?
+				  ZUFS_GB_WRITE : ZUFS_GB_MAP,
 				  off + rnd(seed, len + 1), ext, 1 +
 				  (unsigned int)rnd(seed, 8), &a);
 		break;
@@ -102,11 +105,21 @@ static void one_op(unsigned int *seed, uint64_t *held, unsigned int nheld)
 		T.ops->fallocate(T.sb, &c, ino, m, off, len, &a);
 		break;
 	}
-	case 5:
-		T.ops->clone(T.sb, &c, file_at(rnd(seed, NFILES)),
-			     rnd_off(seed), ino, off, len, ZUFS_CLONE_COPY,
-			     &done, &a);
+	case 5: {	/* copy, reflink or dedupe (shared blocks) */
+		static const uint32_t how[] = {
+			ZUFS_CLONE_COPY, ZUFS_CLONE_REFLINK, ZUFS_CLONE_DEDUPE,
+		};
+		uint32_t fl = how[rnd(seed, 3)];
+		uint64_t soff = rnd_off(seed);
+
+		if (fl != ZUFS_CLONE_COPY) {
+			soff &= ~4095ULL;
+			off &= ~4095ULL;
+		}
+		T.ops->clone(T.sb, &c, file_at(rnd(seed, NFILES)), soff, ino,
+			     off, len, fl, &done, &a);
 		break;
+	}
 	case 6:
 		if (rnd(seed, 3))
 			T.ops->setxattr(T.sb, &c, ino, "user.x", buf,

@@ -44,6 +44,8 @@ static const struct unit_test {
 	{ "stress", t_stress, false },
 	{ "zero", t_zero, false },
 	{ "leak", t_leak, false },
+	{ "reflink", t_reflink, false },
+	{ "reflink_random", t_reflink_random, false },
 };
 
 static void usage(FILE *f)

@@ -31,6 +31,9 @@
  *                  zus_mount_out.caps: what the mount implements of clone,
  *                  dedupe and the fallocate modes; clone's
  *                  ZUFS_CLONE_DEDUPE
+ *   4  2026-12-05  get_blocks takes ZUFS_GB_* flags instead of a write
+ *                  bool (ZUFS_GB_WRITE is 1, so true/false still mean
+ *                  the same) and may answer ZUFS_EXT_SHARED extents
  */
 #ifndef _ZUS_H
 #define _ZUS_H
@@ -43,7 +46,7 @@
 
 #include "zufs_api.h"
 
-#define ZUS_API_VERSION		3
+#define ZUS_API_VERSION		4
 #define ZUS_PLUGIN_SYMBOL	"zus_plugin_types"
 
 struct zus_sb;		/* a mounted filesystem: defined by the plugin */
@@ -208,13 +211,17 @@ struct zus_fs_ops {
 	/*
 	 * get_blocks (ZUFS_FST_PMEM): map [offset, offset+length) to pmem
 	 * extents (offsets into mi->pmem), a prefix of the range, in order,
-	 * no gaps, starting with the block that holds offset.  write: allocate
-	 * (zeroed) blocks for holes, set size = max(size, size_after),
-	 * mtime = ctime = ctx->now.  Returns the number of extents used.
+	 * no gaps, starting with the block that holds offset.  flags are
+	 * ZUFS_GB_* (include/zufs_api.h).  ZUFS_GB_WRITE: allocate (zeroed)
+	 * blocks for holes, unshare shared blocks, set size = max(size,
+	 * size_after), mtime = ctime = ctx->now.  ZUFS_GB_MAP: unshare shared
+	 * blocks, holes stay.  Without either, blocks shared with another
+	 * file (or offset) are answered with ZUFS_EXT_SHARED, never merged
+	 * with exclusive ones.  Returns the number of extents used.
 	 */
 	int (*get_blocks)(struct zus_sb *sb, const struct zus_ctx *ctx,
 			  uint64_t ino, uint64_t offset, uint64_t length,
-			  bool write, uint64_t size_after,
+			  uint32_t flags, uint64_t size_after,
 			  struct zufs_extent *ext, unsigned int max_ext,
 			  struct zufs_attr *attr);
 	/*

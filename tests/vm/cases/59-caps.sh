@@ -29,9 +29,9 @@ caps_of() {
 zpmfs_up
 got=$(caps_of "$MNT" zpmfs) || exit 1
 printf '%s\n' "$got" | sed 's/^# /zpmfs: /'
-want="# caps_clone: clone EOPNOTSUPP
-# caps_dedupe: dedupe EOPNOTSUPP
-# caps_falloc: fallocate: allocate keep_size punch_hole zero_range zero_range_keep collapse_range insert_range; not: unshare_range unshare_range_keep"
+want="# caps_clone: clone yes
+# caps_dedupe: dedupe yes
+# caps_falloc: fallocate: allocate keep_size punch_hole zero_range zero_range_keep collapse_range insert_range unshare_range unshare_range_keep; not: none"
 [ "$got" = "$want" ] || fail "zpmfs offers what it does not implement"
 zpmfs_down
 zpmfs_fsck "after the caps tests"
