@@ -22,6 +22,7 @@
 #include <linux/ratelimit.h>
 
 #include "../../include/zufs_api.h"
+#include "compat.h"
 
 #define ZUF_MODULE_NAME	"zuf"
 
