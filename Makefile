@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # zufs top-level Makefile.
 #
-#   make            build zuf.ko (against KDIR) and all user-space parts
+#   make            build zuf.ko for every installed kernel and all user space
 #   make kernel     only zuf.ko          make user   only user space
-#   make test       make deps + make all + tests/run
+#   make test       make deps + make all + tests/run (+ KERNEL_REACH_TESTS
+#                   on every other installed kernel)
 #   make deps       install the Debian packages the project needs
 #   make demo       scripts/demo.sh      make bench  bench/run
 #   make vm-shell   interactive root shell in the test VM
@@ -16,17 +17,41 @@
 #   make install-dkms / uninstall-dkms   zuf.ko's source for DKMS in /usr/src
 #   make test-dkms  build zuf.ko with dkms for every installed kernel
 #
-# KDIR: kernel build dir, default the newest /lib/modules/*/build.
+# KVER: the kernel to build for and test on, a release or its start
+#       (KVER=6.12, KVER=6.1; scripts/kver.sh), default the newest installed
+#       one; its zuf.ko is kernel/zuf/zuf.ko.  Every other installed kernel
+#       gets build/kmod/RELEASE/zuf.ko, which tests/vm/run --kernel uses.
+# KDIR: a kernel build dir instead of KVER's (builds only that one).
+# ZUFS_KERNELS: the kernel series `make deps` installs (default "6.1 6.12").
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD := $(TOP)/build
 .DEFAULT_GOAL := all
 
-KDIR ?= $(lastword $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V))
+# what the caller asked for (`make deps` may install kernels, so targets
+# after it run in a new make that looks again, with only this passed on)
+KVER_GIVEN := $(if $(filter undefined,$(origin KVER)),,$(KVER))
+AFTER_DEPS = $(if $(KVER_GIVEN),KVER=$(KVER_GIVEN),env -u KVER) $(MAKE)
+KERNELS := $(shell $(TOP)/scripts/kver.sh --all 2>/dev/null)
+ifdef KDIR
+OTHER_KERNELS :=
 # the VM boots the kernel KDIR belongs to (tests/vm/run reads $KVER)
 ifneq ($(filter /lib/modules/%/build,$(KDIR)),)
-export KVER := $(patsubst /lib/modules/%/build,%,$(KDIR))
+override KVER := $(patsubst /lib/modules/%/build,%,$(KDIR))
 endif
+else
+ifdef KVER
+override KVER := $(shell $(TOP)/scripts/kver.sh $(KVER))
+ifeq ($(KVER),)
+$(error no installed kernel matches KVER (see above))
+endif
+else
+KVER := $(lastword $(KERNELS))
+endif
+KDIR := $(if $(KVER),/lib/modules/$(KVER)/build)
+OTHER_KERNELS := $(filter-out $(KVER),$(KERNELS))
+endif
+export KVER
 
 KMOD_DIR := $(TOP)/kernel/zuf
 HAVE_KMOD := $(wildcard $(KMOD_DIR)/Kbuild)
@@ -37,10 +62,10 @@ USER_DIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,\
 # one phony target per directory: make-zus, make-fs/zpmfs, ...
 USER_TARGETS := $(addprefix make-,$(USER_DIRS))
 
-.PHONY: all kernel user $(USER_TARGETS) clean deps test check demo bench vm-shell help \
+.PHONY: all kernel kmods user $(USER_TARGETS) clean deps test test-run check demo bench vm-shell help \
 	fuzz-soak crash-long powercut-long
 
-all: kernel user
+all: kernel kmods user
 
 kernel:
 ifneq ($(HAVE_KMOD),)
@@ -48,6 +73,20 @@ ifneq ($(HAVE_KMOD),)
 	$(MAKE) -C $(KDIR) M=$(KMOD_DIR) modules
 else
 	@echo "make: kernel/zuf/Kbuild not there yet, zuf.ko not built"
+endif
+
+# zuf.ko for every other installed kernel, built out of links to kernel/zuf
+# (a kernel's Kbuild writes its objects next to the sources)
+KMOD_SRCS = Kbuild probe.sh $(filter-out %.mod.c,$(notdir $(wildcard $(KMOD_DIR)/*.[ch])))
+kmods:
+ifneq ($(HAVE_KMOD),)
+	@set -e; for v in $(OTHER_KERNELS); do \
+		d=$(BUILD)/kmod/$$v; mkdir -p $$d; \
+		find $$d -maxdepth 1 -type l -delete; \
+		for f in $(KMOD_SRCS); do ln -s $(KMOD_DIR)/$$f $$d/$$f; done; \
+		echo "make: zuf.ko for $$v in $${d#$(TOP)/}"; \
+		$(MAKE) -C /lib/modules/$$v/build M=$$d ZUFS_INCLUDE=$(TOP)/include modules; \
+	done
 endif
 
 user: $(USER_TARGETS)
@@ -73,10 +112,24 @@ endif
 deps:
 	scripts/deps.sh
 
+# VM cases that reach kernel code that differs between kernels (compat.h:
+# mount, inode, ACL, xattr and time ops, DAX faults and mmap writeback,
+# splice and copy_file_range, the server's channel and pmem mappings):
+# `make test` runs them on every installed kernel besides KVER
+KERNEL_REACH_TESTS := vm/00-boot vm/10-module vm/40-mount vm/50-namespace \
+	vm/51-fsx vm/52-mmap vm/53-cache vm/55-passthrough vm/56-window \
+	vm/57-invalidate vm/59-caps vm/60-hostile
+
 # `make test`: what CI runs (.ci/run)
 test: deps
-	$(MAKE) all
-	tests/run
+	$(AFTER_DEPS) all test-run
+
+test-run:
+	@rc=0; tests/run || rc=1; \
+	for v in $(OTHER_KERNELS); do \
+		echo "== the kernel-reach VM tests on $$v"; \
+		tests/run --kernel $$v --vm-only $(KERNEL_REACH_TESTS) || rc=1; \
+	done; exit $$rc
 
 check: test
 
@@ -92,7 +145,7 @@ demo: deps
 	else echo "make demo: scripts/demo.sh does not exist yet" >&2; exit 1; fi
 
 bench: deps
-	$(MAKE) all
+	$(AFTER_DEPS) all
 	@if [ -x bench/run ]; then bench/run $(BENCH_ARGS); \
 	else echo "make bench: bench/run does not exist yet" >&2; exit 1; fi
 
@@ -134,7 +187,8 @@ uninstall:
 install-dkms:
 	$(INSTALL) -d $(DESTDIR)$(DKMS_SRC)/kernel/zuf $(DESTDIR)$(DKMS_SRC)/include
 	$(INSTALL_DATA) dkms.conf $(DESTDIR)$(DKMS_SRC)/
-	$(INSTALL_DATA) kernel/zuf/Kbuild $(filter-out %.mod.c,$(wildcard kernel/zuf/*.[ch])) \
+	$(INSTALL_DATA) kernel/zuf/Kbuild kernel/zuf/probe.sh \
+		$(filter-out %.mod.c,$(wildcard kernel/zuf/*.[ch])) \
 		$(DESTDIR)$(DKMS_SRC)/kernel/zuf/
 	$(INSTALL_DATA) include/zufs_api.h $(DESTDIR)$(DKMS_SRC)/include/
 

@@ -4,13 +4,20 @@
 # missing ones.  Fast when all are present (one dpkg-query).
 #   scripts/deps.sh          install what is missing (root), else list it
 #   scripts/deps.sh --check  only report; exit 1 when something is missing
+# Kernels: every series in $ZUFS_KERNELS (default "6.1 6.12"), image and
+# headers: 6.1 is bookworm's own, a newer one comes from bookworm-backports
+# (the suite is added to apt's sources once, in zufs-backports.sources).
 set -euo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+KERNELS=${ZUFS_KERNELS:-6.1 6.12}
+BACKPORTS=/etc/apt/sources.list.d/zufs-backports.sources
 
 PKGS=(
 	# build
 	build-essential gcc make git pkg-config binutils libfuse3-dev
-	# kernel module: headers; the test VM boots the matching image
-	linux-image-amd64 linux-headers-amd64 kmod
+	# kernel module (the kernels themselves: KERNELS below); pahole makes
+	# the BTF of modules for kernels that want it (6.12)
+	kmod dwarves
 	# test VM (tests/vm/run)
 	qemu-system-x86 busybox-static cpio xz-utils util-linux procps coreutils
 	# guest-side tools (pmem namespaces, FUSE, filesystems, benchmarks,
@@ -20,10 +27,57 @@ PKGS=(
 	python3
 )
 
+# bookworm's own series: its metapackages; others: from backports, below
+for k in $KERNELS; do
+	[ "$k" = 6.1 ] && PKGS+=(linux-image-amd64 linux-headers-amd64)
+done
+
+# the kernel series of $KERNELS that are not installed (image + headers)
+missing_kernels() {
+	local k
+	for k in $KERNELS; do
+		"$TOP/scripts/kver.sh" "$k" >/dev/null 2>&1 || echo "$k"
+	done
+}
+
+# newest linux-headers-K.*+deb12-amd64 that apt knows, as "K.N+deb12-amd64"
+backports_release() {
+	apt-cache pkgnames "linux-headers-$1." 2>/dev/null |
+		sed -n "s/^linux-headers-\($1\.[0-9]*+deb12-amd64\)\$/\1/p" | sort -V | tail -n1
+}
+
+install_backports_kernel() {
+	local k=$1 rel
+	if [ ! -e "$BACKPORTS" ]; then
+		printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' \
+			'Suites: bookworm-backports' 'Components: main' \
+			'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' >"$BACKPORTS"
+		echo "deps: added bookworm-backports to apt's sources ($BACKPORTS)"
+	fi
+	rel=$(backports_release "$k")
+	if [ -z "$rel" ]; then
+		apt-get update
+		rel=$(backports_release "$k")
+	fi
+	[ -n "$rel" ] || { echo "deps: no linux-headers-$k.*+deb12-amd64 in apt's sources" >&2; exit 1; }
+	echo "deps: installing Linux $rel from bookworm-backports"
+	apt-get install -y --no-install-recommends "linux-image-$rel" "linux-headers-$rel"
+}
+
+install_kernels() {
+	local k
+	for k in $(missing_kernels); do
+		[ "$k" = 6.1 ] && continue	# the metapackages in PKGS
+		install_backports_kernel "$k"
+	done
+	k=$(missing_kernels | tr '\n' ' ')
+	[ -z "$k" ] || { echo "deps: kernel(s) still missing: $k" >&2; exit 1; }
+}
+
 check_only=0
 case ${1:-} in
 --check) check_only=1 ;;
--h | --help) sed -n '3,6s/^# \{0,1\}//p' "$0"; exit 0 ;;
+-h | --help) sed -n '3,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
 '') ;;
 *) echo "scripts/deps.sh: unknown option '$1'" >&2; exit 2 ;;
 esac
@@ -34,23 +88,28 @@ for p in "${PKGS[@]}"; do
 	grep -qx -- "$p" <<<"$installed" || missing+=("$p")
 done
 
-if ((${#missing[@]} == 0)); then
-	echo "deps: all ${#PKGS[@]} packages present"
+kmissing=$(missing_kernels | grep -vx 6.1 | tr '\n' ' ' || true)
+if ((${#missing[@]} == 0)) && [ -z "$kmissing" ]; then
+	echo "deps: all ${#PKGS[@]} packages present, kernels: $("$TOP/scripts/kver.sh" --all | tr '\n' ' ')"
 	exit 0
 fi
-echo "deps: missing: ${missing[*]}"
+echo "deps: missing: ${missing[*]} ${kmissing:+kernel(s) $kmissing}"
 if ((check_only)); then
 	exit 1
 fi
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: not root: install them with" >&2
-	echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	((${#missing[@]} == 0)) || echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	[ -z "$kmissing" ] || echo "  sudo ZUFS_KERNELS='$kmissing' scripts/deps.sh" >&2
 	exit 1
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends "${missing[@]}"
+if ((${#missing[@]} > 0)); then
+	apt-get update
+	apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+install_kernels
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PKGS[@]}" 2>/dev/null | awk '$2 ~ /^ii/ { print $1 }' || true)
 still=()

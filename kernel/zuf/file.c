@@ -367,8 +367,8 @@ static ssize_t zuf_copy_file_range(struct file *file_in, loff_t pos_in,
 	s64 ret;
 
 	if (src->i_sb != dst->i_sb)
-		return generic_copy_file_range(file_in, pos_in, file_out,
-					       pos_out, len, flags);
+		return splice_copy_file_range(file_in, pos_in, file_out,
+					      pos_out, len);
 	lock_two_nondirectories(src, dst);
 	ret = file_modified(file_out);
 	if (!ret)
@@ -376,8 +376,8 @@ static ssize_t zuf_copy_file_range(struct file *file_in, loff_t pos_in,
 				       ZUFS_CLONE_COPY);
 	unlock_two_nondirectories(src, dst);
 	if (ret == -EOPNOTSUPP)
-		ret = generic_copy_file_range(file_in, pos_in, file_out,
-					      pos_out, len, flags);
+		ret = splice_copy_file_range(file_in, pos_in, file_out,
+					     pos_out, len);
 	return ret;
 }
 
@@ -422,12 +422,12 @@ static int zuf_file_open(struct inode *inode, struct file *file)
 	.read_iter		= zuf_read_iter,		\
 	.write_iter		= zuf_write_iter,		\
 	.mmap			= zuf_file_mmap,		\
-	.mmap_supported_flags	= MAP_SYNC,			\
+	ZUF_FOP_MMAP_SYNC,				\
 	.open			= zuf_file_open,		\
 	.fsync			= zuf_fsync,			\
 	.fallocate		= zuf_fallocate,		\
 	.unlocked_ioctl		= zuf_ioctl,			\
-	.splice_read		= generic_file_splice_read,	\
+	.splice_read		= filemap_splice_read,		\
 	.splice_write		= iter_file_splice_write,	\
 	.copy_file_range	= zuf_copy_file_range
 
@@ -444,10 +444,9 @@ const struct inode_operations zuf_file_inode_operations = {
 	.getattr	= zuf_getattr,
 	.setattr	= zuf_setattr,
 	.listxattr	= zuf_listxattr,
-	.get_acl	= zuf_get_acl,
-	.set_acl	= zuf_set_acl,
+	ZUF_ACL_IOPS,
 	.fiemap		= zuf_fiemap,
-	.update_time	= zuf_update_time,
+	.update_time	= ZUF_UPDATE_TIME,
 	.fileattr_get	= zuf_fileattr_get,
 	.fileattr_set	= zuf_fileattr_set,
 };

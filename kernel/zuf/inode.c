@@ -191,15 +191,19 @@ static void zuf_update_times(struct inode *inode, const struct zufs_attr *attr)
 	struct timespec64 atime = zuf_ts(attr->atime_sec, attr->atime_nsec);
 
 	if (test_bit(ZUF_I_TIMES_DIRTY, &zi->state)) {
-		if (timespec64_compare(&mtime, &inode->i_mtime) < 0 ||
-		    timespec64_compare(&ctime, &inode->i_ctime) < 0 ||
-		    timespec64_compare(&atime, &inode->i_atime) < 0)
+		struct timespec64 in_mtime = inode_get_mtime(inode);
+		struct timespec64 in_ctime = inode_get_ctime(inode);
+		struct timespec64 in_atime = inode_get_atime(inode);
+
+		if (timespec64_compare(&mtime, &in_mtime) < 0 ||
+		    timespec64_compare(&ctime, &in_ctime) < 0 ||
+		    timespec64_compare(&atime, &in_atime) < 0)
 			return;
 		clear_bit(ZUF_I_TIMES_DIRTY, &zi->state);
 	}
-	inode->i_mtime = mtime;
-	inode->i_ctime = ctime;
-	inode->i_atime = atime;
+	inode_set_mtime_to_ts(inode, mtime);
+	inode_set_ctime_to_ts(inode, ctime);
+	inode_set_atime_to_ts(inode, atime);
 }
 
 /*
@@ -359,13 +363,13 @@ void zuf_fill_name(struct zufs_name *zn, const struct qstr *q)
 /* getattr / setattr                                                   */
 /* ------------------------------------------------------------------ */
 
-int zuf_getattr(struct user_namespace *mnt_userns, const struct path *path,
+int zuf_getattr(struct mnt_idmap *idmap, const struct path *path,
 		struct kstat *stat, u32 request_mask, unsigned int flags)
 {
 	struct inode *inode = d_inode(path->dentry);
 	struct zuf_inode *zi = ZUI(inode);
 
-	generic_fillattr(mnt_userns, inode, stat);
+	generic_fillattr(idmap, request_mask, inode, stat);
 	stat->result_mask |= STATX_BTIME;
 	stat->btime = zi->btime;
 	if (zi->zflags & FS_APPEND_FL)
@@ -381,31 +385,38 @@ int zuf_getattr(struct user_namespace *mnt_userns, const struct path *path,
 	return 0;
 }
 
-int zuf_update_time(struct inode *inode, struct timespec64 *now, int flags)
+int zuf_update_time(struct inode *inode, int flags)
 {
 	/*
 	 * No round trip here: a write that hit the map cache must stay
 	 * server-free.  The times travel with the next SETATTR, fsync or
 	 * eviction (zuf_flush_times).
 	 */
-	if (flags & S_ATIME)
-		inode->i_atime = *now;
-	if (flags & S_MTIME)
-		inode->i_mtime = *now;
-	if (flags & S_CTIME)
-		inode->i_ctime = *now;
+	inode_update_timestamps(inode, flags);
 	set_bit(ZUF_I_TIMES_DIRTY, &ZUI(inode)->state);
 	return 0;
 }
 
+#if !ZUF_HAVE_UPDATE_TIME_FLAGS
+/* the kernel computed @now as inode_update_timestamps() does */
+int zuf_update_time_at(struct inode *inode, struct timespec64 *now, int flags)
+{
+	return zuf_update_time(inode, flags);
+}
+#endif
+
 static void zuf_put_times(struct zufs_attr *set, struct inode *inode)
 {
-	set->atime_sec = inode->i_atime.tv_sec;
-	set->atime_nsec = inode->i_atime.tv_nsec;
-	set->mtime_sec = inode->i_mtime.tv_sec;
-	set->mtime_nsec = inode->i_mtime.tv_nsec;
-	set->ctime_sec = inode->i_ctime.tv_sec;
-	set->ctime_nsec = inode->i_ctime.tv_nsec;
+	struct timespec64 atime = inode_get_atime(inode);
+	struct timespec64 mtime = inode_get_mtime(inode);
+	struct timespec64 ctime = inode_get_ctime(inode);
+
+	set->atime_sec = atime.tv_sec;
+	set->atime_nsec = atime.tv_nsec;
+	set->mtime_sec = mtime.tv_sec;
+	set->mtime_nsec = mtime.tv_nsec;
+	set->ctime_sec = ctime.tv_sec;
+	set->ctime_nsec = ctime.tv_nsec;
 }
 
 static int zuf_send_setattr(struct inode *inode, struct zufs_op_setattr *op)
@@ -500,7 +511,7 @@ int zuf_set_size(struct inode *inode, loff_t size)
 }
 
 /* The mode setattr_copy() would store (drops SGID like it does) */
-static umode_t zuf_new_mode(struct user_namespace *mnt_userns,
+static umode_t zuf_new_mode(struct mnt_idmap *idmap,
 			    struct inode *inode, struct iattr *iattr)
 {
 	umode_t mode = iattr->ia_mode;
@@ -508,12 +519,12 @@ static umode_t zuf_new_mode(struct user_namespace *mnt_userns,
 						     inode->i_gid;
 
 	if (!in_group_p(gid) &&
-	    !capable_wrt_inode_uidgid(mnt_userns, inode, CAP_FSETID))
+	    !capable_wrt_inode_uidgid(idmap, inode, CAP_FSETID))
 		mode &= ~S_ISGID;
 	return (inode->i_mode & S_IFMT) | (mode & 07777);
 }
 
-static void zuf_iattr_to_op(struct user_namespace *mnt_userns,
+static void zuf_iattr_to_op(struct mnt_idmap *idmap,
 			    struct inode *inode, struct iattr *iattr,
 			    struct zufs_op_setattr *op)
 {
@@ -526,7 +537,7 @@ static void zuf_iattr_to_op(struct user_namespace *mnt_userns,
 	}
 	if (valid & ATTR_MODE) {
 		op->mask |= ZUFS_ATTR_MODE;
-		set->mode = zuf_new_mode(mnt_userns, inode, iattr);
+		set->mode = zuf_new_mode(idmap, inode, iattr);
 	}
 	if (valid & ATTR_UID) {
 		op->mask |= ZUFS_ATTR_UID;
@@ -557,7 +568,7 @@ static void zuf_iattr_to_op(struct user_namespace *mnt_userns,
 	}
 }
 
-int zuf_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+int zuf_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 		struct iattr *iattr)
 {
 	struct inode *inode = d_inode(dentry);
@@ -565,11 +576,11 @@ int zuf_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	bool times_were_dirty;
 	int err;
 
-	err = setattr_prepare(mnt_userns, dentry, iattr);
+	err = setattr_prepare(idmap, dentry, iattr);
 	if (err)
 		return err;
 	times_were_dirty = test_bit(ZUF_I_TIMES_DIRTY, &ZUI(inode)->state);
-	zuf_iattr_to_op(mnt_userns, inode, iattr, &op);
+	zuf_iattr_to_op(idmap, inode, iattr, &op);
 	if (!op.mask)
 		return 0;
 	if ((op.mask & ZUFS_ATTR_SIZE) && S_ISREG(inode->i_mode))
@@ -582,7 +593,7 @@ int zuf_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 		return err;
 	}
 	if (iattr->ia_valid & ATTR_MODE)
-		err = posix_acl_chmod(mnt_userns, inode, inode->i_mode);
+		err = posix_acl_chmod(idmap, dentry, inode->i_mode);
 	return err;
 }
 

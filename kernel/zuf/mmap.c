@@ -35,7 +35,7 @@ static vm_fault_t zuf_dax_fault(struct vm_fault *vmf)
 		file_update_time(file);
 	}
 	down_read(&ZUII(inode)->map_sem);
-	ret = dax_iomap_fault(vmf, PE_SIZE_PTE, NULL, NULL, &zuf_iomap_ops);
+	ret = dax_iomap_fault(vmf, 0, NULL, NULL, &zuf_iomap_ops);
 	up_read(&ZUII(inode)->map_sem);
 	if (write)
 		sb_end_pagefault(inode->i_sb);
@@ -73,7 +73,7 @@ int zuf_file_mmap(struct file *file, struct vm_area_struct *vma)
 		return generic_file_mmap(file, vma);
 	file_accessed(file);
 	vma->vm_ops = &zuf_dax_vm_ops;
-	vma->vm_flags |= VM_MIXEDMAP;
+	vm_flags_set(vma, VM_MIXEDMAP);
 	return 0;
 }
 
@@ -189,31 +189,41 @@ static void zuf_wb_flush(struct zuf_wb_batch *b)
 	b->len = 0;
 }
 
-/* write_cache_pages() callback: @page is locked, its dirty bit cleared */
-static int zuf_wb_page(struct page *page, struct writeback_control *wbc,
-		       void *data)
+/* write_cache_pages() callback: @folio is locked, its dirty bit cleared */
+static int zuf_wb_folio(struct folio *folio, struct writeback_control *wbc,
+			void *data)
 {
 	struct zuf_wb_batch *b = data;
 	loff_t size = i_size_read(b->inode);
-	loff_t pos = page_offset(page);
+	loff_t pos = folio_pos(folio);
 	u32 len;
 
 	if (b->nr && (pos != b->pos + b->len || b->nr == ZUF_IO_MAX_PAGES ||
 		      b->len & ~PAGE_MASK))
 		zuf_wb_flush(b);
-	set_page_writeback(page);
-	unlock_page(page);
+	folio_start_writeback(folio);
+	folio_unlock(folio);
 	if (pos >= size) {	/* truncated meanwhile: nothing to write */
-		end_page_writeback(page);
+		folio_end_writeback(folio);
 		return 0;
 	}
+	/* the mapping has no large folios: one folio is one page */
 	len = min_t(loff_t, PAGE_SIZE, size - pos);
 	if (!b->nr)
 		b->pos = pos;
-	b->pages[b->nr++] = page;
+	b->pages[b->nr++] = folio_page(folio, 0);
 	b->len += len;
 	return 0;
 }
+
+#if !ZUF_HAVE_WRITEPAGE_FOLIO
+static int zuf_wb_page(struct page *page, struct writeback_control *wbc,
+		       void *data)
+{
+	return zuf_wb_folio(page_folio(page), wbc, data);
+}
+#define zuf_wb_folio	zuf_wb_page
+#endif
 
 static int zuf_writepages(struct address_space *mapping,
 			  struct writeback_control *wbc)
@@ -227,7 +237,7 @@ static int zuf_writepages(struct address_space *mapping,
 	b->nr = 0;
 	b->len = 0;
 	b->err = 0;
-	err = write_cache_pages(mapping, wbc, zuf_wb_page, b);
+	err = write_cache_pages(mapping, wbc, zuf_wb_folio, b);
 	zuf_wb_flush(b);
 	if (!err)
 		err = b->err;

@@ -233,7 +233,7 @@ out_free_op:
 	return err;
 }
 
-static int zuf_create(struct user_namespace *mnt_userns, struct inode *dir,
+static int zuf_create(struct mnt_idmap *idmap, struct inode *dir,
 		      struct dentry *dentry, umode_t mode, bool excl)
 {
 	struct zuf_new_args a = { .mode = mode };
@@ -241,7 +241,7 @@ static int zuf_create(struct user_namespace *mnt_userns, struct inode *dir,
 	return zuf_new_inode(dir, dentry, &a);
 }
 
-static int zuf_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+static int zuf_mkdir(struct mnt_idmap *idmap, struct inode *dir,
 		     struct dentry *dentry, umode_t mode)
 {
 	struct zuf_new_args a = { .mode = mode | S_IFDIR };
@@ -249,7 +249,7 @@ static int zuf_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
 	return zuf_new_inode(dir, dentry, &a);
 }
 
-static int zuf_mknod(struct user_namespace *mnt_userns, struct inode *dir,
+static int zuf_mknod(struct mnt_idmap *idmap, struct inode *dir,
 		     struct dentry *dentry, umode_t mode, dev_t rdev)
 {
 	struct zuf_new_args a = { .mode = mode, .rdev = rdev };
@@ -260,7 +260,7 @@ static int zuf_mknod(struct user_namespace *mnt_userns, struct inode *dir,
 	return zuf_new_inode(dir, dentry, &a);
 }
 
-static int zuf_symlink(struct user_namespace *mnt_userns, struct inode *dir,
+static int zuf_symlink(struct mnt_idmap *idmap, struct inode *dir,
 		       struct dentry *dentry, const char *symname)
 {
 	struct zuf_new_args a = { .mode = S_IFLNK | 0777, .symname = symname };
@@ -271,7 +271,7 @@ static int zuf_symlink(struct user_namespace *mnt_userns, struct inode *dir,
 	return zuf_new_inode(dir, dentry, &a);
 }
 
-static int zuf_tmpfile(struct user_namespace *mnt_userns, struct inode *dir,
+static int zuf_tmpfile(struct mnt_idmap *idmap, struct inode *dir,
 		       struct file *file, umode_t mode)
 {
 	struct zuf_new_args a = { .mode = mode, .tmpfile = file };
@@ -371,7 +371,7 @@ static int zuf_check_rename(struct zufs_op_rename *op, struct inode *old_dir,
 	return err;
 }
 
-static int zuf_rename(struct user_namespace *mnt_userns,
+static int zuf_rename(struct mnt_idmap *idmap,
 		      struct inode *old_dir, struct dentry *old_dentry,
 		      struct inode *new_dir, struct dentry *new_dentry,
 		      unsigned int flags)
@@ -426,9 +426,8 @@ const struct inode_operations zuf_dir_inode_operations = {
 	.getattr	= zuf_getattr,
 	.setattr	= zuf_setattr,
 	.listxattr	= zuf_listxattr,
-	.get_acl	= zuf_get_acl,
-	.set_acl	= zuf_set_acl,
-	.update_time	= zuf_update_time,
+	ZUF_ACL_IOPS,
+	.update_time	= ZUF_UPDATE_TIME,
 	.fileattr_get	= zuf_fileattr_get,
 	.fileattr_set	= zuf_fileattr_set,
 };
@@ -479,14 +478,13 @@ const struct inode_operations zuf_symlink_inode_operations = {
 	.getattr	= zuf_getattr,
 	.setattr	= zuf_setattr,
 	.listxattr	= zuf_listxattr,
-	.update_time	= zuf_update_time,
+	.update_time	= ZUF_UPDATE_TIME,
 };
 
 const struct inode_operations zuf_special_inode_operations = {
 	.getattr	= zuf_getattr,
 	.setattr	= zuf_setattr,
 	.listxattr	= zuf_listxattr,
-	.get_acl	= zuf_get_acl,
-	.set_acl	= zuf_set_acl,
-	.update_time	= zuf_update_time,
+	ZUF_ACL_IOPS,
+	.update_time	= ZUF_UPDATE_TIME,
 };

@@ -265,7 +265,7 @@ int zuf_pmem_mmap(struct zuf_pmem_file *pf, struct vm_area_struct *vma)
 	start = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	if (start >= pf->core->pmem.size || end > pf->core->pmem.size)
 		return -EINVAL;
-	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &zuf_pmem_vm_ops;
 	vma->vm_private_data = pf;
 	return 0;

@@ -784,15 +784,15 @@ static const struct file_operations zuf_special_fops = {
 /* ------------------------------------------------------------------ */
 
 /* Only an administrator may create server files (-EPERM, not -EACCES) */
-static int zuf_root_permission(struct user_namespace *ns, struct inode *inode,
+static int zuf_root_permission(struct mnt_idmap *idmap, struct inode *inode,
 			       int mask)
 {
 	if ((mask & MAY_WRITE) && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	return generic_permission(ns, inode, mask);
+	return generic_permission(idmap, inode, mask);
 }
 
-static int zuf_root_tmpfile(struct user_namespace *ns, struct inode *dir,
+static int zuf_root_tmpfile(struct mnt_idmap *idmap, struct inode *dir,
 			    struct file *file, umode_t mode)
 {
 	struct inode *inode;
@@ -804,7 +804,7 @@ static int zuf_root_tmpfile(struct user_namespace *ns, struct inode *dir,
 		return -ENOMEM;
 	inode->i_ino = get_next_ino();
 	inode->i_mode = S_IFREG | 0600;
-	inode->i_atime = inode->i_mtime = inode->i_ctime = current_time(inode);
+	simple_inode_init_ts(inode);
 	inode->i_fop = &zuf_special_fops;
 	d_tmpfile(file, inode);
 	return finish_open_simple(file, 0);
@@ -843,7 +843,7 @@ static int zuf_root_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;	/* kill_sb frees zri */
 	root->i_ino = 1;
 	root->i_mode = S_IFDIR | 0755;
-	root->i_atime = root->i_mtime = root->i_ctime = current_time(root);
+	simple_inode_init_ts(root);
 	root->i_op = &zuf_root_dir_iops;
 	root->i_fop = &simple_dir_operations;
 	set_nlink(root, 2);

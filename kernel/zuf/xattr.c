@@ -170,7 +170,7 @@ static int zuf_xattr_get(const struct xattr_handler *handler,
 }
 
 static int zuf_xattr_set(const struct xattr_handler *handler,
-			 struct user_namespace *mnt_userns,
+			 struct mnt_idmap *idmap,
 			 struct dentry *dentry, struct inode *inode,
 			 const char *name, const void *value, size_t size,
 			 int flags)
@@ -207,8 +207,10 @@ const struct xattr_handler *zuf_xattr_handlers[] = {
 	&zuf_user_xattr_handler,
 	&zuf_trusted_xattr_handler,
 	&zuf_security_xattr_handler,
+#if !ZUF_HAVE_GET_INODE_ACL	/* since then the VFS maps them to ->set_acl */
 	&posix_acl_access_xattr_handler,
 	&posix_acl_default_xattr_handler,
+#endif
 	NULL
 };
 
@@ -280,7 +282,7 @@ out_free_buf:
 	return err;
 }
 
-static int zuf_acl_mode(struct user_namespace *mnt_userns,
+static int zuf_acl_mode(struct mnt_idmap *idmap,
 			struct inode *inode, struct posix_acl **acl)
 {
 	struct timespec64 now = current_time(inode);
@@ -288,7 +290,7 @@ static int zuf_acl_mode(struct user_namespace *mnt_userns,
 	umode_t mode;
 	int err;
 
-	err = posix_acl_update_mode(mnt_userns, inode, &mode, acl);
+	err = posix_acl_update_mode(idmap, inode, &mode, acl);
 	if (err || mode == inode->i_mode)
 		return err;
 	op.hdr.op = ZUFS_OP_SETATTR;
@@ -306,17 +308,34 @@ static int zuf_acl_mode(struct user_namespace *mnt_userns,
 	return err;
 }
 
-int zuf_set_acl(struct user_namespace *mnt_userns, struct inode *inode,
+int zuf_set_acl(struct mnt_idmap *idmap, struct dentry *dentry,
 		struct posix_acl *acl, int type)
 {
+	struct inode *inode = d_inode(dentry);
 	int err;
 
 	if (!zuf_has_xattr(inode))
 		return -EOPNOTSUPP;
 	if (type == ACL_TYPE_ACCESS && acl) {
-		err = zuf_acl_mode(mnt_userns, inode, &acl);
+		err = zuf_acl_mode(idmap, inode, &acl);
 		if (err)
 			return err;
 	}
 	return zuf_acl_store(inode, type, acl);
 }
+
+#if !ZUF_HAVE_GET_INODE_ACL
+/* the old kernels' ->set_acl() names the inode; any alias of it will do */
+int zuf_set_acl_inode(struct mnt_idmap *idmap, struct inode *inode,
+		      struct posix_acl *acl, int type)
+{
+	struct dentry *dentry = d_find_alias(inode);
+	int err;
+
+	if (!dentry)
+		return -ENOENT;
+	err = zuf_set_acl(idmap, dentry, acl, type);
+	dput(dentry);
+	return err;
+}
+#endif

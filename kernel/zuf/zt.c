@@ -276,8 +276,8 @@ static int zuf_win_mmap(struct zuf_channel *chan, struct vm_area_struct *vma)
 	spin_unlock(&chan->lock);
 	if (err)
 		return err;
-	vma->vm_flags |= VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
-			 VM_DONTCOPY;
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
+		     VM_DONTCOPY);
 	vma->vm_private_data = chan;
 	vma->vm_ops = &zuf_win_vm_ops;
 	return 0;
@@ -289,7 +289,7 @@ int zuf_chan_mmap(struct zuf_channel *chan, struct vm_area_struct *vma)
 		return zuf_win_mmap(chan, vma);
 	if (vma->vm_end - vma->vm_start > ZUFS_CHAN_MAP_SIZE)
 		return -EINVAL;
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	return vm_map_pages(vma, chan->pages, chan->nr_pages);
 }
 

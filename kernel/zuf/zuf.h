@@ -21,7 +21,8 @@
 #include <linux/xattr.h>
 #include <linux/ratelimit.h>
 
-#include "../../include/zufs_api.h"
+#include "zufs_api.h"
+#include "compat.h"
 
 #define ZUF_MODULE_NAME	"zuf"
 

@@ -62,11 +62,14 @@ extern const struct address_space_operations zuf_nodev_aops;
 extern const struct iomap_ops zuf_iomap_ops;
 
 /* inode.c */
-int zuf_getattr(struct user_namespace *mnt_userns, const struct path *path,
+int zuf_getattr(struct mnt_idmap *idmap, const struct path *path,
 		struct kstat *stat, u32 request_mask, unsigned int flags);
-int zuf_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+int zuf_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 		struct iattr *iattr);
-int zuf_update_time(struct inode *inode, struct timespec64 *now, int flags);
+int zuf_update_time(struct inode *inode, int flags);
+#if !ZUF_HAVE_UPDATE_TIME_FLAGS
+int zuf_update_time_at(struct inode *inode, struct timespec64 *now, int flags);
+#endif
 int zuf_flush_times(struct inode *inode);
 int zuf_check_inode_attr(struct inode *inode, const struct zufs_attr *attr);
 int zuf_set_size(struct inode *inode, loff_t size);
@@ -102,15 +105,19 @@ int zuf_file_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* ioctl.c */
 int zuf_fileattr_get(struct dentry *dentry, struct fileattr *fa);
-int zuf_fileattr_set(struct user_namespace *mnt_userns,
+int zuf_fileattr_set(struct mnt_idmap *idmap,
 		     struct dentry *dentry, struct fileattr *fa);
 long zuf_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 /* xattr.c */
 ssize_t zuf_listxattr(struct dentry *dentry, char *list, size_t size);
 struct posix_acl *zuf_get_acl(struct inode *inode, int type, bool rcu);
-int zuf_set_acl(struct user_namespace *mnt_userns, struct inode *inode,
+int zuf_set_acl(struct mnt_idmap *idmap, struct dentry *dentry,
 		struct posix_acl *acl, int type);
+#if !ZUF_HAVE_GET_INODE_ACL
+int zuf_set_acl_inode(struct mnt_idmap *idmap, struct inode *inode,
+		      struct posix_acl *acl, int type);
+#endif
 int zuf_acl_store(struct inode *inode, int type, struct posix_acl *acl);
 
 #endif /* __ZUF_VFS_H */

@@ -19,10 +19,20 @@ ZUFS_VM_ENV=()
 ZUFS_VM_RW=()
 ZUFS_VM_PMEM_EXPECT=0
 ZUFS_VM_NVDIMM=0
+ZUFS_VM_KMOD=()
 # shellcheck source=/dev/null
 . $IO/params
 
 setup_failed=0
+
+# zuf.ko built for this kernel, at the path the tests load it from
+if ((${#ZUFS_VM_KMOD[@]} == 2)); then
+	mkdir -p "$(dirname "${ZUFS_VM_KMOD[1]}")" && touch "${ZUFS_VM_KMOD[1]}" 2>/dev/null
+	if ! mount --bind "${ZUFS_VM_KMOD[0]}" "${ZUFS_VM_KMOD[1]}"; then
+		err "cannot put ${ZUFS_VM_KMOD[0]} at ${ZUFS_VM_KMOD[1]}"
+		setup_failed=1
+	fi
+fi
 
 # Writable host directories, at the same path.
 for ((i = 0; i < ${#ZUFS_VM_RW[@]}; i++)); do
