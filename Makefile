@@ -124,9 +124,13 @@ KERNEL_REACH_TESTS := vm/00-boot vm/10-module vm/40-mount vm/50-namespace \
 test: deps
 	$(AFTER_DEPS) all test-run
 
+# The whole suite runs on KVER when the caller names it, else on the oldest
+# installed kernel (Debian 12's own 6.1 here: what the features were built
+# and measured on); the kernel-reach cases run on each of the others.
+TEST_KVER := $(or $(KVER_GIVEN),$(firstword $(KERNELS)))
 test-run:
-	@rc=0; tests/run || rc=1; \
-	for v in $(OTHER_KERNELS); do \
+	@rc=0; tests/run $(if $(TEST_KVER),--kernel $(TEST_KVER)) || rc=1; \
+	for v in $(filter-out $(TEST_KVER),$(KERNELS)); do \
 		echo "== the kernel-reach VM tests on $$v"; \
 		tests/run --kernel $$v --vm-only $(KERNEL_REACH_TESTS) || rc=1; \
 	done; exit $$rc
