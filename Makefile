@@ -118,7 +118,7 @@ deps:
 # `make test` runs them on every installed kernel besides KVER
 KERNEL_REACH_TESTS := vm/00-boot vm/10-module vm/40-mount vm/50-namespace \
 	vm/51-fsx vm/52-mmap vm/53-cache vm/55-passthrough vm/56-window \
-	vm/57-invalidate vm/59-caps vm/60-hostile
+	vm/57-invalidate vm/59-caps vm/60-hostile vm/62-reflink
 
 # `make test`: what CI runs (.ci/run)
 test: deps
