@@ -75,6 +75,7 @@ struct zus_sb {
 	struct zpmfs_inode *itable;	/* on pmem */
 	uint64_t	*bitmap;	/* on pmem */
 	bool		rdonly;
+	bool		keep_orphans;	/* re-attach: the kernel holds them */
 	int		(*host_rdonly)(void *host);	/* see zus.h */
 	void		*host;
 	bool		verbose;
