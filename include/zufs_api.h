@@ -27,7 +27,9 @@
  *                    (a type whose mounts survive its server's death),
  *                    ZUFS_MF_REATTACH (a MOUNT that takes over a mount of
  *                    a dead server), ZUFS_OPF_RESENT (hdr.flags bit 31: an
- *                    op the dead server may have done already).
+ *                    op the dead server may have done already),
+ *                    zufs_ioc_handshake.flags with ZUFS_HS_TAKEOVER (a
+ *                    new server replaces the running one).
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -171,9 +173,22 @@ struct zufs_ioc_handshake {
 	__u32	op_area_size;	/* out: ZUFS_OP_AREA_SIZE of the kernel */
 	__u32	data_area_size;	/* out: ZUFS_DATA_AREA_SIZE of the kernel */
 	__s32	err;		/* out */
-	__u32	pad;
+	__u32	flags;		/* in: ZUFS_HS_* (1.4; was padding) */
 	__u64	reserved[4];
 };
+
+/*
+ * ZUFS_HS_TAKEOVER (1.4): live upgrade.  If a server is running on this
+ * zuf-root, the kernel stops it as if it had died (its threads get BREAK,
+ * its process SIGTERM, so it flushes its plugins' mounts and exits) and
+ * this server takes its place; every superblock of a ZUFS_FST_REATTACH
+ * type detaches and re-attaches when this server registers the type (see
+ * "Server restart").  A re-attach never starts before the old server's
+ * control file is closed (its process is done with the backing store),
+ * waiting at most 10 s for that.  Without the flag a running server
+ * makes the handshake fail with EBUSY.
+ */
+#define ZUFS_HS_TAKEOVER	(1U << 0)
 
 /* Filesystem type flags (struct zufs_fs_info.flags) */
 #define ZUFS_FST_PMEM		(1U << 0) /* mounts a device set; block map I/O */

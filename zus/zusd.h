@@ -120,6 +120,7 @@ struct zusd_zt {
 struct zusd_opts {
 	bool		foreground;
 	bool		debug;
+	bool		takeover;	/* replace the running server */
 	const char	*root;		/* zuf-root mount point */
 	const char	*pidfile;
 	const char	**plugins;	/* paths */

@@ -90,6 +90,7 @@ static struct zuf_server *zuf_server_new(struct zuf_root_info *zri)
 	spin_lock_init(&srv->pmem_lock);
 	idr_init(&srv->pmem_idr);
 	init_waitqueue_head(&srv->chan_free_wq);
+	init_waitqueue_head(&srv->gone_wq);
 	return srv;
 }
 
@@ -461,6 +462,26 @@ static int zuf_mbox_serve(struct zuf_server *srv, struct zufs_ioc_mount *ans)
 /* special files                                                       */
 /* ------------------------------------------------------------------ */
 
+/*
+ * ZUFS_HS_TAKEOVER: stop the running server as if it died, and tell its
+ * process to flush and exit (it waits for SIGTERM in zusd).
+ */
+static void zuf_server_takeover(struct zuf_root_info *zri)
+{
+	struct zuf_server *old;
+
+	mutex_lock(&zri->lock);
+	old = zri->srv;
+	if (old)
+		kref_get(&old->ref);
+	mutex_unlock(&zri->lock);
+	if (!old)
+		return;
+	kill_pid(old->tgid, SIGTERM, 1);
+	zuf_server_kill(old, "taken over by a new server");
+	zuf_server_put(old);
+}
+
 static int zuf_ioc_handshake(struct zuf_special *zs, void __user *uarg)
 {
 	struct zuf_root_info *zri = zs->zri;
@@ -481,6 +502,11 @@ static int zuf_ioc_handshake(struct zuf_special *zs, void __user *uarg)
 	if (!srv)
 		return -ENOMEM;
 	mutex_lock(&zri->lock);
+	if (zri->srv && (hs.flags & ZUFS_HS_TAKEOVER)) {
+		mutex_unlock(&zri->lock);
+		zuf_server_takeover(zri);
+		mutex_lock(&zri->lock);
+	}
 	if (zri->srv) {
 		mutex_unlock(&zri->lock);
 		zuf_server_put(srv);
@@ -837,6 +863,9 @@ static int zuf_special_release(struct inode *inode, struct file *file)
 	switch (zs->role) {
 	case ZUF_ROLE_CONTROL:
 		zuf_server_kill(zs->srv, "server exited");
+		/* its process is done with the mounts: they may re-attach */
+		WRITE_ONCE(zs->srv->ctl_closed, true);
+		wake_up_all(&zs->srv->gone_wq);
 		break;
 	case ZUF_ROLE_CHAN:
 		if (!zs->chan)		/* INIT_THREAD failed: never a ZT */

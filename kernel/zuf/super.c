@@ -16,6 +16,8 @@
 /* How long callers of a detached sb wait for a new server, by default */
 #define ZUF_REATTACH_TIMEOUT_DEFAULT	30	/* seconds */
 #define ZUF_REATTACH_TIMEOUT_MAX	86400
+/* How long a re-attach waits for the old server's process to let go */
+#define ZUF_OLD_SERVER_WAIT		(10 * HZ)
 
 /* fs_context private: the options that go to the plugin */
 struct zuf_fs_context {
@@ -481,15 +483,23 @@ static void zuf_reattach_one(struct super_block *sb, void *arg)
 	int err;
 
 	mutex_lock(&sbi->attach_lock);
-	if (zuf_srv_dead(sbi->srv) && !READ_ONCE(sbi->dying)) {
-		err = zuf_reattach_sb(sbi, srv);
-		if (err)
-			pr_err("zuf: %s: re-attach failed (%d): stays detached\n",
-			       sb->s_id, err);
-		else
-			pr_info("zuf: %s: re-attached to the new server\n",
-				sb->s_id);
+	if (!zuf_srv_dead(sbi->srv) || READ_ONCE(sbi->dying))
+		goto out_unlock;
+	/* two processes must never use one backing store */
+	if (wait_event_killable_timeout(sbi->srv->gone_wq,
+					READ_ONCE(sbi->srv->ctl_closed),
+					ZUF_OLD_SERVER_WAIT) <= 0) {
+		pr_err("zuf: %s: the old server still runs: stays detached\n",
+		       sb->s_id);
+		goto out_unlock;
 	}
+	err = zuf_reattach_sb(sbi, srv);
+	if (err)
+		pr_err("zuf: %s: re-attach failed (%d): stays detached\n",
+		       sb->s_id, err);
+	else
+		pr_info("zuf: %s: re-attached to the new server\n", sb->s_id);
+out_unlock:
 	mutex_unlock(&sbi->attach_lock);
 }
 

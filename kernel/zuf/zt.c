@@ -422,6 +422,9 @@ static void zuf_chan_set_free(struct zuf_channel *chan)
 	chan->state = ZC_FREE;
 	if (wq_has_sleeper(&chan->srv->chan_free_wq))
 		wake_up(&chan->srv->chan_free_wq);
+	/* its ZT may have slept through the death while we owned it */
+	if (zuf_srv_dead(chan->srv))
+		wake_up(&chan->zt_wq);
 }
 
 /* Called with the window unmapped */

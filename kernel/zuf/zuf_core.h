@@ -79,6 +79,8 @@ struct zuf_server {
 	struct zuf_root_info	*zri;		/* valid while a file is open */
 	bool			dead;		/* set once, under zri->lock */
 	unsigned long		died_at;	/* jiffies, set before dead */
+	bool			ctl_closed;	/* its control file is released */
+	wait_queue_head_t	gone_wq;	/* for ctl_closed */
 	struct pid		*tgid;		/* the server process */
 	bool			mount_attached;	/* zri->lock: its mount thread */
 	struct mutex		types_lock;	/* guards types */

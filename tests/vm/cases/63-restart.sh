@@ -93,7 +93,6 @@ sleep 4
 wait_for /tmp/writer.n 10 || fail "writer did not start: $(cat /tmp/writer.out)"
 n0=$(cat /tmp/writer.n)
 kill9
-sleep 1
 restart
 sleep 3
 touch /tmp/stop
