@@ -251,15 +251,18 @@ enum zufs_mount_op {
  * keeps its block-map cache (user mappings were zapped at the death and
  * fault again).  The answer must give the same root inode number, block
  * size and max_bytes, else the superblock stays detached (logged).
- * Plugins keep no per-open-file state (there is no open op), and address
- * inodes by number only, so nothing else is replayed.  A failed re-attach
- * leaves the superblock detached until its timeout.
+ * Plugins keep no per-open-file state (there is no open op) and address
+ * inodes by number only, so nothing else is replayed: a plugin that keeps
+ * per-inode state rebuilds it from the number when the number first comes
+ * (zpassthrough finds the backing inode again; one it cannot find answers
+ * -ESTALE).  A failed re-attach leaves the superblock detached until its
+ * timeout.
  *
  * Operations in flight at the death: one the server had not picked up
  * (POSTED) is simply sent to the new server.  One it had picked up
  * (SERVING: it may or may not have happened on disk) is sent again with
- * ZUFS_OPF_RESENT in hdr.flags (except old-IO ops whose pages the dead
- * server kept: EIO).  The kernel holds the same locks across the resend
+ * ZUFS_OPF_RESENT in hdr.flags (an old-IO op with the same caller pages
+ * in the window again).  The kernel holds the same locks across the resend
  * as around the first attempt, so a plugin that supports re-attach
  * answers a resent op as the first attempt would have if it finds that
  * the op already happened:

@@ -811,7 +811,7 @@ static int zuf_dispatch_srv(struct zuf_server *srv, struct zuf_sb_info *sbi,
 		zd->win_kept = chan->win_nr != 0;
 		chan->state = ZC_ABANDONED;
 		err = werr ? -EINTR : -EIO;
-		if (!werr && !zd->win_kept)
+		if (!werr)
 			*how = ZUF_LOST;
 		break;
 	default:	/* BROKEN: the server died before it took the op */
@@ -826,8 +826,27 @@ static int zuf_dispatch_srv(struct zuf_server *srv, struct zuf_sb_info *sbi,
 	return err;
 }
 
+/*
+ * Window pages of an op lost with its server stay the dead channel's
+ * (win_kept).  On a type that can re-attach the caller holds a spare
+ * reference to each, so that the op can be resent: the spares become the
+ * caller's.
+ */
+static bool zuf_win_spares_get(struct zuf_sb_info *sbi,
+			       struct zuf_dispatch *zd)
+{
+	u32 i;
+
+	if (!zd->win_nr || !(sbi->zft->info.flags & ZUFS_FST_REATTACH))
+		return false;
+	for (i = 0; i < zd->win_nr; i++)
+		get_page(zd->win_pages[i]);
+	return true;
+}
+
 int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 {
+	bool spares = zuf_win_spares_get(sbi, zd);
 	u32 flags = zd->op->flags;
 	enum zuf_sent how;
 	int err, idx;
@@ -839,6 +858,12 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 		srcu_read_unlock(&zuf_srv_srcu, idx);
 		if (how == ZUF_SENT)
 			break;
+		if (how == ZUF_LOST && zd->win_kept) {
+			if (!spares)
+				break;	/* -EIO: no pages left to resend */
+			spares = false;
+			zd->win_kept = false;
+		}
 		/* the new server must check whether the lost one happened */
 		if (how == ZUF_LOST)
 			zd->op->flags = flags | ZUFS_OPF_RESENT;
@@ -846,6 +871,8 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 		if (err)
 			break;
 	}
+	if (spares)
+		zuf_win_put_pages(zd->win_pages, zd->win_nr, false);
 	zd->op->flags = flags;
 	return err;
 }
