@@ -41,10 +41,12 @@
  *                          to the buffer (never while a caller owns it:
  *                          FILLING, SERVING or ANSWERED)
  *
- * Server death: callers in FILLING/POSTED/SERVING wake with -EIO and give
- * the channel up as above; the buffer is only read back in ANSWERED, and
+ * Server death: callers in FILLING/POSTED/SERVING wake and give the
+ * channel up as above; the buffer is only read back in ANSWERED, and
  * then copied out before any check, so a lying or dying server can never
- * change what the kernel already validated.
+ * change what the kernel already validated.  zufc_dispatch() then waits
+ * for the sb to re-attach and sends the op again (flagged RESENT if it was
+ * SERVING), or fails it with -EIO (see "Server restart" in zufs_api.h).
  *
  * Window pages (win_*): the caller stores its page list in FILLING.  The
  * caller keeps its references and releases them after the op, unless it
