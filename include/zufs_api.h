@@ -23,6 +23,20 @@
  *                    which of reflink, dedupe and each fallocate mode the
  *                    mount implements; the kernel offers only those.
  *                    ZUFS_CLONE_DEDUPE.
+ *   1.3  2026-12-05  Shared blocks (reflink): ZUFS_EXT_SHARED in GET_BLOCKS
+ *                    answers (read in place only: never cached, mapped or
+ *                    stored into by the kernel), ZUFS_GB_MAP in requests
+ *                    (the range will be mapped into a process or zeroed in
+ *                    place: answer no shared blocks), ZUFS_CAP_UNSHARE_RANGE;
+ *                    a ZUFS_CLONE_COPY may share whole blocks; the plugin
+ *                    compares the ranges of a ZUFS_CLONE_DEDUPE.
+ *   1.4  2026-12-05  Re-attach (see "Server restart" below): ZUFS_FST_REATTACH
+ *                    (a type whose mounts survive its server's death),
+ *                    ZUFS_MF_REATTACH (a MOUNT that takes over a mount of
+ *                    a dead server), ZUFS_OPF_RESENT (hdr.flags bit 31: an
+ *                    op the dead server may have done already),
+ *                    zufs_ioc_handshake.flags with ZUFS_HS_TAKEOVER (a
+ *                    new server replaces the running one).
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -46,7 +60,7 @@
 #include <linux/falloc.h>
 
 #define ZUFS_MAJOR_VERSION	1
-#define ZUFS_MINOR_VERSION	3
+#define ZUFS_MINOR_VERSION	4
 
 /* Magic of the zuf-root pseudo filesystem (statfs f_type), "zufr" */
 #define ZUFS_ROOT_MAGIC		0x7a756672
@@ -166,9 +180,22 @@ struct zufs_ioc_handshake {
 	__u32	op_area_size;	/* out: ZUFS_OP_AREA_SIZE of the kernel */
 	__u32	data_area_size;	/* out: ZUFS_DATA_AREA_SIZE of the kernel */
 	__s32	err;		/* out */
-	__u32	pad;
+	__u32	flags;		/* in: ZUFS_HS_* (1.4; was padding) */
 	__u64	reserved[4];
 };
+
+/*
+ * ZUFS_HS_TAKEOVER (1.4): live upgrade.  If a server is running on this
+ * zuf-root, the kernel stops it as if it had died (its threads get BREAK,
+ * its process SIGTERM, so it flushes its plugins' mounts and exits) and
+ * this server takes its place; every superblock of a ZUFS_FST_REATTACH
+ * type detaches and re-attaches when this server registers the type (see
+ * "Server restart").  A re-attach never starts before the old server's
+ * control file is closed (its process is done with the backing store),
+ * waiting at most 10 s for that.  Without the flag a running server
+ * makes the handshake fail with EBUSY.
+ */
+#define ZUFS_HS_TAKEOVER	(1U << 0)
 
 /* Filesystem type flags (struct zufs_fs_info.flags) */
 #define ZUFS_FST_PMEM		(1U << 0) /* mounts a device set; block map I/O */
@@ -176,6 +203,7 @@ struct zufs_ioc_handshake {
 #define ZUFS_FST_SYNC_META	(1U << 2) /* metadata durable when an op returns */
 #define ZUFS_FST_XATTR		(1U << 3) /* supports xattrs */
 #define ZUFS_FST_ACL		(1U << 4) /* kernel may store POSIX ACLs as xattrs */
+#define ZUFS_FST_REATTACH	(1U << 5) /* mounts survive the server (1.4) */
 
 struct zufs_fs_info {
 	char	name[ZUFS_FS_NAME_MAX];	/* "zpmfs": -t NAME, NUL terminated */
@@ -206,6 +234,66 @@ enum zufs_mount_op {
 /* struct zufs_ioc_mount.mount_flags */
 #define ZUFS_MF_RDONLY		(1U << 0)
 #define ZUFS_MF_SILENT		(1U << 1)
+#define ZUFS_MF_REATTACH	(1U << 2) /* MOUNT: take over a detached mount (1.4) */
+
+/*
+ * Server restart (1.4).  When a server dies, the superblocks of its types
+ * that were registered with ZUFS_FST_REATTACH stay mounted, *detached*.
+ * An operation on a detached superblock waits (killable) for a new server,
+ * at most reattach_timeout seconds (mount option, default 30) counted from
+ * the death; after that, and at once with reattach_timeout=0, on umount
+ * and for types without ZUFS_FST_REATTACH, it fails with EIO as before.
+ *
+ * A new server that registers a type of the same name and kind (PMEM or
+ * NODEV, and ACL) adopts it instead of getting EEXIST: before
+ * ZUFS_IOC_REGISTER_FS returns, the kernel sends one MOUNT with
+ * ZUFS_MF_REATTACH for each detached superblock of the type, through the
+ * mount thread (which must be running already), with the original
+ * dev_name, the canonical options of the last answer and a new sb_id
+ * (GRAB_PMEM key).  The plugin mounts the same backing store again, as
+ * after a crash, with two differences: every inode the kernel still holds
+ * is live, so it must not free orphans (nlink 0 inodes) at this mount (the
+ * kernel sends EVICT for them as usual), and every block it ever answered
+ * in GET_BLOCKS for a file must still belong to that file: the kernel
+ * keeps its block-map cache (user mappings were zapped at the death and
+ * fault again).  The answer must give the same root inode number, block
+ * size and max_bytes, else the superblock stays detached (logged).
+ * Plugins keep no per-open-file state (there is no open op) and address
+ * inodes by number only, so nothing else is replayed: a plugin that keeps
+ * per-inode state rebuilds it from the number when the number first comes
+ * (zpassthrough finds the backing inode again; one it cannot find answers
+ * -ESTALE).  A failed re-attach leaves the superblock detached until its
+ * timeout.
+ *
+ * Operations in flight at the death: one the server had not picked up
+ * (POSTED) is simply sent to the new server.  One it had picked up
+ * (SERVING: it may or may not have happened on disk) is sent again with
+ * ZUFS_OPF_RESENT in hdr.flags (an old-IO op with the same caller pages
+ * in the window again).  The kernel holds the same locks across the resend
+ * as around the first attempt, so a plugin that supports re-attach
+ * answers a resent op as the first attempt would have if it finds that
+ * the op already happened:
+ *  - LOOKUP, GETATTR, READDIR, READLINK, STATFS, SEEK, GETXATTR,
+ *    LISTXATTR, READ, SYNC_FS, FSYNC, EVICT: no change, run again.
+ *  - SETATTR (incl. truncate to a size), WRITE (same bytes, same place),
+ *    GET_BLOCKS (an allocated block is answered again, not allocated
+ *    twice), FALLOCATE modes 0/KEEP_SIZE/PUNCH_HOLE/ZERO_RANGE, CLONE,
+ *    SETXATTR without XATTR_CREATE: idempotent, run again.
+ *  - NEW_INODE with a name: the kernel saw the name negative; if it
+ *    exists now, the create happened: answer that inode (and the dir).
+ *    A resent TMPFILE is run again (a first one is an orphan, freed at
+ *    the next plain mount).
+ *  - LINK: the name exists with ino: done.  UNLINK (and rmdir): the name
+ *    is gone: done (attr: the victim as it is now).
+ *  - RENAME: ino is now at new_name (and, with RENAME_EXCHANGE,
+ *    target_ino at old_name): done.
+ *  - SETXATTR with XATTR_CREATE: the value there equals the one sent:
+ *    done.  With ZUFS_XATTR_REMOVE: ENODATA counts as done.
+ *  - FALLOCATE COLLAPSE_RANGE / INSERT_RANGE: not verifiable without the
+ *    old size; the server answers -EIO (the application sees EIO).
+ * zusd implements these checks for every plugin (zus/resend.c) with the
+ * plugin's own lookup/getattr/getxattr, then strips the flag.
+ */
 
 /*
  * The mount thread loops in ZUFS_IOC_MOUNT.  Each call carries the answer
@@ -417,6 +505,9 @@ struct zufs_op_hdr {
 	__u32	cpu;		/* channel number the op travels on */
 	__u64	seq;		/* per-channel sequence number, for tracing */
 };
+
+/* hdr.flags bit of every op: sent again after a server death (1.4) */
+#define ZUFS_OPF_RESENT		(1U << 31)
 
 /* A name inside an operation; not NUL terminated on the wire (len counts) */
 struct zufs_name {

@@ -58,6 +58,7 @@ static int handshake(struct zusd *zd)
 	struct zufs_ioc_handshake hs = {
 		.major = zd->opts.abi_major,
 		.minor = zd->opts.abi_minor,
+		.flags = zd->opts.takeover ? ZUFS_HS_TAKEOVER : 0,
 	};
 	int err;
 
@@ -70,6 +71,8 @@ static int handshake(struct zusd *zd)
 			return -EPROTO;
 		}
 		zd->nr_cpus = hs.nr_cpus;
+		if (zd->opts.takeover)
+			zusd_info(zd, "took over from the running server (if any)");
 		return 0;
 	}
 	err = -errno;
@@ -78,7 +81,7 @@ static int handshake(struct zusd *zd)
 			 zd->opts.abi_major, zd->opts.abi_minor, hs.major,
 			 hs.minor);
 	else if (err == -EBUSY)
-		zusd_err(zd, "%s: another server is already running",
+		zusd_err(zd, "%s: another server is already running (--takeover replaces it)",
 			 zd->opts.root);
 	else
 		zusd_err(zd, "handshake: %s", strerror(-err));

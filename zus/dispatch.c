@@ -594,6 +594,13 @@ void zusd_dispatch(struct zusd_zt *zt)
 			goto out;
 		}
 	}
+	if (hdr->flags & ZUFS_OPF_RESENT) {
+		hdr->flags &= ~ZUFS_OPF_RESENT;
+		zusd_dbg(zt->zd, "cpu %d seq %llu %s: resent", zt->cpu,
+			 (unsigned long long)hdr->seq, zusd_op_name(hdr->op));
+		if (zusd_resent(sb, hdr, data, &ctx, &err))
+			goto out;
+	}
 	err = zusd_zt_call(zt, d->handler, sb, hdr, data, &ctx);
 	if (zt->zd->opts.late_op == (int)hdr->op)
 		usleep(zt->zd->opts.late_us);

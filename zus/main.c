@@ -52,6 +52,9 @@ static void usage(FILE *f)
 "                          directory (zusd(8))\n"
 "      --root DIR          zuf-root mount point (default " ZUFS_ROOT_PATH ")\n"
 "      --pidfile FILE      write the server's pid there\n"
+"      --takeover          live upgrade: replace the running zusd; it stops\n"
+"                          and flushes, and the mounts of types that can\n"
+"                          re-attach move to this one without an error\n"
 "  -d, --debug             log every operation and corruption\n"
 "      --chaos SEED[:PERMILLE]\n"
 "                          testing: corrupt that share of answers (default\n"
@@ -88,13 +91,15 @@ static void usage(FILE *f)
 }
 
 enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI, OPT_IO_DELAY, OPT_STORM,
-       OPT_LATE_OP, OPT_WINDOW_SPY, OPT_MOUNT_DELAY, OPT_FUZZ };
+       OPT_LATE_OP, OPT_WINDOW_SPY, OPT_MOUNT_DELAY, OPT_FUZZ,
+       OPT_TAKEOVER };
 
 static const struct option long_opts[] = {
 	{ "foreground",  no_argument,       NULL, 'f' },
 	{ "plugin",      required_argument, NULL, 'p' },
 	{ "root",        required_argument, NULL, OPT_ROOT },
 	{ "pidfile",     required_argument, NULL, OPT_PIDFILE },
+	{ "takeover",    no_argument,       NULL, OPT_TAKEOVER },
 	{ "debug",       no_argument,       NULL, 'd' },
 	{ "chaos",       required_argument, NULL, OPT_CHAOS },
 	{ "fuzz",        required_argument, NULL, OPT_FUZZ },
@@ -266,6 +271,9 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 					optarg);
 				return -EINVAL;
 			}
+			break;
+		case OPT_TAKEOVER:
+			o->takeover = true;
 			break;
 		case OPT_ABI:
 			if (parse_abi(optarg, o)) {

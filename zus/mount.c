@@ -144,7 +144,8 @@ static int do_mount(struct zusd *zd, struct zufs_ioc_mount *im,
 	mi.host = sb;
 	mi.options = im->options;
 	mi.flags = (im->mount_flags & ZUFS_MF_RDONLY ? ZUS_MOUNT_RDONLY : 0) |
-		   (im->mount_flags & ZUFS_MF_SILENT ? ZUS_MOUNT_SILENT : 0);
+		   (im->mount_flags & ZUFS_MF_SILENT ? ZUS_MOUNT_SILENT : 0) |
+		   (im->mount_flags & ZUFS_MF_REATTACH ? ZUS_MOUNT_REATTACH : 0);
 	err = t->ops->mount(&mi, &sb->psb, out);
 	if (err)
 		goto out_release;
@@ -159,9 +160,10 @@ static int do_mount(struct zusd *zd, struct zufs_ioc_mount *im,
 	sb->next = zd->sbs;
 	zd->sbs = sb;
 	zd->nr_mounts++;
-	zusd_info(zd, "mounted %s on %s (%s), %u live", t->info.name,
-		  im->dev_name, im->options[0] ? im->options : "no options",
-		  zd->nr_mounts);
+	zusd_info(zd, "%s %s on %s (%s), %u live",
+		  im->mount_flags & ZUFS_MF_REATTACH ? "re-attached" : "mounted",
+		  t->info.name, im->dev_name,
+		  im->options[0] ? im->options : "no options", zd->nr_mounts);
 	return 0;
 
 out_release:

@@ -120,6 +120,7 @@ struct zusd_zt {
 struct zusd_opts {
 	bool		foreground;
 	bool		debug;
+	bool		takeover;	/* replace the running server */
 	const char	*root;		/* zuf-root mount point */
 	const char	*pidfile;
 	const char	**plugins;	/* paths */
@@ -220,6 +221,14 @@ int zusd_zt_call(struct zusd_zt *zt, zusd_op_fn fn, struct zusd_sb *sb,
 		 const struct zus_ctx *ctx);
 const struct zusd_op_desc *zusd_op_desc(uint32_t op);
 const char *zusd_op_name(uint32_t op);
+
+/*
+ * resend.c: an op flagged ZUFS_OPF_RESENT (flag already cleared): 1 when
+ * its effect is already there and the answer is filled in (error in
+ * *errp), 0 when it must run (again).
+ */
+int zusd_resent(struct zusd_sb *sb, struct zufs_op_hdr *hdr, void *data,
+		const struct zus_ctx *ctx, int *errp);
 
 /* chaos.c */
 int zusd_parse_seed(const char *arg, uint64_t *seed, unsigned long *permille,

@@ -128,6 +128,9 @@ struct pt_node *pt_node_get(struct zus_sb *sb, uint64_t ino)
 			fifo_del_locked(sb, n);
 	}
 	pthread_mutex_unlock(&sb->lock);
+	/* a number the server before us handed out (re-attach) */
+	if (!n && sb->reattached && pt_node_revive(sb, ino, &n))
+		n = NULL;
 	return n;
 }
 

@@ -83,6 +83,7 @@ struct zus_sb {
 	unsigned int	fifo_len;		/* lock */
 	struct pt_foreign *foreign;		/* lock */
 	uint64_t	next_foreign;		/* lock */
+	bool		reattached;	/* mounted over a dead server's mount */
 };
 
 /* node.c */
@@ -94,6 +95,8 @@ void pt_node_put(struct zus_sb *sb, struct pt_node *n);
 int pt_node_install(struct zus_sb *sb, int fd, dev_t dev, ino_t ino,
 		    mode_t mode, struct pt_node **np);
 void pt_node_evict(struct zus_sb *sb, uint64_t ino);
+/* revive.c: find an inode of a dead server's mount again (-ESTALE: no) */
+int pt_node_revive(struct zus_sb *sb, uint64_t ino, struct pt_node **np);
 int pt_node_rfd(struct pt_node *n);
 int pt_node_wfd(struct pt_node *n);
 void pt_proc_path(char *buf, size_t len, int fd);

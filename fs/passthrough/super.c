@@ -134,6 +134,7 @@ static int pt_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	if (err)
 		goto out_table;
 	raise_nofile();
+	sb->reattached = mi->flags & ZUS_MOUNT_REATTACH;
 	out->caps = pt_probe_caps(sb->sync_fd);
 	out->root_ino = sb->root->ino;
 	out->block_size = 4096;
@@ -219,7 +220,7 @@ static const struct zus_fs_type pt_type = {
 		.name	= "zpassthrough",
 		.magic	= PT_MAGIC,
 		.version = 1,
-		.flags	= ZUFS_FST_NODEV | ZUFS_FST_XATTR,
+		.flags	= ZUFS_FST_NODEV | ZUFS_FST_XATTR | ZUFS_FST_REATTACH,
 	},
 	.ops	= &pt_ops,
 	.usage	= "  -o backing=DIR    the host directory to mirror (required)\n",

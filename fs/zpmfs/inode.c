@@ -88,7 +88,8 @@ int zp_inodes_init(struct zus_sb *sb)
 
 		if (!pi->mode)
 			continue;
-		if (!pi->nlink && ino != ZPMFS_ROOT_INO && !sb->rdonly) {
+		if (!pi->nlink && ino != ZPMFS_ROOT_INO && !sb->rdonly &&
+		    !sb->keep_orphans) {
 			/* Unlinked while open when the last session ended:
 			 * nobody can reach it any more. */
 			zp_inode_free_all(sb, ino);

@@ -351,6 +351,7 @@ static int zp_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	if (err)
 		goto out_free;
 	sb->rdonly = mi->flags & ZUS_MOUNT_RDONLY;
+	sb->keep_orphans = mi->flags & ZUS_MOUNT_REATTACH;
 	sb->host_rdonly = mi->rdonly;
 	sb->host = mi->host;
 	sb->errors = o.errors;
@@ -490,7 +491,8 @@ static const struct zus_fs_type zpmfs_type = {
 		.magic		= ZPMFS_MAGIC,
 		.version	= ZPMFS_FORMAT_VERSION,
 		.flags		= ZUFS_FST_PMEM | ZUFS_FST_SYNC_META |
-				  ZUFS_FST_XATTR | ZUFS_FST_ACL,
+				  ZUFS_FST_XATTR | ZUFS_FST_ACL |
+				  ZUFS_FST_REATTACH,
 	},
 #ifdef ZPMFS_DEBUG
 	.ops		= &zp_debug_ops,	/* check.c: zp_ops + checks */

@@ -77,6 +77,7 @@ struct zus_sb {
 	uint64_t	*bitmap;	/* on pmem */
 	_Atomic uint32_t *rc;		/* on pmem: refcounts, or NULL */
 	bool		rdonly;
+	bool		keep_orphans;	/* re-attach: the kernel holds them */
 	int		(*host_rdonly)(void *host);	/* see zus.h */
 	void		*host;
 	bool		verbose;

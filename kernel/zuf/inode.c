@@ -605,6 +605,7 @@ void zuf_evict_inode(struct inode *inode)
 {
 	struct zuf_sb_info *sbi = ZSBI(inode);
 	struct zufs_op_evict op = {};
+	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op) };
 	int err;
 
 	truncate_inode_pages_final(&inode->i_data);
@@ -618,7 +619,12 @@ void zuf_evict_inode(struct inode *inode)
 
 	op.hdr.op = ZUFS_OP_EVICT;
 	op.ino = inode->i_ino;
-	err = zufc_dispatch_op(sbi, &op.hdr, sizeof(op));
+	/*
+	 * A new server never heard of a linked inode the kernel drops: only
+	 * a deleted one (its space) is worth waiting for a re-attach.
+	 */
+	zd.nowait = inode->i_nlink != 0;
+	err = zufc_dispatch(sbi, &zd);
 	/* -EIO: the server is gone and its state with it */
 	if (err && err != -EIO)
 		zuf_dbg(inode->i_sb, "evict ino %lu: %d", inode->i_ino, err);

@@ -90,25 +90,54 @@ static struct zuf_server *zuf_server_new(struct zuf_root_info *zri)
 	spin_lock_init(&srv->pmem_lock);
 	idr_init(&srv->pmem_idr);
 	init_waitqueue_head(&srv->chan_free_wq);
+	init_waitqueue_head(&srv->gone_wq);
 	return srv;
+}
+
+/*
+ * Types of dead servers that still have superblocks and may re-attach,
+ * waiting for a new server to register their name (zft.list).  The lock
+ * also orders a type's last put against its adoption.
+ */
+static LIST_HEAD(zuf_orphan_types);
+static DEFINE_MUTEX(zuf_orphans_lock);
+
+/* The server's types leave it; those that can re-attach wait for another */
+static void zuf_server_drop_types(struct zuf_server *srv)
+{
+	struct zuf_fs_type_core *zftc, *tmp;
+	LIST_HEAD(types);
+
+	mutex_lock(&srv->types_lock);
+	list_splice_init(&srv->types, &types);
+	mutex_unlock(&srv->types_lock);
+	list_for_each_entry_safe(zftc, tmp, &types, zft.list) {
+		mutex_lock(&zuf_orphans_lock);
+		list_del_init(&zftc->zft.list);
+		if (zftc->zft.info.flags & ZUFS_FST_REATTACH)
+			list_add_tail(&zftc->zft.list, &zuf_orphan_types);
+		mutex_unlock(&zuf_orphans_lock);
+		zuf_fs_type_put(&zftc->zft);	/* the "server alive" ref */
+	}
 }
 
 /*
  * The server is gone (or asked to stop): fail everything at once.  Every
  * waiter checks srv->dead after waking, so setting it before the wake-ups
- * is all the ordering needed.
+ * is all the ordering needed.  Superblocks of re-attachable types only
+ * detach: their callers wait for the next server (zufc_dispatch()).
  */
 void zuf_server_kill(struct zuf_server *srv, const char *why)
 {
 	struct zuf_root_info *zri = srv->zri;
-	struct zuf_fs_type_core *zftc, *tmp;
-	LIST_HEAD(types);
 
 	mutex_lock(&zri->lock);
 	if (srv->dead) {
 		mutex_unlock(&zri->lock);
 		return;
 	}
+	srv->died_at = jiffies;
+	smp_wmb();	/* died_at before dead, for zuf_sb_wait_attached() */
 	WRITE_ONCE(srv->dead, true);
 	if (zri->srv == srv)
 		zri->srv = NULL;
@@ -119,37 +148,39 @@ void zuf_server_kill(struct zuf_server *srv, const char *why)
 	wake_up_all(&srv->mbox.poster_wq);
 	zuf_chans_wake_all(srv);
 	zuf_srv_unmap_all(srv);
-
-	mutex_lock(&srv->types_lock);
-	list_splice_init(&srv->types, &types);
-	mutex_unlock(&srv->types_lock);
-	list_for_each_entry_safe(zftc, tmp, &types, zft.list) {
-		list_del_init(&zftc->zft.list);
-		zuf_fs_type_put(&zftc->zft);	/* the "server alive" ref */
-	}
+	zuf_server_drop_types(srv);
 }
 
 /* ------------------------------------------------------------------ */
 /* filesystem types                                                    */
 /* ------------------------------------------------------------------ */
 
-bool zuf_fs_type_get(struct zuf_fs_type *zft)
+struct zuf_server *zuf_fs_type_get(struct zuf_fs_type *zft)
 {
+	struct zuf_server *srv = NULL;
+
 	if (!refcount_inc_not_zero(&zft->refcount))
-		return false;
-	if (zuf_srv_dead(ZFTC(zft)->srv)) {
-		zuf_fs_type_put(zft);
-		return false;
+		return NULL;
+	/* an adoption may switch the type's server meanwhile */
+	mutex_lock(&zuf_orphans_lock);
+	if (!zuf_srv_dead(ZFTC(zft)->srv)) {
+		srv = ZFTC(zft)->srv;
+		kref_get(&srv->ref);
 	}
-	return true;
+	mutex_unlock(&zuf_orphans_lock);
+	if (!srv)
+		zuf_fs_type_put(zft);
+	return srv;
 }
 
 void zuf_fs_type_put(struct zuf_fs_type *zft)
 {
 	struct zuf_fs_type_core *zftc = ZFTC(zft);
 
-	if (!refcount_dec_and_test(&zft->refcount))
+	if (!refcount_dec_and_mutex_lock(&zft->refcount, &zuf_orphans_lock))
 		return;
+	list_del_init(&zft->list);	/* an orphan nobody adopted */
+	mutex_unlock(&zuf_orphans_lock);
 	unregister_filesystem(&zft->vfs_fstype);
 	pr_info("zuf: filesystem type %s unregistered\n", zft->name);
 	zuf_fs_type_bury(zftc);
@@ -169,6 +200,61 @@ static bool zuf_fs_name_ok(const char *name)
 	return true;
 }
 
+/* Registration parameters a re-attached superblock depends on */
+#define ZUF_FST_FIXED	(ZUFS_FST_PMEM | ZUFS_FST_NODEV | ZUFS_FST_ACL | \
+			 ZUFS_FST_REATTACH)
+
+/*
+ * A new server registers a name that only detached superblocks keep
+ * registered: it takes the type over (with its new handle, version and
+ * flags) and gets those superblocks offered.  NULL: no such orphan (the
+ * caller registers as usual); ERR_PTR: one that this registration cannot
+ * take over.
+ */
+static struct zuf_fs_type *zuf_adopt_fs(struct zuf_server *srv,
+					struct zufs_ioc_register_fs *ioc)
+{
+	struct zuf_fs_type *zft, *found = NULL;
+	struct zuf_server *old;
+
+	mutex_lock(&zuf_orphans_lock);
+	list_for_each_entry(zft, &zuf_orphan_types, list)
+		if (!strcmp(zft->name, ioc->info.name))
+			found = zft;
+	if (!found)
+		goto out_unlock;
+	if ((found->info.flags ^ ioc->info.flags) & ZUF_FST_FIXED ||
+	    found->info.magic != ioc->info.magic) {
+		pr_err("zuf: register %s: differs from the type its detached mounts use: not re-attached\n",
+		       found->name);
+		found = ERR_PTR(-EEXIST);
+		goto out_unlock;
+	}
+	mutex_lock(&srv->types_lock);
+	if (srv->dead) {
+		mutex_unlock(&srv->types_lock);
+		found = ERR_PTR(-EIO);
+		goto out_unlock;
+	}
+	refcount_inc(&found->refcount);	/* "server alive" again */
+	list_move_tail(&found->list, &srv->types);
+	old = ZFTC(found)->srv;
+	kref_get(&srv->ref);
+	ZFTC(found)->srv = srv;
+	found->info = ioc->info;
+	found->zus_fs_handle = ioc->zus_fs_handle;
+	mutex_unlock(&srv->types_lock);
+	mutex_unlock(&zuf_orphans_lock);
+	zuf_server_put(old);
+	pr_info("zuf: filesystem type %s taken over by the new server\n",
+		found->name);
+	return found;
+
+out_unlock:
+	mutex_unlock(&zuf_orphans_lock);
+	return found;
+}
+
 static int zuf_register_fs(struct zuf_server *srv,
 			   struct zufs_ioc_register_fs *ioc)
 {
@@ -185,6 +271,13 @@ static int zuf_register_fs(struct zuf_server *srv,
 		pr_err("zuf: register %s: exactly one of PMEM/NODEV needed\n",
 		       ioc->info.name);
 		return -EINVAL;
+	}
+	zft = zuf_adopt_fs(srv, ioc);
+	if (IS_ERR(zft))
+		return PTR_ERR(zft);
+	if (zft) {
+		zuf_reattach_type(zft, srv);
+		return 0;
 	}
 	zftc = kzalloc(sizeof(*zftc), GFP_KERNEL);
 	if (!zftc)
@@ -369,6 +462,26 @@ static int zuf_mbox_serve(struct zuf_server *srv, struct zufs_ioc_mount *ans)
 /* special files                                                       */
 /* ------------------------------------------------------------------ */
 
+/*
+ * ZUFS_HS_TAKEOVER: stop the running server as if it died, and tell its
+ * process to flush and exit (it waits for SIGTERM in zusd).
+ */
+static void zuf_server_takeover(struct zuf_root_info *zri)
+{
+	struct zuf_server *old;
+
+	mutex_lock(&zri->lock);
+	old = zri->srv;
+	if (old)
+		kref_get(&old->ref);
+	mutex_unlock(&zri->lock);
+	if (!old)
+		return;
+	kill_pid(old->tgid, SIGTERM, 1);
+	zuf_server_kill(old, "taken over by a new server");
+	zuf_server_put(old);
+}
+
 static int zuf_ioc_handshake(struct zuf_special *zs, void __user *uarg)
 {
 	struct zuf_root_info *zri = zs->zri;
@@ -389,6 +502,11 @@ static int zuf_ioc_handshake(struct zuf_special *zs, void __user *uarg)
 	if (!srv)
 		return -ENOMEM;
 	mutex_lock(&zri->lock);
+	if (zri->srv && (hs.flags & ZUFS_HS_TAKEOVER)) {
+		mutex_unlock(&zri->lock);
+		zuf_server_takeover(zri);
+		mutex_lock(&zri->lock);
+	}
 	if (zri->srv) {
 		mutex_unlock(&zri->lock);
 		zuf_server_put(srv);
@@ -745,6 +863,9 @@ static int zuf_special_release(struct inode *inode, struct file *file)
 	switch (zs->role) {
 	case ZUF_ROLE_CONTROL:
 		zuf_server_kill(zs->srv, "server exited");
+		/* its process is done with the mounts: they may re-attach */
+		WRITE_ONCE(zs->srv->ctl_closed, true);
+		wake_up_all(&zs->srv->gone_wq);
 		break;
 	case ZUF_ROLE_CHAN:
 		if (!zs->chan)		/* INIT_THREAD failed: never a ZT */

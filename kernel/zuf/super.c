@@ -13,16 +13,24 @@
 
 #include "zuf_core.h"
 
+/* How long callers of a detached sb wait for a new server, by default */
+#define ZUF_REATTACH_TIMEOUT_DEFAULT	30	/* seconds */
+#define ZUF_REATTACH_TIMEOUT_MAX	86400
+/* How long a re-attach waits for the old server's process to let go */
+#define ZUF_OLD_SERVER_WAIT		(10 * HZ)
+
 /* fs_context private: the options that go to the plugin */
 struct zuf_fs_context {
 	char	opts[ZUFS_OPTIONS_MAX];	/* comma separated */
 	size_t	len;
 	bool	nomapcache;
+	int	reattach_timeout;	/* seconds; -1: not given */
 };
 
+/* s_umount or attach_lock held: the sb's server cannot change */
 static struct zuf_server *zuf_sbi_srv(struct zuf_sb_info *sbi)
 {
-	return ZFTC(sbi->zft)->srv;
+	return sbi->srv;
 }
 
 /* ------------------------------------------------------------------ */
@@ -106,14 +114,37 @@ static void zuf_umount(struct zuf_sb_info *sbi)
 /* super operations                                                    */
 /* ------------------------------------------------------------------ */
 
+/*
+ * statfs never waits for a detached sb's server: umount(8) and df ask it
+ * first, and umount must not wait.  The last answer stands in meanwhile.
+ */
+static int zuf_statfs_detached(struct zuf_sb_info *sbi, struct kstatfs *buf)
+{
+	int err = -EIO;
+
+	spin_lock(&sbi->statfs_lock);
+	if (sbi->statfs_ok) {
+		*buf = sbi->statfs;
+		err = 0;
+	}
+	spin_unlock(&sbi->statfs_lock);
+	return err;
+}
+
 static int zuf_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
 	struct zuf_sb_info *sbi = ZSB(dentry->d_sb);
 	struct zufs_op_statfs op = { .hdr.op = ZUFS_OP_STATFS };
+	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
+				   .nowait = true };
 	struct zufs_statfs *st = &op.st;
 	int err;
 
-	err = zufc_dispatch_op(sbi, &op.hdr, sizeof(op));
+	if (zuf_sb_detached(sbi))
+		return zuf_statfs_detached(sbi, buf);
+	err = zufc_dispatch(sbi, &zd);
+	if (err == -EIO && zuf_sb_detached(sbi))
+		return zuf_statfs_detached(sbi, buf);
 	if (err)
 		return err;
 	if (!is_power_of_2(st->bsize) || st->bsize > (1U << 20) ||
@@ -134,6 +165,10 @@ static int zuf_statfs(struct dentry *dentry, struct kstatfs *buf)
 	buf->f_ffree = st->ffree;
 	buf->f_namelen = st->namelen ?: ZUFS_NAME_MAX;
 	buf->f_fsid = u64_to_fsid(st->fsid);
+	spin_lock(&sbi->statfs_lock);
+	sbi->statfs = *buf;
+	sbi->statfs_ok = true;
+	spin_unlock(&sbi->statfs_lock);
 	return 0;
 }
 
@@ -144,8 +179,6 @@ static int zuf_sync_fs(struct super_block *sb, int wait)
 		.hdr.flags = wait ? 1 : 0,
 	};
 
-	if (zuf_srv_dead(zuf_sbi_srv(ZSB(sb))))
-		return -EIO;
 	return zufc_dispatch_op(ZSB(sb), &op.hdr, sizeof(op));
 }
 
@@ -159,6 +192,9 @@ static int zuf_show_options(struct seq_file *seq, struct dentry *root)
 	}
 	if (sbi->flags & ZUF_SB_NO_MAPCACHE)
 		seq_puts(seq, ",nomapcache");
+	if (sbi->reattach_timeout != ZUF_REATTACH_TIMEOUT_DEFAULT * HZ)
+		seq_printf(seq, ",reattach_timeout=%lu",
+			   sbi->reattach_timeout / HZ);
 	return 0;
 }
 
@@ -274,8 +310,12 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;
 	sbi->sb = sb;
 	ratelimit_state_init(&sbi->bad_answer_rs, 5 * HZ, 10);
+	mutex_init(&sbi->attach_lock);
+	init_waitqueue_head(&sbi->attach_wq);
+	spin_lock_init(&sbi->statfs_lock);
 	sb->s_fs_info = sbi;
-	if (!zuf_fs_type_get(zft)) {
+	sbi->srv = zuf_fs_type_get(zft);
+	if (!sbi->srv) {
 		pr_err("zuf: %s: the server of %s is gone\n", sb->s_id,
 		       zft->name);
 		return -EIO;
@@ -283,6 +323,12 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->zft = zft;
 	if (ctx->nomapcache)
 		sbi->flags |= ZUF_SB_NO_MAPCACHE;
+	sbi->reattach_timeout = (ctx->reattach_timeout < 0 ?
+				 ZUF_REATTACH_TIMEOUT_DEFAULT :
+				 ctx->reattach_timeout) * HZ;
+	sbi->dev_name = kstrdup(fc->source ?: "", GFP_KERNEL);
+	if (!sbi->dev_name)
+		return -ENOMEM;
 
 	if (zuf_is_pmem(sbi)) {
 		err = zuf_pmem_open(sbi);
@@ -317,6 +363,11 @@ void zuf_kill_sb(struct super_block *sb)
 {
 	struct zuf_sb_info *sbi = ZSB(sb);
 
+	/* umount of a detached sb must not wait for a server */
+	if (sbi) {
+		WRITE_ONCE(sbi->dying, true);
+		wake_up_all(&sbi->attach_wq);
+	}
 	if (sb->s_bdev)
 		kill_block_super(sb);
 	else
@@ -330,8 +381,131 @@ void zuf_kill_sb(struct super_block *sb)
 		zuf_pmem_close(sbi);
 		zuf_fs_type_put(sbi->zft);
 	}
+	if (sbi->srv)
+		zuf_server_put(sbi->srv);
+	kfree(sbi->dev_name);
 	kfree(sbi->options);
 	kfree(sbi);
+}
+
+/* ------------------------------------------------------------------ */
+/* re-attach to a new server (see "Server restart" in zufs_api.h)      */
+/* ------------------------------------------------------------------ */
+
+/* The new mount must be the one the kernel's inodes and caches describe */
+static int zuf_check_reattach_answer(struct zuf_sb_info *sbi,
+				     struct zufs_ioc_mount *req)
+{
+	struct super_block *sb = sbi->sb;
+
+	if (req->max_ino < sbi->max_ino) {
+		zuf_bad_answer(sbi, "re-attach: max_ino %llu < %llu",
+			       req->max_ino, sbi->max_ino);
+		return -EIO;
+	}
+	sbi->max_ino = req->max_ino;
+	if (zuf_check_mount_answer(sbi, req))
+		return -EIO;
+	if (req->root.ino != d_inode(sb->s_root)->i_ino ||
+	    req->block_size != sb->s_blocksize ||
+	    req->max_bytes != sb->s_maxbytes) {
+		zuf_bad_answer(sbi, "re-attach: root %llu bsize %u max_bytes %llu differ",
+			       req->root.ino, req->block_size, req->max_bytes);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Switch the sb to @srv; the callers waiting for it go on */
+static void zuf_sb_switch_srv(struct zuf_sb_info *sbi, struct zuf_server *srv)
+{
+	struct zuf_server *old = sbi->srv;
+
+	kref_get(&srv->ref);
+	smp_store_release(&sbi->srv, srv);
+	wake_up_all(&sbi->attach_wq);
+	/* dispatchers still on the dead server leave it before its put */
+	synchronize_srcu(&zuf_srv_srcu);
+	zuf_server_put(old);
+}
+
+static int zuf_reattach_sb(struct zuf_sb_info *sbi, struct zuf_server *srv)
+{
+	struct zufs_ioc_mount *req;
+	int err;
+
+	zuf_pmem_unpublish(sbi->srv, sbi);
+	err = zuf_pmem_publish(srv, sbi);
+	if (err)
+		return err;
+	req = zuf_mount_req_new(sbi, ZUFS_M_MOUNT);
+	if (!req) {
+		err = -ENOMEM;
+		goto out_unpublish;
+	}
+	req->mount_flags = zuf_mount_flags(sbi->sb->s_flags) |
+			   ZUFS_MF_REATTACH;
+	strscpy(req->dev_name, sbi->dev_name, sizeof(req->dev_name));
+	strscpy(req->options, sbi->options ?: "", sizeof(req->options));
+	err = zuf_mount_request(srv, req);
+	if (!err)
+		err = zuf_mount_errno(sbi, ZUFS_M_MOUNT, req->err);
+	if (err) {
+		if (req->err)
+			zuf_mount_failed(sbi, req, "re-attach");
+		goto out_free;
+	}
+	err = zuf_check_reattach_answer(sbi, req);
+	if (err) {
+		/* the server holds a mount the kernel will not use */
+		req->op = ZUFS_M_UMOUNT;
+		zuf_mount_request(srv, req);
+		goto out_free;
+	}
+	sbi->zus_sb_handle = req->zus_sb_handle;
+	sbi->caps = req->caps & ZUFS_CAP_ALL;
+	sbi->flags |= ZUF_SB_MOUNTED;
+	kfree(req);
+	zuf_sb_switch_srv(sbi, srv);
+	return 0;
+
+out_free:
+	kfree(req);
+out_unpublish:
+	zuf_pmem_unpublish(srv, sbi);
+	return err;
+}
+
+static void zuf_reattach_one(struct super_block *sb, void *arg)
+{
+	struct zuf_server *srv = arg;
+	struct zuf_sb_info *sbi = ZSB(sb);
+	int err;
+
+	mutex_lock(&sbi->attach_lock);
+	if (!zuf_srv_dead(sbi->srv) || READ_ONCE(sbi->dying))
+		goto out_unlock;
+	/* two processes must never use one backing store */
+	if (wait_event_killable_timeout(sbi->srv->gone_wq,
+					READ_ONCE(sbi->srv->ctl_closed),
+					ZUF_OLD_SERVER_WAIT) <= 0) {
+		pr_err("zuf: %s: the old server still runs: stays detached\n",
+		       sb->s_id);
+		goto out_unlock;
+	}
+	err = zuf_reattach_sb(sbi, srv);
+	if (err)
+		pr_err("zuf: %s: re-attach failed (%d): stays detached\n",
+		       sb->s_id, err);
+	else
+		pr_info("zuf: %s: re-attached to the new server\n", sb->s_id);
+out_unlock:
+	mutex_unlock(&sbi->attach_lock);
+}
+
+void zuf_reattach_type(struct zuf_fs_type *zft, struct zuf_server *srv)
+{
+	iterate_supers_type(&zft->vfs_fstype, zuf_reattach_one, srv);
 }
 
 /* ------------------------------------------------------------------ */
@@ -364,6 +538,15 @@ static int zuf_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return -ENOPARAM;	/* the VFS takes it */
 	if (!strcmp(param->key, "nomapcache")) {
 		ctx->nomapcache = true;
+		return 0;
+	}
+	if (!strcmp(param->key, "reattach_timeout")) {
+		if (param->type != fs_value_is_string ||
+		    kstrtoint(param->string, 10, &ctx->reattach_timeout) ||
+		    ctx->reattach_timeout < 0 ||
+		    ctx->reattach_timeout > ZUF_REATTACH_TIMEOUT_MAX)
+			return invalfc(fc, "reattach_timeout: 0..%d seconds",
+				       ZUF_REATTACH_TIMEOUT_MAX);
 		return 0;
 	}
 	if (param->type != fs_value_is_string &&
@@ -410,6 +593,8 @@ static int zuf_reconfigure(struct fs_context *fc)
 	err = zuf_set_options(sbi, req->options);
 	if (ctx->nomapcache)
 		sbi->flags |= ZUF_SB_NO_MAPCACHE;
+	if (ctx->reattach_timeout >= 0)
+		sbi->reattach_timeout = ctx->reattach_timeout * HZ;
 out_free:
 	kfree(req);
 	return err;
@@ -433,6 +618,7 @@ int zuf_init_fs_context(struct fs_context *fc)
 
 	if (!ctx)
 		return -ENOMEM;
+	ctx->reattach_timeout = -1;
 	fc->fs_private = ctx;
 	fc->ops = &zuf_context_ops;
 	return 0;

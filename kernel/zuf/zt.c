@@ -41,10 +41,12 @@
  *                          to the buffer (never while a caller owns it:
  *                          FILLING, SERVING or ANSWERED)
  *
- * Server death: callers in FILLING/POSTED/SERVING wake with -EIO and give
- * the channel up as above; the buffer is only read back in ANSWERED, and
+ * Server death: callers in FILLING/POSTED/SERVING wake and give the
+ * channel up as above; the buffer is only read back in ANSWERED, and
  * then copied out before any check, so a lying or dying server can never
- * change what the kernel already validated.
+ * change what the kernel already validated.  zufc_dispatch() then waits
+ * for the sb to re-attach and sends the op again (flagged RESENT if it was
+ * SERVING), or fails it with -EIO (see "Server restart" in zufs_api.h).
  *
  * Window pages (win_*): the caller stores its page list in FILLING.  The
  * caller keeps its references and releases them after the op, unless it
@@ -422,6 +424,9 @@ static void zuf_chan_set_free(struct zuf_channel *chan)
 	chan->state = ZC_FREE;
 	if (wq_has_sleeper(&chan->srv->chan_free_wq))
 		wake_up(&chan->srv->chan_free_wq);
+	/* its ZT may have slept through the death while we owned it */
+	if (zuf_srv_dead(chan->srv))
+		wake_up(&chan->zt_wq);
 }
 
 /* Called with the window unmapped */
@@ -669,19 +674,83 @@ static bool zuf_chan_answered(struct zuf_channel *chan)
 	       zuf_srv_dead(chan->srv);
 }
 
-bool zuf_sb_srv_dead(struct zuf_sb_info *sbi)
+DEFINE_SRCU(zuf_srv_srcu);
+
+/* What became of an op sent to one server */
+enum zuf_sent {
+	ZUF_SENT,	/* answered, or failed for its own reasons */
+	ZUF_UNSENT,	/* the server died before it saw the op */
+	ZUF_LOST,	/* the server died serving it: maybe done */
+};
+
+/* The sb's server is alive (inside zuf_srv_srcu) */
+static bool zuf_sb_attached(struct zuf_sb_info *sbi)
 {
-	return zuf_srv_dead(ZFTC(sbi->zft)->srv);
+	int idx = srcu_read_lock(&zuf_srv_srcu);
+	bool ok = !zuf_srv_dead(smp_load_acquire(&sbi->srv));
+
+	srcu_read_unlock(&zuf_srv_srcu, idx);
+	return ok;
 }
 
-int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
+/*
+ * Wait until a detached sb is attached again: 0, or -EIO when the type
+ * cannot re-attach, the sb is going away, or reattach_timeout (counted
+ * from the server's death) passes; -EINTR when killed.
+ */
+static int zuf_sb_wait_attached(struct zuf_sb_info *sbi, bool nowait)
 {
-	struct zuf_server *srv = ZFTC(sbi->zft)->srv;
+	unsigned long deadline;
+	long left;
+	int idx;
+
+	idx = srcu_read_lock(&zuf_srv_srcu);
+	deadline = READ_ONCE(smp_load_acquire(&sbi->srv)->died_at);
+	srcu_read_unlock(&zuf_srv_srcu, idx);
+	if (zuf_sb_attached(sbi))
+		return 0;
+	if (nowait || !sbi->reattach_timeout || READ_ONCE(sbi->dying) ||
+	    !(sbi->zft->info.flags & ZUFS_FST_REATTACH))
+		return -EIO;
+	left = (long)(deadline + sbi->reattach_timeout - jiffies);
+	if (left <= 0)
+		return -EIO;
+	left = wait_event_killable_timeout(sbi->attach_wq,
+					   zuf_sb_attached(sbi) ||
+					   READ_ONCE(sbi->dying), left);
+	if (left < 0)
+		return -EINTR;
+	return zuf_sb_attached(sbi) ? 0 : -EIO;
+}
+
+bool zuf_sb_detached(struct zuf_sb_info *sbi)
+{
+	return !zuf_sb_attached(sbi);
+}
+
+bool zuf_sb_srv_dead(struct zuf_sb_info *sbi)
+{
+	return zuf_sb_wait_attached(sbi, false) != 0;
+}
+
+/* Put the request data back for a resend (zuf_chan_fill() consumed it) */
+static void zuf_unfill(struct zuf_dispatch *zd)
+{
+	if (zd->in_len && zd->in_iter)
+		iov_iter_revert(zd->in_iter, zd->in_len);
+}
+
+/* One attempt on @srv; *how says whether a resend may be due */
+static int zuf_dispatch_srv(struct zuf_server *srv, struct zuf_sb_info *sbi,
+			    struct zuf_dispatch *zd, enum zuf_sent *how)
+{
 	struct zuf_channel *chan;
 	int err, werr;
 
+	*how = ZUF_UNSENT;
 	if (zuf_srv_dead(srv))
 		return -EIO;
+	*how = ZUF_SENT;
 	/*
 	 * The server's own threads never wait for the server: a ZT that
 	 * evicts an inode in reclaim or writes back into its own mount
@@ -693,8 +762,11 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 		return -EDEADLK;
 	}
 	chan = zuf_chan_get(srv);
-	if (IS_ERR(chan))
+	if (IS_ERR(chan)) {
+		if (PTR_ERR(chan) == -EIO && zuf_srv_dead(srv))
+			*how = ZUF_UNSENT;
 		return PTR_ERR(chan);
+	}
 
 	err = zuf_chan_fill(sbi, chan, zd);
 	spin_lock(&chan->lock);
@@ -702,8 +774,11 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 		chan->win_nr = 0;
 		zuf_chan_set_free(chan);
 		spin_unlock(&chan->lock);
-		if (!err)
+		if (!err) {
 			wake_up(&chan->zt_wq);	/* it may wait to break */
+			zuf_unfill(zd);
+			*how = ZUF_UNSENT;
+		}
 		return err ?: -EIO;
 	}
 	chan->state = ZC_POSTED;
@@ -730,18 +805,76 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 		chan->win_nr = 0;
 		zuf_chan_set_free(chan);
 		err = werr ? -EINTR : -EIO;
+		if (!werr)
+			*how = ZUF_UNSENT;
 		break;
 	case ZC_SERVING:
 		/* the server may still use our pages: they are the ZT's now */
 		zd->win_kept = chan->win_nr != 0;
 		chan->state = ZC_ABANDONED;
 		err = werr ? -EINTR : -EIO;
+		if (!werr)
+			*how = ZUF_LOST;
 		break;
 	default:	/* BROKEN: the server died before it took the op */
 		chan->win_nr = 0;
 		err = -EIO;
+		*how = ZUF_UNSENT;
 		break;
 	}
 	spin_unlock(&chan->lock);
+	if (*how != ZUF_SENT)
+		zuf_unfill(zd);
+	return err;
+}
+
+/*
+ * Window pages of an op lost with its server stay the dead channel's
+ * (win_kept).  On a type that can re-attach the caller holds a spare
+ * reference to each, so that the op can be resent: the spares become the
+ * caller's.
+ */
+static bool zuf_win_spares_get(struct zuf_sb_info *sbi,
+			       struct zuf_dispatch *zd)
+{
+	u32 i;
+
+	if (!zd->win_nr || !(sbi->zft->info.flags & ZUFS_FST_REATTACH))
+		return false;
+	for (i = 0; i < zd->win_nr; i++)
+		get_page(zd->win_pages[i]);
+	return true;
+}
+
+int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
+{
+	bool spares = zuf_win_spares_get(sbi, zd);
+	u32 flags = zd->op->flags;
+	enum zuf_sent how;
+	int err, idx;
+
+	for (;;) {
+		idx = srcu_read_lock(&zuf_srv_srcu);
+		err = zuf_dispatch_srv(smp_load_acquire(&sbi->srv), sbi, zd,
+				       &how);
+		srcu_read_unlock(&zuf_srv_srcu, idx);
+		if (how == ZUF_SENT)
+			break;
+		if (how == ZUF_LOST && zd->win_kept) {
+			if (!spares)
+				break;	/* -EIO: no pages left to resend */
+			spares = false;
+			zd->win_kept = false;
+		}
+		/* the new server must check whether the lost one happened */
+		if (how == ZUF_LOST)
+			zd->op->flags = flags | ZUFS_OPF_RESENT;
+		err = zuf_sb_wait_attached(sbi, zd->nowait);
+		if (err)
+			break;
+	}
+	if (spares)
+		zuf_win_put_pages(zd->win_pages, zd->win_nr, false);
+	zd->op->flags = flags;
 	return err;
 }

@@ -20,6 +20,7 @@
 #include <linux/wait.h>
 #include <linux/xattr.h>
 #include <linux/ratelimit.h>
+#include <linux/statfs.h>
 
 #include "zufs_api.h"
 #include "compat.h"
@@ -68,10 +69,27 @@ struct zuf_pmem {
 /* zuf_sb_info.flags */
 #define ZUF_SB_NO_MAPCACHE	(1UL << 0)	/* "nomapcache": no cached maps */
 
+struct zuf_server;
+
 struct zuf_sb_info {
 	struct super_block	*sb;
 	struct zuf_root_info	*zri;
 	struct zuf_fs_type	*zft;
+	/*
+	 * The server the sb is attached to (ref held).  Read under
+	 * zuf_srv_srcu (zt.c); a dead one means detached.  Replaced only
+	 * by a re-attach, under attach_lock.
+	 */
+	struct zuf_server	*srv;
+	struct mutex		attach_lock;
+	wait_queue_head_t	attach_wq;	/* callers of a detached sb */
+	unsigned long		reattach_timeout; /* jiffies, 0: EIO at once */
+	bool			dying;		/* kill_sb: never wait */
+	char			*dev_name;	/* as mounted, for re-attach */
+	/* the last statfs answer: what statfs says while detached */
+	spinlock_t		statfs_lock;
+	struct kstatfs		statfs;		/* @statfs_lock */
+	bool			statfs_ok;	/* @statfs_lock */
 	u64			zus_sb_handle;	/* server's handle */
 	u64			sb_id;		/* ours: GRAB_PMEM key */
 	u64			max_ino;	/* from the server's mount answer */
@@ -147,6 +165,7 @@ struct zuf_dispatch {
 	bool			win_writable;
 	bool			win_dirty;	/* set_page_dirty on release */
 	bool			win_kept;	/* out */
+	bool			nowait;		/* detached: EIO, do not wait */
 };
 
 /* Drop the references of window pages (dirty: the server wrote them) */
@@ -155,8 +174,10 @@ void zuf_win_put_pages(struct page **pages, u32 nr, bool dirty);
 /*
  * Send an operation of this superblock to the server and wait for it.
  * Returns the server's answer (0 or -errno; anything else becomes -EIO),
- * or -EIO when the server is dead or dies meanwhile, or -EINTR when the
- * caller was killed while waiting.
+ * or -EINTR when the caller was killed while waiting.  A detached sb
+ * (its server died) makes it wait for a re-attach (see "Server restart"
+ * in zufs_api.h) and send the op again; -EIO when none comes in time, or
+ * the type cannot re-attach, or zd->nowait.
  */
 int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd);
 
@@ -166,8 +187,13 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd);
  */
 int zuf_answer_errno(struct zuf_sb_info *sbi, u32 op, int err);
 int zuf_mount_errno(struct zuf_sb_info *sbi, u32 mop, int err);
-/* zt.c: the sb's server is dead: nothing may change the filesystem now */
+/*
+ * zt.c: the sb has no live server (after waiting for a re-attach as
+ * zufc_dispatch() does): nothing may change the filesystem now.
+ */
 bool zuf_sb_srv_dead(struct zuf_sb_info *sbi);
+/* zt.c: the sb's server died and no other took over (yet); never waits */
+bool zuf_sb_detached(struct zuf_sb_info *sbi);
 /*
  * May the filesystem still be changed (0), or is it read-only or its
  * server dead?  Checked by every write that does not ask the server

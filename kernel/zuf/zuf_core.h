@@ -9,10 +9,15 @@
  *    superblock is killed (the server's files pin the mount).
  *  - struct zuf_server: one per successful HANDSHAKE (one running zusd).
  *    Referenced by each of its role files and by each filesystem type it
- *    registered; a new server on the same zuf-root gets a new object, so
- *    mounts of a dead server keep failing even after a restart.
+ *    registered and by each superblock attached to it (zuf_sb_info.srv);
+ *    a new server gets a new object.  Dispatchers use a server without a
+ *    reference, inside zuf_srv_srcu: a re-attach drops the superblock's
+ *    reference to the dead server only after synchronize_srcu().
  *  - struct zuf_fs_type_core: lives while its server is alive or a
- *    superblock uses it; then unregistered, and freed at module exit
+ *    superblock uses it.  When a server dies, a ZUFS_FST_REATTACH type
+ *    with superblocks goes on the orphan list (root.c) until a new server
+ *    registers the same name and adopts it; otherwise, or once the last
+ *    superblock goes, it is unregistered, and freed at module exit
  *    (deactivate_locked_super() still touches the file_system_type after
  *    kill_sb, so it can never be freed from there).
  */
@@ -23,6 +28,7 @@
 #include <linux/kref.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 
 #include "zuf.h"
 
@@ -72,6 +78,9 @@ struct zuf_server {
 	struct kref		ref;		/* role files + fs types */
 	struct zuf_root_info	*zri;		/* valid while a file is open */
 	bool			dead;		/* set once, under zri->lock */
+	unsigned long		died_at;	/* jiffies, set before dead */
+	bool			ctl_closed;	/* its control file is released */
+	wait_queue_head_t	gone_wq;	/* for ctl_closed */
 	struct pid		*tgid;		/* the server process */
 	bool			mount_attached;	/* zri->lock: its mount thread */
 	struct mutex		types_lock;	/* guards types */
@@ -115,6 +124,9 @@ struct zuf_pmem_core {
 struct super_block *zuf_sb_get_by_id(struct zuf_server *srv, u64 sb_id);
 void zuf_srv_unmap_all(struct zuf_server *srv);
 
+/* zt.c: guards every use of a zuf_sb_info.srv without a reference */
+extern struct srcu_struct zuf_srv_srcu;
+
 /* module.c */
 void zuf_fs_type_bury(struct zuf_fs_type_core *zftc);
 
@@ -125,8 +137,11 @@ void zuf_server_put(struct zuf_server *srv);
 void zuf_server_kill(struct zuf_server *srv, const char *why);
 /* Post a mount-thread request and wait for its answer (in place) */
 int zuf_mount_request(struct zuf_server *srv, struct zufs_ioc_mount *req);
-/* Take an sb reference on a live type; false if the server is gone */
-bool zuf_fs_type_get(struct zuf_fs_type *zft);
+/*
+ * Take an sb reference on a live type, and a reference on its server,
+ * which it returns; NULL if the server is gone.
+ */
+struct zuf_server *zuf_fs_type_get(struct zuf_fs_type *zft);
 void zuf_fs_type_put(struct zuf_fs_type *zft);
 
 /* zt.c */
@@ -140,6 +155,8 @@ void zuf_chans_wake_all(struct zuf_server *srv);
 /* super.c */
 int zuf_init_fs_context(struct fs_context *fc);
 void zuf_kill_sb(struct super_block *sb);
+/* Offer every detached sb of @zft to its new server @srv (REGISTER_FS) */
+void zuf_reattach_type(struct zuf_fs_type *zft, struct zuf_server *srv);
 
 /* md.c */
 int zuf_md_check(struct super_block *sb, const void *kaddr, u64 dev_size,

@@ -69,6 +69,15 @@ struct zus_ctx {
 /* What a mount gets (pmem plugins: the mapped t1 range) */
 #define ZUS_MOUNT_RDONLY	(1U << 0)
 #define ZUS_MOUNT_SILENT	(1U << 1)
+/*
+ * The mount of a server that died, taken over (types registered with
+ * ZUFS_FST_REATTACH only; "Server restart" in zufs_api.h): mount as after
+ * a crash, but free no orphan (nlink 0) inode: the kernel still holds
+ * them and evicts them later.  Blocks once answered by get_blocks must
+ * still be the file's.  Ops that may have happened already come again;
+ * zusd checks those (resend.c) before they reach the plugin.
+ */
+#define ZUS_MOUNT_REATTACH	(1U << 2)
 
 struct zus_mount_info {
 	void		*pmem;		/* the t1 range, mapped rw; NULL if NODEV */

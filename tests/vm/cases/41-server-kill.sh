@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # vm: --pmem 256M --timeout 400
-# kill -9 of zusd under load: blocked and new calls fail with EIO within a
-# second, umount works, the module unloads; a new zusd mounts the same
-# device and finds the data that was fsynced before the kill.
+# kill -9 of zusd under load, on a mount that does not wait for a new
+# server (reattach_timeout=0; 63-restart* test the waiting): blocked and
+# new calls fail with EIO within a second, umount works, the module
+# unloads; a new zusd mounts the same device and finds the data that was
+# fsynced before the kill.
 . "$(dirname "$0")/../lib.sh"
 require_vm
 ZUSD=$TOP/build/bin/zusd
@@ -22,7 +24,7 @@ load
 pid=$(cat /run/zusd.pid)
 "$MKFS" -f -q $DEV || fail "mkfs"
 mkdir -p $MNT
-mount -t zpmfs $DEV $MNT || fail "mount"
+mount -t zpmfs -o reattach_timeout=0 $DEV $MNT || fail "mount"
 
 head -c 1M /dev/urandom >/run/ref
 dd if=/run/ref of=$MNT/keep bs=64k conv=fsync status=none || fail "write keep"

@@ -11,7 +11,8 @@
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
 
-zpmfs_up
+# the EIO path: no waiting for a new server (63-restart* test that)
+zpmfs_up reattach_timeout=0
 dd if=/dev/urandom of="$MNT/f" bs=64k count=16 conv=fsync status=none ||
 	fail "writing the file"
 # overwrite once: the map is now cached in the kernel

@@ -28,7 +28,8 @@ start_zusd() {
 	pid=$!
 	wait_registered zpassthrough ||
 		fail "zusd did not register: $(cat "$LOG")"
-	mount -t zpassthrough -o backing="$BACK" none "$MNT" ||
+	# a killed server fails its callers at once (63-restart: re-attach)
+	mount -t zpassthrough -o backing="$BACK",reattach_timeout=0 none "$MNT" ||
 		fail "mount zpassthrough: $(tail -3 "$LOG")"
 }
 
