@@ -42,7 +42,8 @@ PY
 		    --runtime="$secs" >/tmp/fio.out 2>&1 &
 		LOAD_FIO=$!
 	fi
-	wait_for /tmp/writer.n 10 || fail "writer did not start: $(cat /tmp/writer.out)"
+	# python over 9p starts slowly on a busy TCG host
+	wait_for /tmp/writer.n 60 || fail "writer did not start: $(cat /tmp/writer.out)"
 }
 
 load_stop() {
