@@ -113,12 +113,14 @@ deps:
 	scripts/deps.sh
 
 # VM cases that reach kernel code that differs between kernels (compat.h:
-# mount, inode, ACL, xattr and time ops, DAX faults and mmap writeback,
+# mount, inode, ACL, xattr and time ops, DAX faults, page-cache writeback,
 # splice and copy_file_range, the server's channel and pmem mappings):
-# `make test` runs them on every installed kernel besides KVER
+# `make test` runs them on every installed kernel besides the one the
+# whole suite runs on.  (The whole suite passes on both; these keep CI
+# under its time budget.)
 KERNEL_REACH_TESTS := vm/00-boot vm/10-module vm/40-mount vm/50-namespace \
-	vm/51-fsx vm/52-mmap vm/53-cache vm/55-passthrough vm/56-window \
-	vm/57-invalidate vm/59-caps vm/60-hostile vm/62-reflink
+	vm/52-mmap vm/53-cache vm/55-passthrough vm/59-caps vm/60-hostile \
+	vm/62-reflink
 
 # `make test`: what CI runs (.ci/run)
 test: deps
