@@ -211,7 +211,10 @@ wait_registered zpassthrough || fail "zusd did not register zpassthrough"
 mount -t zpassthrough -o backing="$BACK" none "$MNT" || fail "mount zpassthrough"
 mkdir -p "$MNT/a/b/c" && echo deep >"$MNT/a/b/c/f" || fail "tree"
 exec 8<"$MNT/a/b/c/f" || fail "open deep"
-load_start "$MNT" 10
+# no zstress here: it unlinks files it holds open, and zpassthrough cannot
+# find an unlinked file again after a restart (ESTALE; README, "Restart
+# and live upgrade")
+load_start "$MNT" 10 nozstress
 sleep 3
 n0=$(cat /tmp/writer.n)
 kill9
