@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "zpmfs.h"
+#include "journal.h"
 
 #define FL_KEEP_SIZE	0x01
 #define FL_PUNCH_HOLE	0x02
@@ -194,6 +195,8 @@ int zp_get_blocks(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		zp_touch(pi, ctx, true, true);
 		pi_persist(pi);
 	}
+	/* an op began only if the map changed: the fast path has none */
+	zj_end_lazy();
 	zp_fill_attr(sb, ino, attr);
 	pthread_rwlock_unlock(&zi->lock);
 	return ret;
@@ -275,6 +278,36 @@ ssize_t zp_read(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	return (ssize_t)len;
 }
 
+/*
+ * One journal op per step: a step ends where the op's slot is full
+ * (zp_write_locked() comes back short), so a write too big for one slot
+ * is atomic per step, each a prefix of the write with its size.
+ */
+static ssize_t write_ops(struct zus_sb *sb, const struct zus_ctx *ctx,
+			 struct zpmfs_inode *pi, const char *buf, size_t len,
+			 uint64_t offset)
+{
+	size_t done = 0;
+	ssize_t ret = 0;
+
+	while (done < len) {
+		ret = zp_write_locked(sb, ctx, pi, buf + done, len - done,
+				      offset + done);
+		if (ret > 0) {
+			done += (size_t)ret;
+			if (offset + done > pi->size)
+				pi->size = offset + done;
+			zp_touch(pi, ctx, true, true);
+			/* data persisted, before the size that exposes it */
+			pi_persist(pi);
+		}
+		zj_end_lazy();
+		if (ret <= 0)
+			break;
+	}
+	return done ? (ssize_t)done : ret;
+}
+
 ssize_t zp_write(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		 const void *buf, size_t len, uint64_t offset,
 		 struct zufs_attr *attr)
@@ -292,14 +325,7 @@ ssize_t zp_write(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		return -EFBIG;
 	pi = zp_pi(sb, ino);
 	pthread_rwlock_wrlock(&zi->lock);
-	ret = zp_write_locked(sb, ctx, pi, buf, len, offset);
-	if (ret > 0) {
-		if (offset + ret > pi->size)
-			pi->size = offset + ret;
-		zp_touch(pi, ctx, true, true);
-		/* data persisted above, before the size that exposes it */
-		pi_persist(pi);
-	}
+	ret = write_ops(sb, ctx, pi, buf, len, offset);
 	if (attr)
 		zp_fill_attr(sb, ino, attr);
 	pthread_rwlock_unlock(&zi->lock);
@@ -387,6 +413,14 @@ static int falloc_alloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 		int64_t n = zp_bmap_alloc_run(sb, ctx, pi, fb, end - fb, &blk,
 					      &new);
 
+		if (n == -EAGAIN) {
+			/* the op's slot is full: what is mapped so far is
+			 * one op, the rest the next (README.md) */
+			pi_persist(pi);
+			zj_end_lazy();
+			zj_begin_lazy(sb, ctx, pi);
+			continue;
+		}
 		if (n < 0)
 			return (int)n;
 		fb += n;
@@ -486,6 +520,10 @@ int zp_fallocate(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	err = falloc_check(sb, mode, offset, length);
 	if (err)
 		goto out_unlock;
+	/* allocating modes are one journal op (punch and shifts are not
+	 * yet: README.md) */
+	if (!(mode & (FL_PUNCH_HOLE | FL_COLLAPSE | FL_INSERT)))
+		zj_begin_lazy(sb, ctx, pi);
 	if (mode & FL_PUNCH_HOLE)
 		err = falloc_punch(sb, ctx, pi, offset, length);
 	else if (mode & FL_UNSHARE)
@@ -504,6 +542,7 @@ int zp_fallocate(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 					     FL_COLLAPSE | FL_INSERT)) ||
 			 !(mode & FL_KEEP_SIZE), true);
 	pi_persist(pi);
+	zj_end_lazy();
 	if (attr)
 		zp_fill_attr(sb, ino, attr);
 out_unlock:
@@ -574,6 +613,7 @@ static ssize_t clone_chunk(struct zus_sb *sb, const struct zus_ctx *ctx,
 		zp_touch(dpi, ctx, true, true);
 		pi_persist(dpi);
 	}
+	zj_end_lazy();
 	pthread_rwlock_unlock(&dzi->lock);
 	return n;
 }
@@ -664,6 +704,8 @@ static int share_locked(struct zus_sb *sb, const struct zus_ctx *ctx,
 	nb = (len - head) >> ZPMFS_BLOCK_SHIFT;
 	tail = (len - head) & (ZPMFS_BLOCK - 1);
 	err = copy_locked(sb, ctx, spi, soff, dpi, doff, head, buf);
+	/* the sharing is not journaled yet (README.md): not in this op */
+	zj_end_lazy();
 	if (!err)
 		err = zp_rc_share_range(sb, ctx, spi,
 					(soff + head) >> ZPMFS_BLOCK_SHIFT,
@@ -712,6 +754,7 @@ static int clone_share(struct zus_sb *sb, const struct zus_ctx *ctx,
 			zp_touch(dpi, ctx, true, true);
 		pi_persist(dpi);
 	}
+	zj_end_lazy();
 	unlock_pair(szi, dzi);
 	return err;
 }

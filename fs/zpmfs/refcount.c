@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "zpmfs.h"
+#include "journal.h"
 
 int zp_rc_get(struct zus_sb *sb, uint64_t blk)
 {
@@ -74,8 +75,9 @@ int zp_rc_unshare(struct zus_sb *sb, const struct zus_ctx *ctx,
 		zp_bfree(sb, nb, 1);
 		return err;
 	}
-	/* the copy is mapped and persisted: only now one owner less */
-	zp_bfree(sb, blk, 1);
+	/* the copy is mapped and persisted: only now one owner less (at
+	 * the commit, inside an op: its undo maps blk again) */
+	zj_bfree(sb, blk, 1);
 	*nblk = nb;
 	return 0;
 }
@@ -140,7 +142,7 @@ static int share_block(struct zus_sb *sb, const struct zus_ctx *ctx,
 		return err;
 	}
 	if (d)
-		zp_bfree(sb, d, 1);	/* its pointer is overwritten */
+		zj_bfree(sb, d, 1);	/* its pointer is overwritten */
 	else
 		dpi->blocks++;
 	return 0;
