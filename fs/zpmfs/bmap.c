@@ -164,7 +164,7 @@ static void batch_add(struct zus_sb *sb, struct free_batch *fb, uint64_t blk)
 		return;
 	}
 	if (fb->count)
-		zp_bfree(sb, fb->start, fb->count);
+		zj_bfree(sb, fb->start, fb->count);
 	fb->start = blk;
 	fb->count = 1;
 }
@@ -172,7 +172,7 @@ static void batch_add(struct zus_sb *sb, struct free_batch *fb, uint64_t blk)
 static void batch_flush(struct zus_sb *sb, struct free_batch *fb)
 {
 	if (fb->count)
-		zp_bfree(sb, fb->start, fb->count);
+		zj_bfree(sb, fb->start, fb->count);
 	fb->count = 0;
 }
 
@@ -188,6 +188,7 @@ static void punch_tree(struct zus_sb *sb, struct zpmfs_inode *pi,
 	if (!zp_blk_ok(sb, *slot)) {
 		zp_error(sb, "dropping bad block pointer %lu",
 			 (unsigned long)*slot);
+		zj_log(slot, sizeof(*slot));
 		pmem_store64(slot, 0);
 		return;
 	}
@@ -210,6 +211,9 @@ static void punch_tree(struct zus_sb *sb, struct zpmfs_inode *pi,
 	{
 		uint64_t blk = *slot;
 
+		/* inside an op (collapse, insert) the undo maps it again:
+		 * zj_bfree() frees it at the commit */
+		zj_log(slot, sizeof(*slot));
 		pmem_store64(slot, 0);
 		batch_add(sb, fb, blk);
 		pi->blocks--;
@@ -226,6 +230,7 @@ void zp_bmap_punch(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t start,
 		return;
 	if (end > cap)
 		end = cap;
+	zj_log(pi, ZJ_INODE);
 	punch_tree(sb, pi, &pi->map_root, pi->map_height, 0, start, end, &fb);
 	if (!pi->map_root)
 		pi->map_height = 0;
@@ -444,6 +449,7 @@ int zp_bmap_move(struct zus_sb *sb, const struct zus_ctx *ctx,
 	for (level = pi->map_height; level; level--)
 		slot = &node_of(sb, *slot)[(from >> (ZPMFS_MAP_SHIFT *
 						     (level - 1))) & NODE_MASK];
+	zj_log(slot, sizeof(*slot));
 	pmem_store64(slot, 0);
 	return 0;
 }

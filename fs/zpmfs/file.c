@@ -376,11 +376,33 @@ static int zero_bytes(struct zus_sb *sb, const struct zus_ctx *ctx,
 	return 0;
 }
 
+/*
+ * Unmap [first, last) as one op however many blocks it frees: the op only
+ * commits the intent (and the times), the unmapping follows; a crash in
+ * it is finished by the next mount (journal.c, redo).
+ */
+static void punch_op(struct zus_sb *sb, const struct zus_ctx *ctx,
+		     uint64_t ino, uint64_t first, uint64_t last)
+{
+	struct zpmfs_inode *pi = zp_pi(sb, ino);
+
+	zj_end_lazy();		/* a CoW of a partial block before it */
+	zj_begin(sb, ctx);
+	zj_log(pi, ZJ_INODE);
+	zj_intent(ZPMFS_INTENT_PUNCH, ino, first, last);
+	zp_touch(pi, ctx, true, true);
+	pi_persist(pi);
+	zj_commit();
+	zp_bmap_punch(sb, pi, first, last);
+	zj_intent_done();
+}
+
 static int falloc_punch(struct zus_sb *sb, const struct zus_ctx *ctx,
-			struct zpmfs_inode *pi, uint64_t off, uint64_t len)
+			uint64_t ino, uint64_t off, uint64_t len)
 {
 	uint64_t first = ZP_DIV_UP(off, ZPMFS_BLOCK);
 	uint64_t last = (off + len) >> ZPMFS_BLOCK_SHIFT;
+	struct zpmfs_inode *pi = zp_pi(sb, ino);
 	int err;
 
 	if (first > last)	/* inside one block */
@@ -389,8 +411,8 @@ static int falloc_punch(struct zus_sb *sb, const struct zus_ctx *ctx,
 	if (!err)
 		err = zero_bytes(sb, ctx, pi, last << ZPMFS_BLOCK_SHIFT,
 				 off + len - (last << ZPMFS_BLOCK_SHIFT));
-	if (!err)
-		zp_bmap_punch(sb, pi, first, last);
+	if (!err && first < last)
+		punch_op(sb, ctx, ino, first, last);
 	return err;
 }
 
@@ -520,12 +542,11 @@ int zp_fallocate(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	err = falloc_check(sb, mode, offset, length);
 	if (err)
 		goto out_unlock;
-	/* allocating modes are one journal op (punch and shifts are not
-	 * yet: README.md) */
-	if (!(mode & (FL_PUNCH_HOLE | FL_COLLAPSE | FL_INSERT)))
+	/* one journal op; a punch is an intent op of its own (punch_op) */
+	if (!(mode & FL_PUNCH_HOLE))
 		zj_begin_lazy(sb, ctx, pi);
 	if (mode & FL_PUNCH_HOLE)
-		err = falloc_punch(sb, ctx, pi, offset, length);
+		err = falloc_punch(sb, ctx, ino, offset, length);
 	else if (mode & FL_UNSHARE)
 		err = falloc_unshare(sb, ctx, pi, offset, length);
 	else if (mode & (FL_COLLAPSE | FL_INSERT))

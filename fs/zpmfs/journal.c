@@ -189,6 +189,13 @@ static void redo(struct zus_sb *sb, const struct zpmfs_log_hdr *h)
 		if (S_ISREG(pi->mode) && h->arg1 == pi->size)
 			zp_shrink_finish(sb, NULL, pi);
 		return;
+	case ZPMFS_INTENT_PUNCH:
+		if (!zp_ino_valid(sb, h->arg0))
+			break;
+		pi = zp_pi(sb, h->arg0);
+		if (S_ISREG(pi->mode))
+			zp_bmap_punch(sb, pi, h->arg1, h->arg2);
+		return;
 	}
 	zp_log(sb, "journal: dropped intent %lu (%lu, %lu)",
 	       (unsigned long)h->intent, (unsigned long)h->arg0,
@@ -332,7 +339,8 @@ static void run_frees(struct zus_sb *sb)
 	cur.nfree = 0;
 }
 
-void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1)
+void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1,
+	       uint64_t arg2)
 {
 	struct zpmfs_log_hdr *h;
 
@@ -341,7 +349,8 @@ void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1)
 	h = (void *)slot_base(cur.sb, cur.slot);
 	h->arg0 = arg0;
 	h->arg1 = arg1;
-	pmem_persist(&h->arg0, 2 * sizeof(uint64_t));
+	h->arg2 = arg2;
+	pmem_persist(&h->arg0, 3 * sizeof(uint64_t));
 	pmem_store64(&h->intent, intent);
 	cur.intent = true;
 }

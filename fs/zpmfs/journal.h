@@ -40,7 +40,8 @@ void zj_log_more(const void *p, size_t len);
  * (a symlink's inline target is only written into a new inode) */
 #define ZJ_INODE	offsetof(struct zpmfs_inode, reserved)
 /* after the first zj_log: what a crash after the commit must finish */
-void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1);
+void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1,
+	       uint64_t arg2);
 /* with an intent, the slot stays the op's until zj_intent_done() */
 void zj_commit(void);
 /* begin an op (logging the inode) only if none is in flight: the data

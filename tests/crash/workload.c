@@ -178,7 +178,7 @@ static const char long_target[] =
 	"so/it/needs/a/block/of/its/own";
 
 enum prep { P_NONE, P_FILL_D2, P_FILL_D2_TWICE, P_UNLINK_F2, P_TMPFILE_F2,
-	     P_F2_ONE, P_SHARED_F3 };
+	     P_F2_ONE, P_SHARED_F3, P_FALLOC_F1 };
 
 /* One single-op workload: op's dir, dir2 and ino are indexes into the
  * tree (dir also the write offset of K_WRITE) */
@@ -268,6 +268,18 @@ static const struct alone alone[] = {
 	  .size = 12000, .flags = FA_ZERO),
 	A("zero-range-keep", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 3000,
 	  .size = 20000, .flags = FA_ZERO | FA_KEEP_SIZE),
+	A("punch", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 100,
+	  .size = 4500, .flags = FA_PUNCH | FA_KEEP_SIZE),
+	A("punch-all", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 0,
+	  .size = 8192, .flags = FA_PUNCH | FA_KEEP_SIZE),
+	A("punch-past-eof", P_FALLOC_F1, .kind = K_FALLOC, .ino = F1,
+	  .dir = 4096, .size = 40960, .flags = FA_PUNCH | FA_KEEP_SIZE),
+	A("collapse", P_FALLOC_F1, .kind = K_FALLOC, .ino = F1, .dir = 4096,
+	  .size = 4096, .flags = FA_COLLAPSE),
+	A("insert", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 0,
+	  .size = 8192, .flags = FA_INSERT),
+	A("insert-grow", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 4096,
+	  .size = 512 * 4096, .flags = FA_INSERT),
 	A("unshare", P_SHARED_F3, .kind = K_FALLOC, .ino = F3, .dir = 0,
 	  .size = 8192, .flags = FA_UNSHARE),
 	A("cow-write", P_SHARED_F3, .kind = K_WRITE, .ino = F3, .dir = 100,
@@ -311,6 +323,13 @@ static void prepare(struct wl_ctx *w, enum prep p, uint64_t *t)
 		setup(w, (struct op){ .kind = K_CLONE, .ino = t[F1],
 				      .dir2 = t[F3], .size = 0,
 				      .flags = ZUFS_CLONE_REFLINK });
+		break;
+	case P_FALLOC_F1:	/* f1: 5 blocks, some preallocated past EOF */
+		setup(w, (struct op){ .kind = K_WRITE, .ino = t[F1],
+				      .dir = 12000, .size = 100 });
+		setup(w, (struct op){ .kind = K_FALLOC, .ino = t[F1],
+				      .dir = 12100, .size = 9000,
+				      .flags = FA_KEEP_SIZE });
 		break;
 	case P_NONE:
 		break;
