@@ -304,23 +304,27 @@ static uint64_t mapped_run(struct zus_sb *sb, struct zpmfs_inode *pi,
 #define WALK_LOG	(ZPMFS_MAP_MAX_HEIGHT * ZPMFS_LOG_REC_SIZE(8) + \
 			 ZPMFS_LOG_REC_SIZE(ZJ_INODE))
 
-/* Map a run of new blocks into one leaf node: one undo record for all */
-static int64_t map_new(struct zus_sb *sb, const struct zus_ctx *ctx,
-		       struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
-		       uint64_t goal, uint64_t *blk)
+/*
+ * Make the slots of file blocks [fb, fb + count) that lie in one leaf node
+ * ready for stores inside an op: the nodes on the way exist and the slots
+ * have one undo record.  Returns how many (the leaf's end, the op's room),
+ * -EAGAIN when the op's slot is full: the caller commits and goes on.
+ */
+int64_t zp_bmap_log_run(struct zus_sb *sb, const struct zus_ctx *ctx,
+			struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
+			uint64_t goal, uint64_t **slotp)
 {
-	uint64_t *slot, b, i, leaf = ZPMFS_MAP_FANOUT - fb % ZPMFS_MAP_FANOUT;
+	uint64_t leaf = ZPMFS_MAP_FANOUT - fb % ZPMFS_MAP_FANOUT;
 	size_t room = zj_room();
-	int64_t n;
 	int err;
 
 	if (room < WALK_LOG + ZPMFS_LOG_REC_SIZE(8))
-		return -EAGAIN;	/* the caller commits and begins anew */
+		return -EAGAIN;
 	if (count > leaf)
 		count = leaf;
 	err = grow(sb, ctx, pi, fb + count - 1);
 	if (!err)
-		err = walk(sb, ctx, pi, fb, goal, &slot);
+		err = walk(sb, ctx, pi, fb, goal, slotp);
 	if (err)
 		return err;
 	room = zj_room();
@@ -328,10 +332,23 @@ static int64_t map_new(struct zus_sb *sb, const struct zus_ctx *ctx,
 		count = room / sizeof(uint64_t);
 	if (!count)
 		return -EAGAIN;
-	n = zp_balloc(sb, ctx, goal, count, &b);
+	zj_log(*slotp, count * sizeof(uint64_t));
+	return (int64_t)count;
+}
+
+/* Map a run of new blocks into one leaf node: one undo record for all */
+static int64_t map_new(struct zus_sb *sb, const struct zus_ctx *ctx,
+		       struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
+		       uint64_t goal, uint64_t *blk)
+{
+	uint64_t *slot, b, i;
+	int64_t n = zp_bmap_log_run(sb, ctx, pi, fb, count, goal, &slot);
+
+	if (n <= 0)
+		return n;
+	n = zp_balloc(sb, ctx, goal, (uint64_t)n, &b);
 	if (n < 0)
 		return n;
-	zj_log(slot, (size_t)n * sizeof(uint64_t));
 	for (i = 0; i < (uint64_t)n; i++)
 		slot[i] = b + i;
 	pmem_persist(slot, (size_t)n * sizeof(uint64_t));

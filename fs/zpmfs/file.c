@@ -725,8 +725,6 @@ static int share_locked(struct zus_sb *sb, const struct zus_ctx *ctx,
 	nb = (len - head) >> ZPMFS_BLOCK_SHIFT;
 	tail = (len - head) & (ZPMFS_BLOCK - 1);
 	err = copy_locked(sb, ctx, spi, soff, dpi, doff, head, buf);
-	/* the sharing is not journaled yet (README.md): not in this op */
-	zj_end_lazy();
 	if (!err)
 		err = zp_rc_share_range(sb, ctx, spi,
 					(soff + head) >> ZPMFS_BLOCK_SHIFT,
@@ -750,6 +748,9 @@ static int clone_share(struct zus_sb *sb, const struct zus_ctx *ctx,
 	int err = 0;
 
 	lock_pair(szi, src_ino, dzi, dst_ino);
+	/* one op: the copied head and tail, the shared blocks, the size */
+	zj_begin(sb, ctx);
+	zj_log(dpi, ZJ_INODE);
 	if (src_off >= spi->size)
 		length = 0;
 	else if (!length || length > spi->size - src_off)
@@ -775,7 +776,7 @@ static int clone_share(struct zus_sb *sb, const struct zus_ctx *ctx,
 			zp_touch(dpi, ctx, true, true);
 		pi_persist(dpi);
 	}
-	zj_end_lazy();
+	zj_commit();
 	unlock_pair(szi, dzi);
 	return err;
 }

@@ -148,15 +148,36 @@ static int share_block(struct zus_sb *sb, const struct zus_ctx *ctx,
 	return 0;
 }
 
+/*
+ * Inside the clone's op: the destination slots of each leaf get one undo
+ * record ahead of the stores; a range bigger than the op's slot holds goes
+ * on in a new op (a prefix of the clone per op, README.md).
+ */
 int zp_rc_share_range(struct zus_sb *sb, const struct zus_ctx *ctx,
 		      struct zpmfs_inode *spi, uint64_t sfb,
 		      struct zpmfs_inode *dpi, uint64_t dfb, uint64_t count)
 {
-	uint64_t i;
+	uint64_t i = 0, j, *slot;
 	int err = 0;
 
-	for (i = 0; i < count && !err; i++)
-		err = share_block(sb, ctx, spi, sfb + i, dpi, dfb + i);
-	pmem_persist(dpi, offsetof(struct zpmfs_inode, reserved));
+	while (i < count && !err) {
+		int64_t n = zp_bmap_log_run(sb, ctx, dpi, dfb + i, count - i,
+					    0, &slot);
+
+		if (n == -EAGAIN) {
+			pmem_persist(dpi, ZJ_INODE);
+			zj_commit();
+			zj_begin(sb, ctx);
+			zj_log(dpi, ZJ_INODE);
+			continue;
+		}
+		if (n < 0)
+			return (int)n;
+		for (j = 0; j < (uint64_t)n && !err; j++)
+			err = share_block(sb, ctx, spi, sfb + i + j, dpi,
+					  dfb + i + j);
+		i += (uint64_t)n;
+	}
+	pmem_persist(dpi, ZJ_INODE);
 	return err;
 }

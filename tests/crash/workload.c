@@ -143,7 +143,8 @@ static uint64_t mk(struct wl_ctx *w, uint64_t dir, const char *name,
  * return (the journal covers metadata only) */
 static bool is_data_op(const struct op *o)
 {
-	return o->kind == K_WRITE || o->kind == K_CLONE ||
+	return o->kind == K_WRITE ||
+	       (o->kind == K_CLONE && o->flags == ZUFS_CLONE_COPY) ||
 	       (o->kind == K_FALLOC && (o->flags & (FA_ZERO | FA_PUNCH)));
 }
 
@@ -280,6 +281,19 @@ static const struct alone alone[] = {
 	  .size = 8192, .flags = FA_INSERT),
 	A("insert-grow", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 4096,
 	  .size = 512 * 4096, .flags = FA_INSERT),
+	/* K_CLONE: ino to dir2 at offset dir, source offset mask */
+	A("clone", P_NONE, .kind = K_CLONE, .ino = F1, .dir2 = F3,
+	  .flags = ZUFS_CLONE_REFLINK),
+	A("clone-over", P_SHARED_F3, .kind = K_CLONE, .ino = F1, .dir2 = F3,
+	  .dir = 4096, .size = 4096, .flags = ZUFS_CLONE_REFLINK),
+	A("clone-far", P_NONE, .kind = K_CLONE, .ino = F1, .dir2 = F2,
+	  .dir = 512ULL * 4096, .flags = ZUFS_CLONE_REFLINK),
+	A("dedupe", P_SHARED_F3, .kind = K_CLONE, .ino = F1, .dir2 = F3,
+	  .size = 4096, .flags = ZUFS_CLONE_DEDUPE),
+	A("copy-range", P_NONE, .kind = K_CLONE, .ino = F1, .dir2 = F2,
+	  .dir = 100, .mask = 7, .size = 4500, .flags = ZUFS_CLONE_COPY),
+	A("copy-range-share", P_NONE, .kind = K_CLONE, .ino = F1, .dir2 = F2,
+	  .size = 5000, .flags = ZUFS_CLONE_COPY),
 	A("unshare", P_SHARED_F3, .kind = K_FALLOC, .ino = F3, .dir = 0,
 	  .size = 8192, .flags = FA_UNSHARE),
 	A("cow-write", P_SHARED_F3, .kind = K_WRITE, .ino = F3, .dir = 100,
@@ -350,6 +364,8 @@ int wl_alone(struct wl_ctx *w, unsigned int which)
 		o.dir = t[o.dir];
 	o.dir2 = t[o.dir2];
 	o.ino = t[o.ino];
+	if (o.kind == K_CLONE)
+		o.res = 0;
 	err = traced(w, a->name, o);
 	if (err)
 		fprintf(stderr, "zpmfs_crash: %s: %s\n", a->name,
@@ -427,9 +443,40 @@ static void mix_forget_dir(struct mix *m, uint64_t ino)
 			m->dirs[i] = m->dirs[--m->ndirs];
 }
 
+/* mostly small, sometimes past 512 or 512 * 512 blocks: the tree grows */
+static uint64_t mix_offset(struct wl_ctx *w)
+{
+	unsigned int r = cr_rand(&w->rng) % 16;
+	uint64_t off = cr_rand(&w->rng) % 12000;
+
+	if (r == 0)
+		off += 512ULL * 4096;
+	else if (r == 1)
+		off += 512ULL * 512 * 4096;
+	return off;
+}
+
+static void mix_falloc(struct wl_ctx *w, struct op *o, uint64_t ino)
+{
+	static const uint32_t modes[] = {
+		0, FA_KEEP_SIZE, FA_PUNCH | FA_KEEP_SIZE, FA_ZERO,
+		FA_ZERO | FA_KEEP_SIZE, FA_COLLAPSE, FA_INSERT, FA_UNSHARE,
+	};
+
+	o->kind = K_FALLOC;
+	o->ino = ino;
+	o->flags = modes[cr_rand(&w->rng) % 8];
+	o->dir = mix_offset(w);
+	o->size = 1 + cr_rand(&w->rng) % 14000;
+	if (o->flags & (FA_COLLAPSE | FA_INSERT)) {
+		o->dir = cr_rand(&w->rng) % 3 * 4096;
+		o->size = (1 + cr_rand(&w->rng) % 2) * 4096;
+	}
+}
+
 static void mix_step(struct wl_ctx *w, struct mix *m)
 {
-	unsigned int r = cr_rand(&w->rng) % 20;
+	unsigned int r = cr_rand(&w->rng) % 24;
 	char nm[256], nm2[256], label[64];
 	struct op o = { .dir = rdir(w, m) };
 	struct pick p;
@@ -438,7 +485,7 @@ static void mix_step(struct wl_ctx *w, struct mix *m)
 	rname(w, nm, sizeof(nm));
 	rname(w, nm2, sizeof(nm2));
 	o.name = nm;
-	if (r >= 6 && r != 18 && !pick(w, o.dir, &p))
+	if (r >= 6 && r != 18 && r != 19 && !pick(w, o.dir, &p))
 		r = cr_rand(&w->rng) % 6;
 	switch (r) {
 	case 0: case 1:
@@ -504,8 +551,25 @@ static void mix_step(struct wl_ctx *w, struct mix *m)
 	case 16: case 17:
 		o.kind = K_WRITE;
 		o.ino = p.ino;
-		o.dir = cr_rand(&w->rng) % 8192;	/* offset */
+		o.dir = mix_offset(w);
 		o.size = 1 + cr_rand(&w->rng) % 5000;
+		break;
+	case 20: case 21:
+		mix_falloc(w, &o, p.ino);
+		break;
+	case 22: case 23:
+		o.kind = K_CLONE;
+		o.ino = p.ino;
+		o.flags = (uint32_t[]){ ZUFS_CLONE_REFLINK, ZUFS_CLONE_DEDUPE,
+					ZUFS_CLONE_COPY }[cr_rand(&w->rng) % 3];
+		o.mask = (uint32_t)(cr_rand(&w->rng) % 3) * 4096;
+		o.dir = mix_offset(w) & ~4095ULL;
+		o.size = cr_rand(&w->rng) % 3 * 4096;
+		if (o.flags == ZUFS_CLONE_COPY)
+			o.dir += cr_rand(&w->rng) % 2 * 100;
+		if (!pick(w, rdir(w, m), &p))
+			return;
+		o.dir2 = p.ino;
 		break;
 	default:
 		if (!m->nopen) {
@@ -523,7 +587,7 @@ static void mix_step(struct wl_ctx *w, struct mix *m)
 		snprintf(label + strlen(label), sizeof(label) - strlen(label),
 			 "/%s", o.flags == R_EXCHANGE ? "exchange" :
 			 o.flags == R_WHITEOUT ? "whiteout" : "noreplace");
-	w->data_op = o.kind == K_WRITE;
+	w->data_op = is_data_op(&o);
 	err = cr_run(w, label, do_op, &o);
 	if (err)
 		return;
