@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "zpmfs.h"
+#include "journal.h"
 
 #define NODE_MASK	(ZPMFS_MAP_FANOUT - 1)
 
@@ -63,10 +64,18 @@ uint64_t zp_bmap_get(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t fb)
 	}
 }
 
-/* Grow the tree until fb fits: the old root becomes child 0 of a new one */
+/*
+ * Grow the tree until fb fits: the old root becomes child 0 of a new one.
+ * map_root and map_height are two words: inside an op the inode's undo
+ * record covers both, so a crash between them never reads the old root
+ * (a data block, for height 0) as a map node.
+ */
 static int grow(struct zus_sb *sb, const struct zus_ctx *ctx,
 		struct zpmfs_inode *pi, uint64_t fb)
 {
+	if (fb < capacity(pi->map_height))
+		return 0;
+	zj_log(pi, ZJ_INODE);
 	while (fb >= capacity(pi->map_height)) {
 		uint64_t node;
 		int64_t n;
@@ -81,8 +90,6 @@ static int grow(struct zus_sb *sb, const struct zus_ctx *ctx,
 		if (n < 0)
 			return (int)n;
 		pmem_store64(&node_of(sb, node)[0], pi->map_root);
-		/* The new root is complete on pmem before the inode points at
-		 * it: a crash leaves either the old tree or the new one. */
 		pi->map_root = node;
 		pi->map_height++;
 		pi->blocks++;
@@ -91,8 +98,14 @@ static int grow(struct zus_sb *sb, const struct zus_ctx *ctx,
 	return 0;
 }
 
-int zp_bmap_set(struct zus_sb *sb, const struct zus_ctx *ctx,
-		struct zpmfs_inode *pi, uint64_t fb, uint64_t blk)
+/*
+ * The leaf slot of fb, allocating the nodes on the way; every slot stored
+ * into is logged first (an op's new node needs no undo, but telling it
+ * apart costs more than the record).
+ */
+static int walk(struct zus_sb *sb, const struct zus_ctx *ctx,
+		struct zpmfs_inode *pi, uint64_t fb, uint64_t goal,
+		uint64_t **slotp)
 {
 	uint64_t *slot = &pi->map_root;
 	unsigned int level;
@@ -109,17 +122,31 @@ int zp_bmap_set(struct zus_sb *sb, const struct zus_ctx *ctx,
 		}
 		if (!*slot) {
 			uint64_t node;
-			int64_t n = zp_balloc(sb, ctx, blk, 1, &node);
+			int64_t n = zp_balloc(sb, ctx, goal, 1, &node);
 
 			if (n < 0)
 				return (int)n;
 			/* node is zeroed and persisted by the allocator */
+			zj_log(slot, sizeof(*slot));
 			pmem_store64(slot, node);
 			pi->blocks++;
 		}
 		slot = &node_of(sb, *slot)[(fb >> (ZPMFS_MAP_SHIFT *
 						   (level - 1))) & NODE_MASK];
 	}
+	*slotp = slot;
+	return 0;
+}
+
+int zp_bmap_set(struct zus_sb *sb, const struct zus_ctx *ctx,
+		struct zpmfs_inode *pi, uint64_t fb, uint64_t blk)
+{
+	uint64_t *slot;
+	int err = walk(sb, ctx, pi, fb, blk, &slot);
+
+	if (err)
+		return err;
+	zj_log(slot, sizeof(*slot));
 	pmem_store64(slot, blk);
 	return 0;
 }
@@ -137,7 +164,7 @@ static void batch_add(struct zus_sb *sb, struct free_batch *fb, uint64_t blk)
 		return;
 	}
 	if (fb->count)
-		zp_bfree(sb, fb->start, fb->count);
+		zj_bfree(sb, fb->start, fb->count);
 	fb->start = blk;
 	fb->count = 1;
 }
@@ -145,7 +172,7 @@ static void batch_add(struct zus_sb *sb, struct free_batch *fb, uint64_t blk)
 static void batch_flush(struct zus_sb *sb, struct free_batch *fb)
 {
 	if (fb->count)
-		zp_bfree(sb, fb->start, fb->count);
+		zj_bfree(sb, fb->start, fb->count);
 	fb->count = 0;
 }
 
@@ -161,6 +188,7 @@ static void punch_tree(struct zus_sb *sb, struct zpmfs_inode *pi,
 	if (!zp_blk_ok(sb, *slot)) {
 		zp_error(sb, "dropping bad block pointer %lu",
 			 (unsigned long)*slot);
+		zj_log(slot, sizeof(*slot));
 		pmem_store64(slot, 0);
 		return;
 	}
@@ -183,6 +211,9 @@ static void punch_tree(struct zus_sb *sb, struct zpmfs_inode *pi,
 	{
 		uint64_t blk = *slot;
 
+		/* inside an op (collapse, insert) the undo maps it again:
+		 * zj_bfree() frees it at the commit */
+		zj_log(slot, sizeof(*slot));
 		pmem_store64(slot, 0);
 		batch_add(sb, fb, blk);
 		pi->blocks--;
@@ -199,6 +230,7 @@ void zp_bmap_punch(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t start,
 		return;
 	if (end > cap)
 		end = cap;
+	zj_log(pi, ZJ_INODE);
 	punch_tree(sb, pi, &pi->map_root, pi->map_height, 0, start, end, &fb);
 	if (!pi->map_root)
 		pi->map_height = 0;
@@ -265,13 +297,72 @@ static uint64_t mapped_run(struct zus_sb *sb, struct zpmfs_inode *pi,
 	return n;
 }
 
+/*
+ * Room in the op's journal slot for a run's records: the interior slots a
+ * walk may store (one per level) and then the leaf slots themselves.
+ */
+#define WALK_LOG	(ZPMFS_MAP_MAX_HEIGHT * ZPMFS_LOG_REC_SIZE(8) + \
+			 ZPMFS_LOG_REC_SIZE(ZJ_INODE))
+
+/*
+ * Make the slots of file blocks [fb, fb + count) that lie in one leaf node
+ * ready for stores inside an op: the nodes on the way exist and the slots
+ * have one undo record.  Returns how many (the leaf's end, the op's room),
+ * -EAGAIN when the op's slot is full: the caller commits and goes on.
+ */
+int64_t zp_bmap_log_run(struct zus_sb *sb, const struct zus_ctx *ctx,
+			struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
+			uint64_t goal, uint64_t **slotp)
+{
+	uint64_t leaf = ZPMFS_MAP_FANOUT - fb % ZPMFS_MAP_FANOUT;
+	size_t room = zj_room();
+	int err;
+
+	if (room < WALK_LOG + ZPMFS_LOG_REC_SIZE(8))
+		return -EAGAIN;
+	if (count > leaf)
+		count = leaf;
+	err = grow(sb, ctx, pi, fb + count - 1);
+	if (!err)
+		err = walk(sb, ctx, pi, fb, goal, slotp);
+	if (err)
+		return err;
+	room = zj_room();
+	if (room != SIZE_MAX && count > room / sizeof(uint64_t))
+		count = room / sizeof(uint64_t);
+	if (!count)
+		return -EAGAIN;
+	zj_log(*slotp, count * sizeof(uint64_t));
+	return (int64_t)count;
+}
+
+/* Map a run of new blocks into one leaf node: one undo record for all */
+static int64_t map_new(struct zus_sb *sb, const struct zus_ctx *ctx,
+		       struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
+		       uint64_t goal, uint64_t *blk)
+{
+	uint64_t *slot, b, i;
+	int64_t n = zp_bmap_log_run(sb, ctx, pi, fb, count, goal, &slot);
+
+	if (n <= 0)
+		return n;
+	n = zp_balloc(sb, ctx, goal, (uint64_t)n, &b);
+	if (n < 0)
+		return n;
+	for (i = 0; i < (uint64_t)n; i++)
+		slot[i] = b + i;
+	pmem_persist(slot, (size_t)n * sizeof(uint64_t));
+	pi->blocks += (uint64_t)n;
+	*blk = b;
+	return n;
+}
+
 int64_t zp_bmap_alloc_run(struct zus_sb *sb, const struct zus_ctx *ctx,
 			  struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
 			  uint64_t *blk, bool *new)
 {
-	uint64_t b = zp_bmap_get(sb, pi, fb), hole, goal = 0, i;
+	uint64_t b = zp_bmap_get(sb, pi, fb), hole, goal = 0;
 	int64_t n;
-	int err = 0;
 
 	if (b) {
 		*blk = b;
@@ -287,23 +378,14 @@ int64_t zp_bmap_alloc_run(struct zus_sb *sb, const struct zus_ctx *ctx,
 		goal = zp_bmap_get(sb, pi, fb - 1);
 		goal = goal ? goal + 1 : 0;
 	}
-	n = zp_balloc(sb, ctx, goal, hole, &b);
-	if (n < 0)
-		return n;
-	for (i = 0; i < (uint64_t)n; i++) {
-		err = zp_bmap_set(sb, ctx, pi, fb + i, b + i);
-		if (err)
-			break;
-		pi->blocks++;
-	}
-	if (i < (uint64_t)n)
-		zp_bfree(sb, b + i, n - i);
+	zj_begin_lazy(sb, ctx, pi);
+	n = map_new(sb, ctx, pi, fb, hole, goal, &b);
 	pi_persist(pi);
-	if (!i)
-		return err;
+	if (n <= 0)
+		return n ? n : -ENOSPC;
 	*blk = b;
 	*new = true;
-	return (int64_t)i;
+	return n;
 }
 
 int64_t zp_bmap_write_run(struct zus_sb *sb, const struct zus_ctx *ctx,
@@ -315,6 +397,7 @@ int64_t zp_bmap_write_run(struct zus_sb *sb, const struct zus_ctx *ctx,
 
 	if (n <= 0 || *new || !zp_rc(sb, *blk))
 		return n;
+	zj_begin_lazy(sb, ctx, pi);
 	err = zp_rc_unshare(sb, ctx, pi, fb, *blk, 0, blk);
 	return err ? err : 1;
 }
@@ -383,6 +466,7 @@ int zp_bmap_move(struct zus_sb *sb, const struct zus_ctx *ctx,
 	for (level = pi->map_height; level; level--)
 		slot = &node_of(sb, *slot)[(from >> (ZPMFS_MAP_SHIFT *
 						     (level - 1))) & NODE_MASK];
+	zj_log(slot, sizeof(*slot));
 	pmem_store64(slot, 0);
 	return 0;
 }

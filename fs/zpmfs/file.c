@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "zpmfs.h"
+#include "journal.h"
 
 #define FL_KEEP_SIZE	0x01
 #define FL_PUNCH_HOLE	0x02
@@ -194,6 +195,8 @@ int zp_get_blocks(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		zp_touch(pi, ctx, true, true);
 		pi_persist(pi);
 	}
+	/* an op began only if the map changed: the fast path has none */
+	zj_end_lazy();
 	zp_fill_attr(sb, ino, attr);
 	pthread_rwlock_unlock(&zi->lock);
 	return ret;
@@ -275,6 +278,36 @@ ssize_t zp_read(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	return (ssize_t)len;
 }
 
+/*
+ * One journal op per step: a step ends where the op's slot is full
+ * (zp_write_locked() comes back short), so a write too big for one slot
+ * is atomic per step, each a prefix of the write with its size.
+ */
+static ssize_t write_ops(struct zus_sb *sb, const struct zus_ctx *ctx,
+			 struct zpmfs_inode *pi, const char *buf, size_t len,
+			 uint64_t offset)
+{
+	size_t done = 0;
+	ssize_t ret = 0;
+
+	while (done < len) {
+		ret = zp_write_locked(sb, ctx, pi, buf + done, len - done,
+				      offset + done);
+		if (ret > 0) {
+			done += (size_t)ret;
+			if (offset + done > pi->size)
+				pi->size = offset + done;
+			zp_touch(pi, ctx, true, true);
+			/* data persisted, before the size that exposes it */
+			pi_persist(pi);
+		}
+		zj_end_lazy();
+		if (ret <= 0)
+			break;
+	}
+	return done ? (ssize_t)done : ret;
+}
+
 ssize_t zp_write(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		 const void *buf, size_t len, uint64_t offset,
 		 struct zufs_attr *attr)
@@ -292,14 +325,7 @@ ssize_t zp_write(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		return -EFBIG;
 	pi = zp_pi(sb, ino);
 	pthread_rwlock_wrlock(&zi->lock);
-	ret = zp_write_locked(sb, ctx, pi, buf, len, offset);
-	if (ret > 0) {
-		if (offset + ret > pi->size)
-			pi->size = offset + ret;
-		zp_touch(pi, ctx, true, true);
-		/* data persisted above, before the size that exposes it */
-		pi_persist(pi);
-	}
+	ret = write_ops(sb, ctx, pi, buf, len, offset);
 	if (attr)
 		zp_fill_attr(sb, ino, attr);
 	pthread_rwlock_unlock(&zi->lock);
@@ -350,11 +376,33 @@ static int zero_bytes(struct zus_sb *sb, const struct zus_ctx *ctx,
 	return 0;
 }
 
+/*
+ * Unmap [first, last) as one op however many blocks it frees: the op only
+ * commits the intent (and the times), the unmapping follows; a crash in
+ * it is finished by the next mount (journal.c, redo).
+ */
+static void punch_op(struct zus_sb *sb, const struct zus_ctx *ctx,
+		     uint64_t ino, uint64_t first, uint64_t last)
+{
+	struct zpmfs_inode *pi = zp_pi(sb, ino);
+
+	zj_end_lazy();		/* a CoW of a partial block before it */
+	zj_begin(sb, ctx);
+	zj_log(pi, ZJ_INODE);
+	zj_intent(ZPMFS_INTENT_PUNCH, ino, first, last);
+	zp_touch(pi, ctx, true, true);
+	pi_persist(pi);
+	zj_commit();
+	zp_bmap_punch(sb, pi, first, last);
+	zj_intent_done();
+}
+
 static int falloc_punch(struct zus_sb *sb, const struct zus_ctx *ctx,
-			struct zpmfs_inode *pi, uint64_t off, uint64_t len)
+			uint64_t ino, uint64_t off, uint64_t len)
 {
 	uint64_t first = ZP_DIV_UP(off, ZPMFS_BLOCK);
 	uint64_t last = (off + len) >> ZPMFS_BLOCK_SHIFT;
+	struct zpmfs_inode *pi = zp_pi(sb, ino);
 	int err;
 
 	if (first > last)	/* inside one block */
@@ -363,8 +411,8 @@ static int falloc_punch(struct zus_sb *sb, const struct zus_ctx *ctx,
 	if (!err)
 		err = zero_bytes(sb, ctx, pi, last << ZPMFS_BLOCK_SHIFT,
 				 off + len - (last << ZPMFS_BLOCK_SHIFT));
-	if (!err)
-		zp_bmap_punch(sb, pi, first, last);
+	if (!err && first < last)
+		punch_op(sb, ctx, ino, first, last);
 	return err;
 }
 
@@ -387,6 +435,14 @@ static int falloc_alloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 		int64_t n = zp_bmap_alloc_run(sb, ctx, pi, fb, end - fb, &blk,
 					      &new);
 
+		if (n == -EAGAIN) {
+			/* the op's slot is full: what is mapped so far is
+			 * one op, the rest the next (README.md) */
+			pi_persist(pi);
+			zj_end_lazy();
+			zj_begin_lazy(sb, ctx, pi);
+			continue;
+		}
 		if (n < 0)
 			return (int)n;
 		fb += n;
@@ -486,8 +542,11 @@ int zp_fallocate(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	err = falloc_check(sb, mode, offset, length);
 	if (err)
 		goto out_unlock;
+	/* one journal op; a punch is an intent op of its own (punch_op) */
+	if (!(mode & FL_PUNCH_HOLE))
+		zj_begin_lazy(sb, ctx, pi);
 	if (mode & FL_PUNCH_HOLE)
-		err = falloc_punch(sb, ctx, pi, offset, length);
+		err = falloc_punch(sb, ctx, ino, offset, length);
 	else if (mode & FL_UNSHARE)
 		err = falloc_unshare(sb, ctx, pi, offset, length);
 	else if (mode & (FL_COLLAPSE | FL_INSERT))
@@ -504,6 +563,7 @@ int zp_fallocate(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 					     FL_COLLAPSE | FL_INSERT)) ||
 			 !(mode & FL_KEEP_SIZE), true);
 	pi_persist(pi);
+	zj_end_lazy();
 	if (attr)
 		zp_fill_attr(sb, ino, attr);
 out_unlock:
@@ -574,6 +634,7 @@ static ssize_t clone_chunk(struct zus_sb *sb, const struct zus_ctx *ctx,
 		zp_touch(dpi, ctx, true, true);
 		pi_persist(dpi);
 	}
+	zj_end_lazy();
 	pthread_rwlock_unlock(&dzi->lock);
 	return n;
 }
@@ -687,6 +748,9 @@ static int clone_share(struct zus_sb *sb, const struct zus_ctx *ctx,
 	int err = 0;
 
 	lock_pair(szi, src_ino, dzi, dst_ino);
+	/* one op: the copied head and tail, the shared blocks, the size */
+	zj_begin(sb, ctx);
+	zj_log(dpi, ZJ_INODE);
 	if (src_off >= spi->size)
 		length = 0;
 	else if (!length || length > spi->size - src_off)
@@ -712,6 +776,7 @@ static int clone_share(struct zus_sb *sb, const struct zus_ctx *ctx,
 			zp_touch(dpi, ctx, true, true);
 		pi_persist(dpi);
 	}
+	zj_commit();
 	unlock_pair(szi, dzi);
 	return err;
 }

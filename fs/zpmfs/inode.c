@@ -332,7 +332,7 @@ int zp_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		 * undo could give back: the op commits with the new size and
 		 * an intent, and a crash before zp_truncate() is done has the
 		 * next mount do it again. */
-		zj_intent(ZPMFS_INTENT_TRUNCATE, ino, set->size);
+		zj_intent(ZPMFS_INTENT_TRUNCATE, ino, set->size, 0);
 		pi->size = set->size;
 	} else if (resize) {
 		err = setattr_size(sb, ctx, pi, set->size);

@@ -19,7 +19,8 @@
 #include "journal.h"
 
 #define MAX_SLOTS	64
-#define MAX_RANGES	16
+#define MAX_RANGES	160
+#define MAX_FREES	64
 
 struct zj_range {
 	const char	*p;
@@ -37,6 +38,9 @@ struct zj {
 	unsigned int	nr;
 	bool		overflow;
 	bool		intent;
+	bool		lazy;		/* begun by zj_begin_lazy() */
+	unsigned int	nfree;		/* frees deferred to the commit */
+	struct { uint64_t start, count; } f[MAX_FREES];
 };
 
 struct zp_journal {
@@ -185,6 +189,13 @@ static void redo(struct zus_sb *sb, const struct zpmfs_log_hdr *h)
 		if (S_ISREG(pi->mode) && h->arg1 == pi->size)
 			zp_shrink_finish(sb, NULL, pi);
 		return;
+	case ZPMFS_INTENT_PUNCH:
+		if (!zp_ino_valid(sb, h->arg0))
+			break;
+		pi = zp_pi(sb, h->arg0);
+		if (S_ISREG(pi->mode))
+			zp_bmap_punch(sb, pi, h->arg1, h->arg2);
+		return;
 	}
 	zp_log(sb, "journal: dropped intent %lu (%lu, %lu)",
 	       (unsigned long)h->intent, (unsigned long)h->arg0,
@@ -261,9 +272,75 @@ void zj_begin(struct zus_sb *sb, const struct zus_ctx *ctx)
 	cur.nr = 0;
 	cur.overflow = false;
 	cur.intent = false;
+	cur.lazy = false;
+	cur.nfree = 0;
 }
 
-void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1)
+void zj_begin_lazy(struct zus_sb *sb, const struct zus_ctx *ctx,
+		   const void *pi)
+{
+	if (cur.depth)
+		return;
+	zj_begin(sb, ctx);
+	cur.lazy = true;
+	zj_log(pi, ZJ_INODE);
+}
+
+void zj_end_lazy(void)
+{
+	if (cur.depth == 1 && cur.lazy)
+		zj_commit();
+}
+
+size_t zj_room(void)
+{
+	size_t hdr = ZPMFS_LOG_REC_SIZE(0);
+
+	if (!cur.depth)
+		return SIZE_MAX;
+	if (cur.overflow || cur.nr == MAX_RANGES ||
+	    cur.used + hdr >= ZPMFS_BLOCK)
+		return 0;
+	return ZPMFS_BLOCK - cur.used - hdr;
+}
+
+void zj_bfree(struct zus_sb *sb, uint64_t start, uint64_t count)
+{
+	struct zj *c = &cur;
+
+	if (!c->depth || !count) {
+		if (count)
+			zp_bfree(sb, start, count);
+		return;
+	}
+	if (c->nfree && c->f[c->nfree - 1].start + c->f[c->nfree - 1].count ==
+	    start) {
+		c->f[c->nfree - 1].count += count;
+		return;
+	}
+	if (c->nfree == MAX_FREES) {
+		/* a leak (reclaimed by the next unclean mount) rather than a
+		 * block the undo could map again */
+		zp_error(sb, "journal: too many deferred frees; %lu block(s) "
+			 "leaked", (unsigned long)count);
+		return;
+	}
+	c->f[c->nfree].start = start;
+	c->f[c->nfree++].count = count;
+}
+
+/* after the commit: nothing the undo restores can point at them now */
+static void run_frees(struct zus_sb *sb)
+{
+	unsigned int i;
+
+	for (i = 0; i < cur.nfree; i++)
+		zp_bfree(sb, cur.f[i].start, cur.f[i].count);
+	cur.nfree = 0;
+}
+
+void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1,
+	       uint64_t arg2)
 {
 	struct zpmfs_log_hdr *h;
 
@@ -272,7 +349,8 @@ void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1)
 	h = (void *)slot_base(cur.sb, cur.slot);
 	h->arg0 = arg0;
 	h->arg1 = arg1;
-	pmem_persist(&h->arg0, 2 * sizeof(uint64_t));
+	h->arg2 = arg2;
+	pmem_persist(&h->arg0, 3 * sizeof(uint64_t));
 	pmem_store64(&h->intent, intent);
 	cur.intent = true;
 }
@@ -360,6 +438,8 @@ void zj_commit(void)
 		 * flags a store the op leaves unflushed. */
 		pmem_store64(&h->seq, 0);
 	}
+	run_frees(cur.sb);
+	cur.lazy = false;
 	if (cur.intent)
 		return;		/* zj_intent_done() gives the slot back */
 	slot_put(cur.sb->journal, cur.slot);

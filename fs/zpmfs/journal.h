@@ -18,6 +18,7 @@
 #define _ZPMFS_JOURNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct zus_sb;
 struct zus_ctx;
@@ -39,9 +40,20 @@ void zj_log_more(const void *p, size_t len);
  * (a symlink's inline target is only written into a new inode) */
 #define ZJ_INODE	offsetof(struct zpmfs_inode, reserved)
 /* after the first zj_log: what a crash after the commit must finish */
-void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1);
+void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1,
+	       uint64_t arg2);
 /* with an intent, the slot stays the op's until zj_intent_done() */
 void zj_commit(void);
+/* begin an op (logging the inode) only if none is in flight: the data
+ * path calls it when it is about to change the block map, so overwrites
+ * of mapped blocks never touch the journal; zj_end_lazy() commits it */
+void zj_begin_lazy(struct zus_sb *sb, const struct zus_ctx *ctx,
+		   const void *pi);
+void zj_end_lazy(void);
+/* payload bytes the next record may have (SIZE_MAX: no op in flight) */
+size_t zj_room(void);
+/* free blocks at the commit (now if no op): the undo may map them again */
+void zj_bfree(struct zus_sb *sb, uint64_t start, uint64_t count);
 void zj_intent_done(void);
 
 #endif

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "zpmfs.h"
+#include "journal.h"
 
 int zp_rc_get(struct zus_sb *sb, uint64_t blk)
 {
@@ -74,8 +75,9 @@ int zp_rc_unshare(struct zus_sb *sb, const struct zus_ctx *ctx,
 		zp_bfree(sb, nb, 1);
 		return err;
 	}
-	/* the copy is mapped and persisted: only now one owner less */
-	zp_bfree(sb, blk, 1);
+	/* the copy is mapped and persisted: only now one owner less (at
+	 * the commit, inside an op: its undo maps blk again) */
+	zj_bfree(sb, blk, 1);
 	*nblk = nb;
 	return 0;
 }
@@ -140,21 +142,42 @@ static int share_block(struct zus_sb *sb, const struct zus_ctx *ctx,
 		return err;
 	}
 	if (d)
-		zp_bfree(sb, d, 1);	/* its pointer is overwritten */
+		zj_bfree(sb, d, 1);	/* its pointer is overwritten */
 	else
 		dpi->blocks++;
 	return 0;
 }
 
+/*
+ * Inside the clone's op: the destination slots of each leaf get one undo
+ * record ahead of the stores; a range bigger than the op's slot holds goes
+ * on in a new op (a prefix of the clone per op, README.md).
+ */
 int zp_rc_share_range(struct zus_sb *sb, const struct zus_ctx *ctx,
 		      struct zpmfs_inode *spi, uint64_t sfb,
 		      struct zpmfs_inode *dpi, uint64_t dfb, uint64_t count)
 {
-	uint64_t i;
+	uint64_t i = 0, j, *slot;
 	int err = 0;
 
-	for (i = 0; i < count && !err; i++)
-		err = share_block(sb, ctx, spi, sfb + i, dpi, dfb + i);
-	pmem_persist(dpi, offsetof(struct zpmfs_inode, reserved));
+	while (i < count && !err) {
+		int64_t n = zp_bmap_log_run(sb, ctx, dpi, dfb + i, count - i,
+					    0, &slot);
+
+		if (n == -EAGAIN) {
+			pmem_persist(dpi, ZJ_INODE);
+			zj_commit();
+			zj_begin(sb, ctx);
+			zj_log(dpi, ZJ_INODE);
+			continue;
+		}
+		if (n < 0)
+			return (int)n;
+		for (j = 0; j < (uint64_t)n && !err; j++)
+			err = share_block(sb, ctx, spi, sfb + i + j, dpi,
+					  dfb + i + j);
+		i += (uint64_t)n;
+	}
+	pmem_persist(dpi, ZJ_INODE);
 	return err;
 }

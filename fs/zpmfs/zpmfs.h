@@ -228,6 +228,11 @@ void zp_bmap_punch(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t start,
 uint64_t zp_bmap_next(struct zus_sb *sb, struct zpmfs_inode *pi, uint64_t fb,
 		      bool data);
 /* map or allocate fb..: returns a run; *new set when freshly allocated */
+/* inside an op: ready and log the slots of a run in one leaf (-EAGAIN:
+ * the op's slot is full) */
+int64_t zp_bmap_log_run(struct zus_sb *sb, const struct zus_ctx *ctx,
+			struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
+			uint64_t goal, uint64_t **slotp);
 int64_t zp_bmap_alloc_run(struct zus_sb *sb, const struct zus_ctx *ctx,
 			  struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
 			  uint64_t *blk, bool *new);

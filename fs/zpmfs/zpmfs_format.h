@@ -211,13 +211,14 @@ struct zpmfs_xattr_entry {
  * that work (idempotent), one that finds seq != 0 drops it with the undo.
  */
 #define ZPMFS_INTENT_TRUNCATE	1	/* zp_truncate(arg0, arg1) */
+#define ZPMFS_INTENT_PUNCH	2	/* unmap arg0's blocks [arg1, arg2) */
 #define ZPMFS_LOG_REC_ALIGN	8
 
 struct zpmfs_log_hdr {
 	uint64_t	seq;		/* 0: no op in flight in this slot */
 	uint64_t	intent;		/* ZPMFS_INTENT_*, 0: none */
-	uint64_t	arg0, arg1;
-	uint64_t	reserved[4];
+	uint64_t	arg0, arg1, arg2;
+	uint64_t	reserved[3];
 };
 
 struct zpmfs_log_rec {

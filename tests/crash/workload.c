@@ -18,8 +18,16 @@
 
 enum kind {
 	K_CREATE, K_TMPFILE, K_LINK, K_UNLINK, K_RENAME, K_SETATTR,
-	K_SETXATTR, K_WRITE, K_EVICT,
+	K_SETXATTR, K_WRITE, K_EVICT, K_FALLOC, K_CLONE,
 };
+
+/* fallocate modes (linux/falloc.h) */
+#define FA_KEEP_SIZE	0x01
+#define FA_PUNCH	0x02
+#define FA_COLLAPSE	0x08
+#define FA_ZERO		0x10
+#define FA_INSERT	0x20
+#define FA_UNSHARE	0x40
 
 struct op {
 	enum kind	kind;
@@ -85,6 +93,14 @@ static int do_op(struct wl_ctx *w, void *arg)
 	case K_EVICT:
 		err = w->ops->evict(w->sb, &c, o->ino);
 		break;
+	case K_FALLOC:	/* dir: offset, size: length, flags: mode */
+		err = w->ops->fallocate(w->sb, &c, o->ino, o->flags, o->dir,
+					o->size, &a);
+		break;
+	case K_CLONE:	/* ino to dir2 at dir, mask: source offset */
+		err = w->ops->clone(w->sb, &c, o->ino, o->mask, o->dir2,
+				    o->dir, o->size, o->flags, &o->res, &a);
+		break;
 	}
 	return err;
 }
@@ -96,7 +112,8 @@ static const char *kind_name(const struct op *o)
 		[K_LINK] = "link", [K_UNLINK] = "unlink",
 		[K_RENAME] = "rename", [K_SETATTR] = "setattr",
 		[K_SETXATTR] = "setxattr", [K_WRITE] = "write",
-		[K_EVICT] = "evict",
+		[K_EVICT] = "evict", [K_FALLOC] = "fallocate",
+		[K_CLONE] = "clone",
 	};
 
 	return n[o->kind];
@@ -122,9 +139,18 @@ static uint64_t mk(struct wl_ctx *w, uint64_t dir, const char *name,
 				     .name = name, .mode = mode });
 }
 
+/* ops that store file contents in place: judged without them until they
+ * return (the journal covers metadata only) */
+static bool is_data_op(const struct op *o)
+{
+	return o->kind == K_WRITE ||
+	       (o->kind == K_CLONE && o->flags == ZUFS_CLONE_COPY) ||
+	       (o->kind == K_FALLOC && (o->flags & (FA_ZERO | FA_PUNCH)));
+}
+
 static int traced(struct wl_ctx *w, const char *name, struct op o)
 {
-	w->data_op = o.kind == K_WRITE;
+	w->data_op = is_data_op(&o);
 	return cr_run(w, name, do_op, &o);
 }
 
@@ -152,7 +178,8 @@ static const char long_target[] =
 	"/a/very/long/symlink/target/that/does/not/fit/in/the/inode/itself/"
 	"so/it/needs/a/block/of/its/own";
 
-enum prep { P_NONE, P_FILL_D2, P_FILL_D2_TWICE, P_UNLINK_F2, P_TMPFILE_F2 };
+enum prep { P_NONE, P_FILL_D2, P_FILL_D2_TWICE, P_UNLINK_F2, P_TMPFILE_F2,
+	     P_F2_ONE, P_SHARED_F3, P_FALLOC_F1 };
 
 /* One single-op workload: op's dir, dir2 and ino are indexes into the
  * tree (dir also the write offset of K_WRITE) */
@@ -223,6 +250,54 @@ static const struct alone alone[] = {
 	/* K_WRITE: dir is the file offset, not an object */
 	A("append", P_NONE, .kind = K_WRITE, .ino = F1, .dir = 5000,
 	  .size = 3000),
+	/* the block the inode maps becomes child 0 of a new root */
+	A("write-grow-1", P_F2_ONE, .kind = K_WRITE, .ino = F2, .dir = 4096,
+	  .size = 100),
+	A("write-grow-512", P_NONE, .kind = K_WRITE, .ino = F1,
+	  .dir = 512ULL * 4096 + 7, .size = 5000),
+	A("write-grow-262144", P_NONE, .kind = K_WRITE, .ino = F1,
+	  .dir = 512ULL * 512 * 4096, .size = 4000),
+	A("write-hole-in-node", P_NONE, .kind = K_WRITE, .ino = F1,
+	  .dir = 3 * 4096 + 5, .size = 5000),
+	A("falloc", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 6000,
+	  .size = 14000),
+	A("falloc-keep-size", P_NONE, .kind = K_FALLOC, .ino = F1,
+	  .dir = 4096, .size = 20000, .flags = FA_KEEP_SIZE),
+	A("falloc-far", P_NONE, .kind = K_FALLOC, .ino = F3,
+	  .dir = 512ULL * 4096 * 3, .size = 9000),
+	A("zero-range", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 1000,
+	  .size = 12000, .flags = FA_ZERO),
+	A("zero-range-keep", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 3000,
+	  .size = 20000, .flags = FA_ZERO | FA_KEEP_SIZE),
+	A("punch", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 100,
+	  .size = 4500, .flags = FA_PUNCH | FA_KEEP_SIZE),
+	A("punch-all", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 0,
+	  .size = 8192, .flags = FA_PUNCH | FA_KEEP_SIZE),
+	A("punch-past-eof", P_FALLOC_F1, .kind = K_FALLOC, .ino = F1,
+	  .dir = 4096, .size = 40960, .flags = FA_PUNCH | FA_KEEP_SIZE),
+	A("collapse", P_FALLOC_F1, .kind = K_FALLOC, .ino = F1, .dir = 4096,
+	  .size = 4096, .flags = FA_COLLAPSE),
+	A("insert", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 0,
+	  .size = 8192, .flags = FA_INSERT),
+	A("insert-grow", P_NONE, .kind = K_FALLOC, .ino = F1, .dir = 4096,
+	  .size = 512 * 4096, .flags = FA_INSERT),
+	/* K_CLONE: ino to dir2 at offset dir, source offset mask */
+	A("clone", P_NONE, .kind = K_CLONE, .ino = F1, .dir2 = F3,
+	  .flags = ZUFS_CLONE_REFLINK),
+	A("clone-over", P_SHARED_F3, .kind = K_CLONE, .ino = F1, .dir2 = F3,
+	  .dir = 4096, .size = 4096, .flags = ZUFS_CLONE_REFLINK),
+	A("clone-far", P_NONE, .kind = K_CLONE, .ino = F1, .dir2 = F2,
+	  .dir = 512ULL * 4096, .flags = ZUFS_CLONE_REFLINK),
+	A("dedupe", P_SHARED_F3, .kind = K_CLONE, .ino = F1, .dir2 = F3,
+	  .size = 4096, .flags = ZUFS_CLONE_DEDUPE),
+	A("copy-range", P_NONE, .kind = K_CLONE, .ino = F1, .dir2 = F2,
+	  .dir = 100, .mask = 7, .size = 4500, .flags = ZUFS_CLONE_COPY),
+	A("copy-range-share", P_NONE, .kind = K_CLONE, .ino = F1, .dir2 = F2,
+	  .size = 5000, .flags = ZUFS_CLONE_COPY),
+	A("unshare", P_SHARED_F3, .kind = K_FALLOC, .ino = F3, .dir = 0,
+	  .size = 8192, .flags = FA_UNSHARE),
+	A("cow-write", P_SHARED_F3, .kind = K_WRITE, .ino = F3, .dir = 100,
+	  .size = 5000),
 };
 #undef A
 
@@ -253,6 +328,23 @@ static void prepare(struct wl_ctx *w, enum prep p, uint64_t *t)
 		t[F2] = setup(w, (struct op){ .kind = K_TMPFILE, .dir = 1,
 					      .mode = S_IFREG | 0600 });
 		break;
+	case P_F2_ONE:		/* f2: one block, mapped by the inode itself */
+		setup(w, (struct op){ .kind = K_WRITE, .ino = t[F2],
+				      .size = 100 });
+		break;
+	case P_SHARED_F3:	/* f3: a reflink of f1 to EOF (a block shared,
+				 * the tail copied) */
+		setup(w, (struct op){ .kind = K_CLONE, .ino = t[F1],
+				      .dir2 = t[F3], .size = 0,
+				      .flags = ZUFS_CLONE_REFLINK });
+		break;
+	case P_FALLOC_F1:	/* f1: 5 blocks, some preallocated past EOF */
+		setup(w, (struct op){ .kind = K_WRITE, .ino = t[F1],
+				      .dir = 12000, .size = 100 });
+		setup(w, (struct op){ .kind = K_FALLOC, .ino = t[F1],
+				      .dir = 12100, .size = 9000,
+				      .flags = FA_KEEP_SIZE });
+		break;
 	case P_NONE:
 		break;
 	}
@@ -268,10 +360,12 @@ int wl_alone(struct wl_ctx *w, unsigned int which)
 	base_tree(w, t);
 	prepare(w, a->prep, t);
 	tr_sync();
-	if (o.kind != K_WRITE)
+	if (o.kind != K_WRITE && o.kind != K_FALLOC && o.kind != K_CLONE)
 		o.dir = t[o.dir];
 	o.dir2 = t[o.dir2];
 	o.ino = t[o.ino];
+	if (o.kind == K_CLONE)
+		o.res = 0;
 	err = traced(w, a->name, o);
 	if (err)
 		fprintf(stderr, "zpmfs_crash: %s: %s\n", a->name,
@@ -349,9 +443,40 @@ static void mix_forget_dir(struct mix *m, uint64_t ino)
 			m->dirs[i] = m->dirs[--m->ndirs];
 }
 
+/* mostly small, sometimes past 512 or 512 * 512 blocks: the tree grows */
+static uint64_t mix_offset(struct wl_ctx *w)
+{
+	unsigned int r = cr_rand(&w->rng) % 16;
+	uint64_t off = cr_rand(&w->rng) % 12000;
+
+	if (r == 0)
+		off += 512ULL * 4096;
+	else if (r == 1)
+		off += 512ULL * 512 * 4096;
+	return off;
+}
+
+static void mix_falloc(struct wl_ctx *w, struct op *o, uint64_t ino)
+{
+	static const uint32_t modes[] = {
+		0, FA_KEEP_SIZE, FA_PUNCH | FA_KEEP_SIZE, FA_ZERO,
+		FA_ZERO | FA_KEEP_SIZE, FA_COLLAPSE, FA_INSERT, FA_UNSHARE,
+	};
+
+	o->kind = K_FALLOC;
+	o->ino = ino;
+	o->flags = modes[cr_rand(&w->rng) % 8];
+	o->dir = mix_offset(w);
+	o->size = 1 + cr_rand(&w->rng) % 14000;
+	if (o->flags & (FA_COLLAPSE | FA_INSERT)) {
+		o->dir = cr_rand(&w->rng) % 3 * 4096;
+		o->size = (1 + cr_rand(&w->rng) % 2) * 4096;
+	}
+}
+
 static void mix_step(struct wl_ctx *w, struct mix *m)
 {
-	unsigned int r = cr_rand(&w->rng) % 20;
+	unsigned int r = cr_rand(&w->rng) % 24;
 	char nm[256], nm2[256], label[64];
 	struct op o = { .dir = rdir(w, m) };
 	struct pick p;
@@ -360,7 +485,7 @@ static void mix_step(struct wl_ctx *w, struct mix *m)
 	rname(w, nm, sizeof(nm));
 	rname(w, nm2, sizeof(nm2));
 	o.name = nm;
-	if (r >= 6 && r != 18 && !pick(w, o.dir, &p))
+	if (r >= 6 && r != 18 && r != 19 && !pick(w, o.dir, &p))
 		r = cr_rand(&w->rng) % 6;
 	switch (r) {
 	case 0: case 1:
@@ -426,8 +551,25 @@ static void mix_step(struct wl_ctx *w, struct mix *m)
 	case 16: case 17:
 		o.kind = K_WRITE;
 		o.ino = p.ino;
-		o.dir = cr_rand(&w->rng) % 8192;	/* offset */
+		o.dir = mix_offset(w);
 		o.size = 1 + cr_rand(&w->rng) % 5000;
+		break;
+	case 20: case 21:
+		mix_falloc(w, &o, p.ino);
+		break;
+	case 22: case 23:
+		o.kind = K_CLONE;
+		o.ino = p.ino;
+		o.flags = (uint32_t[]){ ZUFS_CLONE_REFLINK, ZUFS_CLONE_DEDUPE,
+					ZUFS_CLONE_COPY }[cr_rand(&w->rng) % 3];
+		o.mask = (uint32_t)(cr_rand(&w->rng) % 3) * 4096;
+		o.dir = mix_offset(w) & ~4095ULL;
+		o.size = cr_rand(&w->rng) % 3 * 4096;
+		if (o.flags == ZUFS_CLONE_COPY)
+			o.dir += cr_rand(&w->rng) % 2 * 100;
+		if (!pick(w, rdir(w, m), &p))
+			return;
+		o.dir2 = p.ino;
 		break;
 	default:
 		if (!m->nopen) {
@@ -445,7 +587,7 @@ static void mix_step(struct wl_ctx *w, struct mix *m)
 		snprintf(label + strlen(label), sizeof(label) - strlen(label),
 			 "/%s", o.flags == R_EXCHANGE ? "exchange" :
 			 o.flags == R_WHITEOUT ? "whiteout" : "noreplace");
-	w->data_op = o.kind == K_WRITE;
+	w->data_op = is_data_op(&o);
 	err = cr_run(w, label, do_op, &o);
 	if (err)
 		return;
