@@ -366,8 +366,6 @@ static int zuf_check_extents(struct zuf_sb_info *sbi,
 		else if (x->flags & ~(ZUFS_EXT_HOLE | ZUFS_EXT_NEW |
 				      ZUFS_EXT_SHARED))
 			why = "unknown extent flags";
-		else if (zuf_check_shared(x, gb_flags))
-			why = zuf_check_shared(x, gb_flags);
 		else if ((x->flags & ZUFS_EXT_HOLE) && write)
 			why = "hole in a write mapping";
 		else if (!(x->flags & ZUFS_EXT_HOLE) &&
@@ -377,6 +375,8 @@ static int zuf_check_extents(struct zuf_sb_info *sbi,
 		else if (!(x->flags & ZUFS_EXT_HOLE) &&
 			 zuf_pmem_on_table(sbi, x->pmem_off, x->length))
 			why = "extent over a device table";
+		else
+			why = zuf_check_shared(x, gb_flags);
 		expect = x->offset + x->length;
 	}
 	if (!why && write && !gb->count)
