@@ -191,6 +191,27 @@ static uint64_t best_run(const uint64_t *map, uint64_t from, uint64_t to,
 }
 
 /*
+ * Mark [b, b + n) of g used, with g's lock held; false (after waiting)
+ * when the zeroer was storing into some of it and the search must start
+ * over.  *zeroed tells whether the zeroer already zeroed all of it.
+ */
+static bool claim_run(struct zus_sb *sb, struct zgroup *g, uint64_t b,
+		      uint64_t n, bool *zeroed)
+{
+	if (zp_zero_busy(g, b, n)) {
+		pthread_cond_wait(&g->zdone, &g->lock);
+		return false;
+	}
+	/* Bits persisted before anyone links these blocks: a crash can only
+	 * leak them, never hand one block to two owners. */
+	mark_bits(sb, b, n, true);
+	atomic_fetch_sub(&g->nfree, n);
+	g->next = b + n < g->end ? b + n : g->start;
+	*zeroed = zp_zero_take(sb, g, b, n);
+	return true;
+}
+
+/*
  * Take a run from one group, starting the search at from; 0 if full.
  * *zeroed tells whether the zeroer already zeroed all of it.
  */
@@ -217,17 +238,8 @@ retry:
 	}
 	if (!n)
 		goto out_none;
-	/* the zeroer is storing into some of these right now */
-	if (zp_zero_busy(g, b, n)) {
-		pthread_cond_wait(&g->zdone, &g->lock);
+	if (!claim_run(sb, g, b, n, zeroed))
 		goto retry;
-	}
-	/* Bits persisted before anyone links these blocks: a crash can only
-	 * leak them, never hand one block to two owners. */
-	mark_bits(sb, b, n, true);
-	atomic_fetch_sub(&g->nfree, n);
-	g->next = b + n < g->end ? b + n : g->start;
-	*zeroed = zp_zero_take(sb, g, b, n);
 	pthread_mutex_unlock(&g->lock);
 	*start = b;
 	return n;
@@ -285,6 +297,79 @@ int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 	/* New blocks read as zeros: zero them before they are mapped, so a
 	 * reader (or a crash) never sees a previous owner's data; the zeroer
 	 * may have done it already. */
+	if (!zeroed)
+		pmem_memset_persist(zp_block(sb, *start), 0, n * ZPMFS_BLOCK);
+	return (int64_t)n;
+}
+
+/*
+ * Huge mappings: the kernel maps a file's 2 MiB with one page-table entry
+ * when its blocks are one run starting on a 2 MiB boundary of pmem.  So a
+ * big write at a 2 MiB boundary of the file starts its run on one, when a
+ * whole free aligned stretch is found within a bounded search; else it
+ * takes what zp_balloc gives.  The stretch is left free past the run, for
+ * the next write of a sequential writer to continue it.
+ */
+#define ALIGN_SCAN	(256 * 1024)	/* blocks looked at, all groups */
+
+/* First ZP_HUGE_BLOCKS-aligned free stretch in [from, to), or UINT64_MAX */
+static uint64_t find_aligned(const uint64_t *map, uint64_t from, uint64_t to,
+			     uint64_t *budget)
+{
+	uint64_t b = ZP_DIV_UP(from, ZP_HUGE_BLOCKS) * ZP_HUGE_BLOCKS, w;
+
+	for (; b + ZP_HUGE_BLOCKS <= to && *budget; b += ZP_HUGE_BLOCKS) {
+		for (w = b / 64; w < (b + ZP_HUGE_BLOCKS) / 64 && !map[w]; w++)
+			;
+		if (w == (b + ZP_HUGE_BLOCKS) / 64)
+			return b;
+		*budget = *budget > ZP_HUGE_BLOCKS ? *budget - ZP_HUGE_BLOCKS : 0;
+	}
+	return UINT64_MAX;
+}
+
+static uint64_t group_take_aligned(struct zus_sb *sb, struct zgroup *g,
+				   uint64_t from, uint64_t want,
+				   uint64_t *start, bool *zeroed,
+				   uint64_t *budget)
+{
+	uint64_t b;
+
+	pthread_mutex_lock(&g->lock);
+	if (from < g->start || from >= g->end)
+		from = g->next;
+	do {
+		b = UINT64_MAX;
+		if (atomic_load(&g->nfree) < ZP_HUGE_BLOCKS)
+			break;
+		b = find_aligned(sb->bitmap, from, g->end, budget);
+		if (b == UINT64_MAX)
+			b = find_aligned(sb->bitmap, g->start, from, budget);
+	} while (b != UINT64_MAX && !claim_run(sb, g, b, want, zeroed));
+	pthread_mutex_unlock(&g->lock);
+	if (b == UINT64_MAX)
+		return 0;
+	*start = b;
+	return want;
+}
+
+int64_t zp_balloc_huge(struct zus_sb *sb, const struct zus_ctx *ctx,
+		       uint64_t goal, uint64_t want, uint64_t *start)
+{
+	uint64_t budget = ALIGN_SCAN, n = 0;
+	unsigned int first, i;
+	bool zeroed = false;
+
+	if (want > ZP_HUGE_BLOCKS)
+		want = ZP_HUGE_BLOCKS;
+	first = goal && goal < sb->sbc.total_blocks ? group_of(sb, goal) :
+		cpu_group(sb, ctx);
+	for (i = 0; i < sb->ngroups && !n && budget; i++)
+		n = group_take_aligned(sb, &sb->groups[(first + i) % sb->ngroups],
+				       i ? UINT64_MAX : goal, want, start,
+				       &zeroed, &budget);
+	if (!n)
+		return zp_balloc(sb, ctx, goal, want, start);
 	if (!zeroed)
 		pmem_memset_persist(zp_block(sb, *start), 0, n * ZPMFS_BLOCK);
 	return (int64_t)n;

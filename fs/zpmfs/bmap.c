@@ -336,17 +336,30 @@ int64_t zp_bmap_log_run(struct zus_sb *sb, const struct zus_ctx *ctx,
 	return (int64_t)count;
 }
 
+/*
+ * A write of at least this many blocks at a 2 MiB boundary of its file
+ * starts on a 2 MiB boundary of pmem (see zp_balloc_huge); smaller ones
+ * are not worth the free space the alignment skips.
+ */
+#define HUGE_MIN_BLOCKS	64
+
 /* Map a run of new blocks into one leaf node: one undo record for all */
 static int64_t map_new(struct zus_sb *sb, const struct zus_ctx *ctx,
 		       struct zpmfs_inode *pi, uint64_t fb, uint64_t count,
 		       uint64_t goal, uint64_t *blk)
 {
+	bool huge = !(fb % ZP_HUGE_BLOCKS) && count >= HUGE_MIN_BLOCKS;
 	uint64_t *slot, b, i;
-	int64_t n = zp_bmap_log_run(sb, ctx, pi, fb, count, goal, &slot);
+	/* map nodes next to the file's others, not on the boundary data wants */
+	int64_t n = zp_bmap_log_run(sb, ctx, pi, fb, count,
+				    huge ? pi->map_root : goal, &slot);
 
 	if (n <= 0)
 		return n;
-	n = zp_balloc(sb, ctx, goal, (uint64_t)n, &b);
+	if (huge)
+		n = zp_balloc_huge(sb, ctx, goal, (uint64_t)n, &b);
+	else
+		n = zp_balloc(sb, ctx, goal, (uint64_t)n, &b);
 	if (n < 0)
 		return n;
 	for (i = 0; i < (uint64_t)n; i++)

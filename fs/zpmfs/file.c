@@ -113,9 +113,18 @@ static int map_read(struct zus_sb *sb, const struct zus_ctx *ctx,
 	return count;
 }
 
+/*
+ * A write allocates in steps of what one journal slot can log (about 500
+ * blocks); a write() asks again for the rest.  A fault cannot: a 2 MiB
+ * fault answered with less falls back to 4 KiB pages.  So a mapping's
+ * allocation commits each step as an op of its own and goes on.  A crash
+ * in between leaves the steps before it allocated inside the file, as
+ * two answers would.
+ */
 static int map_write(struct zus_sb *sb, const struct zus_ctx *ctx,
 		     struct zpmfs_inode *pi, uint64_t fb, uint64_t end,
-		     struct zufs_extent *ext, unsigned int max, uint64_t *done)
+		     struct zufs_extent *ext, unsigned int max, bool map,
+		     uint64_t *done)
 {
 	unsigned int count = 0;
 
@@ -133,7 +142,11 @@ static int map_write(struct zus_sb *sb, const struct zus_ctx *ctx,
 		if (count == max)
 			break;
 		n = zp_bmap_write_run(sb, ctx, pi, fb, end - fb, &blk, &new);
-
+		if (n == -EAGAIN && count && map) {
+			zj_end_lazy();
+			n = zp_bmap_write_run(sb, ctx, pi, fb, end - fb, &blk,
+					      &new);
+		}
 		if (n < 0) {
 			if (!count)
 				return (int)n;
@@ -185,7 +198,7 @@ int zp_get_blocks(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		return ret;
 	}
 	pthread_rwlock_wrlock(&zi->lock);
-	ret = map_write(sb, ctx, pi, fb, end, ext, max_ext, &done);
+	ret = map_write(sb, ctx, pi, fb, end, ext, max_ext, map, &done);
 	if (ret >= 0 && length) {
 		done <<= ZPMFS_BLOCK_SHIFT;
 		if (size_after > done)

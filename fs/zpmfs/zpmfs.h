@@ -162,6 +162,11 @@ void zp_balloc_recount(struct zus_sb *sb);
 /* allocate up to want contiguous zeroed blocks near goal; returns count */
 int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 		  uint64_t goal, uint64_t want, uint64_t *start);
+/* 2 MiB in blocks: the unit of a huge (PMD) mapping */
+#define ZP_HUGE_BLOCKS	512
+/* a run for a write at a 2 MiB boundary of its file, on one of pmem */
+int64_t zp_balloc_huge(struct zus_sb *sb, const struct zus_ctx *ctx,
+		       uint64_t goal, uint64_t want, uint64_t *start);
 void zp_bfree(struct zus_sb *sb, uint64_t start, uint64_t count);
 uint64_t zp_bfree_count(struct zus_sb *sb);
 

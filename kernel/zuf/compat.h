@@ -20,7 +20,8 @@
  *    posix_acl_chmod() takes the dentry;
  *  - ->update_time() computes the time itself (6.6);
  *  - generic_fillattr() takes the request mask (6.6);
- *  - dax_iomap_fault() takes an order instead of enum page_entry_size (6.6);
+ *  - dax_iomap_fault() and ->huge_fault() take an order instead of enum
+ *    page_entry_size (6.6), PMD_ORDER/PUD_ORDER (6.6);
  *  - write_cache_pages() callbacks take a folio (6.3);
  *  - filemap_splice_read() (6.5), splice_copy_file_range() (6.7);
  *  - file_operations.fop_flags with FOP_MMAP_SYNC (6.12).
@@ -179,6 +180,13 @@ static inline int inode_update_timestamps(struct inode *inode, int flags)
 			errp, ops)
 #endif
 
+#ifndef PMD_ORDER
+#define PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+#endif
+#ifndef PUD_ORDER
+#define PUD_ORDER	(PUD_SHIFT - PAGE_SHIFT)
+#endif
+
 #if !ZUF_HAVE_ACL_CHMOD_DENTRY
 #define posix_acl_chmod(idmap, dentry, mode) \
 	posix_acl_chmod(idmap, d_inode(dentry), mode)
@@ -213,6 +221,12 @@ static inline ssize_t splice_copy_file_range(struct file *in, loff_t pos_in,
 #define ZUF_UPDATE_TIME	zuf_update_time
 #else
 #define ZUF_UPDATE_TIME	zuf_update_time_at
+#endif
+
+#if ZUF_HAVE_DAX_FAULT_ORDER
+#define ZUF_DAX_HUGE_FAULT	zuf_dax_huge_fault
+#else
+#define ZUF_DAX_HUGE_FAULT	zuf_dax_huge_fault_pe
 #endif
 
 /* inode_operations members for ACLs */

@@ -422,6 +422,7 @@ static int zuf_file_open(struct inode *inode, struct file *file)
 	.read_iter		= zuf_read_iter,		\
 	.write_iter		= zuf_write_iter,		\
 	.mmap			= zuf_file_mmap,		\
+	.get_unmapped_area	= thp_get_unmapped_area,	\
 	ZUF_FOP_MMAP_SYNC,				\
 	.open			= zuf_file_open,		\
 	.fsync			= zuf_fsync,			\

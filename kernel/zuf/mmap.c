@@ -19,10 +19,16 @@
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/dax.h>
+#include <linux/pfn_t.h>
 #include <linux/writeback.h>
 #include "zuf_vfs.h"
 
-static vm_fault_t zuf_dax_fault(struct vm_fault *vmf)
+/*
+ * order 0 maps one page; PMD_ORDER asks for a 2 MiB mapping, which the
+ * DAX code makes only when the answer is one extent covering the whole
+ * aligned 2 MiB on 2 MiB-aligned pmem, and otherwise falls back to pages.
+ */
+static vm_fault_t zuf_dax_fault_order(struct vm_fault *vmf, unsigned int order)
 {
 	struct file *file = vmf->vma->vm_file;
 	struct inode *inode = file_inode(file);
@@ -35,15 +41,56 @@ static vm_fault_t zuf_dax_fault(struct vm_fault *vmf)
 		file_update_time(file);
 	}
 	down_read(&ZUII(inode)->map_sem);
-	ret = dax_iomap_fault(vmf, 0, NULL, NULL, &zuf_iomap_ops);
+	ret = dax_iomap_fault(vmf, order, NULL, NULL, &zuf_iomap_ops);
 	up_read(&ZUII(inode)->map_sem);
 	if (write)
 		sb_end_pagefault(inode->i_sb);
 	return ret;
 }
 
+static vm_fault_t zuf_dax_fault(struct vm_fault *vmf)
+{
+	return zuf_dax_fault_order(vmf, 0);
+}
+
+/*
+ * A 2 MiB mapping needs struct pages behind every member (a devmap pfn):
+ * the DAX code ties each of its 512 pages to the file.
+ */
+static bool zuf_huge_ok(struct inode *inode)
+{
+	struct zuf_pmem *pmem = ZSBI(inode)->pmem;
+	u32 i;
+
+	if (!IS_ENABLED(CONFIG_FS_DAX_PMD) || !pmem || !pmem->ndevs)
+		return false;
+	for (i = 0; i < pmem->ndevs; i++)
+		if (!pfn_t_devmap(pmem->devs[i].pfn))
+			return false;
+	return true;
+}
+
+static vm_fault_t zuf_dax_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+
+	if (order != PMD_ORDER || !zuf_huge_ok(inode))
+		return VM_FAULT_FALLBACK;
+	return zuf_dax_fault_order(vmf, order);
+}
+
+#if !ZUF_HAVE_DAX_FAULT_ORDER
+static vm_fault_t zuf_dax_huge_fault_pe(struct vm_fault *vmf,
+					enum page_entry_size pe_size)
+{
+	return zuf_dax_huge_fault(vmf, pe_size == PE_SIZE_PMD ? PMD_ORDER :
+				  pe_size == PE_SIZE_PUD ? PUD_ORDER : 0);
+}
+#endif
+
 static const struct vm_operations_struct zuf_dax_vm_ops = {
 	.fault		= zuf_dax_fault,
+	.huge_fault	= ZUF_DAX_HUGE_FAULT,
 	.page_mkwrite	= zuf_dax_fault,
 	.pfn_mkwrite	= zuf_dax_fault,
 };

@@ -406,23 +406,35 @@ static void zuf_cache_extents(struct inode *inode,
  * more in the same answer; those blocks are later served as plain mapped
  * extents (from the map cache, or from the server, which no longer calls
  * them new), so a read fault's zero page over them would stay mapped and
- * hide what write() puts there.  Drop those pages now.  Not done for
- * faults: they ask for one page, and hold that page's DAX entry lock.
+ * hide what write() puts there.  Drop those pages now, except inside the
+ * range a fault asked for: the fault holds that range's DAX entry lock
+ * (one page, or a whole 2 MiB), and no zero page can be mapped there.
  */
+static void zuf_drop_pages(struct inode *inode, u64 start, u64 end)
+{
+	invalidate_inode_pages2_range(inode->i_mapping, start >> PAGE_SHIFT,
+				      (end - 1) >> PAGE_SHIFT);
+}
+
 static void zuf_drop_hole_pages(struct inode *inode,
-				const struct zufs_op_get_blocks *gb)
+				const struct zufs_op_get_blocks *gb,
+				u64 locked_start, u64 locked_end)
 {
 	u32 i;
 
 	for (i = 1; i < gb->count; i++) {
 		const struct zufs_extent *x = &gb->ext[i];
+		u64 start = x->offset, end = x->offset + x->length;
 
 		if (!(x->flags & ZUFS_EXT_NEW))
 			continue;
-		invalidate_inode_pages2_range(inode->i_mapping,
-					      x->offset >> PAGE_SHIFT,
-					      (x->offset + x->length - 1) >>
-					      PAGE_SHIFT);
+		if (start < locked_end && end > locked_start) {
+			if (end > locked_end)
+				zuf_drop_pages(inode, locked_end, end);
+			end = min(end, locked_start);
+		}
+		if (start < end)
+			zuf_drop_pages(inode, start, end);
 	}
 }
 
@@ -471,7 +483,10 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 		zuf_update_inode(inode, &gb->attr);
 	else
 		zuf_refresh_inode(inode, &gb->attr, version);
-	zuf_drop_hole_pages(inode, gb);
+	if (flags & IOMAP_FAULT)
+		zuf_drop_hole_pages(inode, gb, start, end);
+	else
+		zuf_drop_hole_pages(inode, gb, 0, 0);
 	zuf_cache_extents(inode, gb);
 	if (!gb->count)
 		err = zuf_iomap_set(sbi, iomap, start, end - start, 0,
@@ -487,32 +502,50 @@ out_free_gb:
 }
 
 /*
- * A DAX fault ties the pmem page to (mapping, index) for as long as it is
- * mapped.  A block the server also gave to another file, or to another
- * place of this one (a lie, or a cached map it moved without telling),
- * would be tied twice: refuse it instead (the fault gets SIGBUS).
+ * A DAX fault ties each pmem page it maps to (mapping, index) for as long
+ * as it is mapped: one page, or the 512 of a 2 MiB mapping.  A block the
+ * server also gave to another file, or to another place of this one (a
+ * lie, or a cached map it moved without telling), would be tied twice:
+ * refuse it instead (the fault gets SIGBUS, or falls back to pages).
  */
+static bool zuf_page_tied_elsewhere(struct page *page, struct inode *inode,
+				    pgoff_t index)
+{
+	struct address_space *mapping = READ_ONCE(page->mapping);
+
+	return mapping && (mapping != inode->i_mapping ||
+			   READ_ONCE(page->index) != index);
+}
+
 static int zuf_fault_page_check(struct inode *inode, struct iomap *iomap,
-				loff_t pos)
+				loff_t pos, loff_t length)
 {
 	struct zuf_sb_info *sbi = ZSBI(inode);
 	struct zuf_pmem_dev *dev;
 	struct page *page;
-	u64 off;
+	u64 off, i, n;
 
 	if (iomap->type != IOMAP_MAPPED)
 		return 0;
+	/* a shorter answer than a huge fault asks for makes it fall back */
+	length = min_t(u64, length, iomap->offset + iomap->length - pos);
 	off = iomap->addr + (pos - iomap->offset);
-	dev = zuf_pmem_dev_of(sbi, off, PAGE_SIZE);
+	n = DIV_ROUND_UP(length, PAGE_SIZE);
+	dev = zuf_pmem_dev_of(sbi, off, n << PAGE_SHIFT);
 	if (!dev || !pfn_t_has_page(dev->pfn))
 		return 0;
-	page = pfn_to_page(pfn_t_to_pfn(dev->pfn) + (off >> PAGE_SHIFT));
-	if (!READ_ONCE(page->mapping) ||
-	    (READ_ONCE(page->mapping) == inode->i_mapping &&
-	     READ_ONCE(page->index) == pos >> PAGE_SHIFT))
-		return 0;
+	page = pfn_to_page(pfn_t_to_pfn(dev->pfn) +
+			   ((off - dev->offset) >> PAGE_SHIFT));
+	for (i = 0; i < n; i++)
+		if (zuf_page_tied_elsewhere(page + i, inode,
+					    (pos >> PAGE_SHIFT) + i))
+			goto tied;
+	return 0;
+
+tied:
+	pos += i << PAGE_SHIFT;
 	zuf_bad_answer(sbi, "ino %lu @%lld: pmem block %llu is mapped by another file or offset",
-		       inode->i_ino, pos, off >> PAGE_SHIFT);
+		       inode->i_ino, pos, (off >> PAGE_SHIFT) + i);
 	zuf_map_drop(inode, round_down(pos, ZUFS_PMEM_BLOCK),
 		     round_down(pos, ZUFS_PMEM_BLOCK) + ZUFS_PMEM_BLOCK);
 	return -EIO;
@@ -560,7 +593,7 @@ static int zuf_iomap_begin(struct inode *inode, loff_t pos, loff_t length,
 	int err = zuf_iomap_find(inode, pos, length, flags, iomap);
 
 	if (!err && (flags & IOMAP_FAULT))
-		err = zuf_fault_page_check(inode, iomap, pos);
+		err = zuf_fault_page_check(inode, iomap, pos, length);
 	return err;
 }
 
