@@ -7,6 +7,7 @@
 #                   on every other installed kernel)
 #   make deps       install the Debian packages the project needs
 #   make demo       scripts/demo.sh      make bench  bench/run
+#   make bench-kernels  bench/kernels: the bench on every installed kernel, side by side
 #   make vm-shell   interactive root shell in the test VM
 #   make fuzz-soak  the ABI fuzzer for FUZZ_MINUTES (10) in a VM (FUZZ_ARGS=)
 #   make crash-long the zpmfs crash explorer's long mode (tests/crash)
@@ -62,7 +63,7 @@ USER_DIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,\
 # one phony target per directory: make-zus, make-fs/zpmfs, ...
 USER_TARGETS := $(addprefix make-,$(USER_DIRS))
 
-.PHONY: all kernel kmods user $(USER_TARGETS) clean deps test test-run check demo bench vm-shell help \
+.PHONY: all kernel kmods user $(USER_TARGETS) clean deps test test-run check demo bench bench-kernels vm-shell help \
 	fuzz-soak crash-long powercut-long
 
 all: kernel kmods user
@@ -156,6 +157,10 @@ bench: deps
 	@if [ -x bench/run ]; then bench/run $(BENCH_ARGS); \
 	else echo "make bench: bench/run does not exist yet" >&2; exit 1; fi
 
+bench-kernels: deps
+	$(AFTER_DEPS) all
+	bench/kernels $(BENCH_ARGS)
+
 vm-shell: all
 	tests/vm/run --shell --pmem 512M $(VM_ARGS)
 
@@ -164,7 +169,7 @@ fuzz-soak: all
 	tests/fuzz/soak.sh --minutes $(or $(FUZZ_MINUTES),10) $(FUZZ_ARGS)
 
 help:
-	@sed -n '2,18s/^# \{0,1\}//p' Makefile
+	@sed -n '2,19s/^# \{0,1\}//p' Makefile
 
 # ---- installation (README.md "Installing"; paths in mk/install.mk) ----
 include mk/install.mk
