@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# vm: --systemd --pmem 256M --mem 2G --timeout 1500
+# vm: --systemd --pmem 256M --mem 2G --timeout 2400
 # zufs as users install it (issue 16, item 7), in a guest booted with
 # systemd as PID 1 (tests/vm/run --systemd; the root is a throw-away
 # overlay, so dpkg -i changes nothing on the host):
