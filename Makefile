@@ -16,7 +16,7 @@
 #   make uninstall  remove what make install put there (same DESTDIR, PREFIX)
 #   make install-dkms / uninstall-dkms   zuf.ko's source for DKMS in /usr/src
 #   make test-dkms  build zuf.ko with dkms for every installed kernel
-#   make deb        Debian packages (mk/deb.mk)   make test-systemd  vm/66
+#   make deb        Debian packages (mk/deb.mk)   make test-systemd  host/53
 #
 # KVER: the kernel to build for and test on, a release or its start
 #       (KVER=6.12, KVER=6.1; scripts/kver.sh), default the newest installed

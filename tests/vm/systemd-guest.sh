@@ -1,6 +1,5 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# vm: --systemd --pmem 256M --mem 2G --timeout 2400
 # zufs as users install it (issue 16, item 7), in a guest booted with
 # systemd as PID 1 (tests/vm/run --systemd; the root is a throw-away
 # overlay, so dpkg -i changes nothing on the host):
@@ -21,9 +20,9 @@
 #     level, off again with -namei;
 #  5. umount, dpkg -P: every file the packages installed is gone, and so
 #     are DKMS's module, its tree and the unit's enablement links.
-# Needs the .debs: `make deb` (make test-systemd builds them first).
-# Several minutes under TCG (mostly the DKMS build): not in `make test`.
-. "$(dirname "$0")/../lib.sh"
+# Run by tests/host/53-systemd.sh (make test-systemd), which boots the VM;
+# by hand: tests/vm/run --systemd --pmem 256M -- tests/vm/systemd-guest.sh
+. "$(dirname "$0")/lib.sh"
 require_vm
 DEB=${ZUFS_DEB_DIR:-$TOP/build/deb}
 DEV=/dev/pmem0
