@@ -49,6 +49,8 @@
 #include "zufs_api.h"
 
 #define ZUS_API_VERSION		5
+/* the oldest a host still loads: 5 only added calls a plugin may make */
+#define ZUS_API_OLDEST		4
 #define ZUS_PLUGIN_SYMBOL	"zus_plugin_types"
 
 struct zus_sb;		/* a mounted filesystem: defined by the plugin */
