@@ -17,6 +17,7 @@
 #   make uninstall  remove what make install put there (same DESTDIR, PREFIX)
 #   make install-dkms / uninstall-dkms   zuf.ko's source for DKMS in /usr/src
 #   make test-dkms  build zuf.ko with dkms for every installed kernel
+#   make deb        Debian packages (mk/deb.mk)   make test-systemd  host/53
 #
 # KVER: the kernel to build for and test on, a release or its start
 #       (KVER=6.12, KVER=6.1; scripts/kver.sh), default the newest installed
@@ -179,9 +180,11 @@ INSTALL_DIRS := $(filter zus fs/zpmfs fs/passthrough fuse,$(USER_DIRS))
 MAN_PAGES := $(wildcard docs/man/*.[78])
 DKMS_SRC := $(dkmsdir)/zufs-$(ZUFS_VERSION)
 
-.PHONY: install uninstall install-dkms uninstall-dkms
+.PHONY: install install-packaged uninstall install-dkms uninstall-dkms
 
-install: user
+install: user install-packaged
+# only the parts that install something (what debian/rules builds)
+install-packaged: $(addprefix make-,$(INSTALL_DIRS))
 	@for d in $(INSTALL_DIRS); do $(MAKE) -C $$d install || exit 1; done
 	$(INSTALL) -d $(DESTDIR)$(mandir)/man7 $(DESTDIR)$(mandir)/man8
 	@for m in $(MAN_PAGES); do \
@@ -213,3 +216,4 @@ uninstall-dkms:
 .PHONY: test-dkms
 test-dkms: all
 	ZUFS_TEST_DKMS=1 tests/run host/52-dkms
+include mk/deb.mk

@@ -4,6 +4,8 @@
 # missing ones.  Fast when all are present (one dpkg-query).
 #   scripts/deps.sh          install what is missing (root), else list it
 #   scripts/deps.sh --check  only report; exit 1 when something is missing
+#   scripts/deps.sh --deb    also what `make deb` needs (dpkg-buildpackage,
+#                            debhelper, dh-dkms, lintian)
 # Kernels: every series in $ZUFS_KERNELS (default "6.1 6.12"), image and
 # headers: 6.1 is bookworm's own, a newer one comes from bookworm-backports
 # (the suite is added to apt's sources once, in zufs-backports.sources).
@@ -77,7 +79,8 @@ install_kernels() {
 check_only=0
 case ${1:-} in
 --check) check_only=1 ;;
--h | --help) sed -n '3,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
+--deb) PKGS+=(dpkg-dev debhelper dh-dkms dkms lintian fakeroot) ;;
+-h | --help) sed -n '3,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
 '') ;;
 *) echo "scripts/deps.sh: unknown option '$1'" >&2; exit 2 ;;
 esac

@@ -553,6 +553,33 @@ static const struct zusd_op_desc zusd_ops[ZUFS_OP_MAX_OPT] = {
 				sizeof(struct zufs_op_xattr) },
 };
 
+/* each op's debug class (zus.h, enum zus_dbg_class): zusctl debug */
+static const uint8_t zusd_op_class[ZUFS_OP_MAX_OPT] = {
+	[ZUFS_OP_STATFS] = ZUS_DBG_MOUNT,	[ZUFS_OP_SYNC_FS] = ZUS_DBG_MOUNT,
+	[ZUFS_OP_LOOKUP] = ZUS_DBG_NAMEI,	[ZUFS_OP_NEW_INODE] = ZUS_DBG_NAMEI,
+	[ZUFS_OP_LINK] = ZUS_DBG_NAMEI,		[ZUFS_OP_UNLINK] = ZUS_DBG_NAMEI,
+	[ZUFS_OP_RENAME] = ZUS_DBG_NAMEI,	[ZUFS_OP_READLINK] = ZUS_DBG_NAMEI,
+	[ZUFS_OP_EVICT] = ZUS_DBG_NAMEI,	[ZUFS_OP_READDIR] = ZUS_DBG_DIR,
+	[ZUFS_OP_GETATTR] = ZUS_DBG_ATTR,	[ZUFS_OP_SETATTR] = ZUS_DBG_ATTR,
+	[ZUFS_OP_GET_BLOCKS] = ZUS_DBG_IO,	[ZUFS_OP_READ] = ZUS_DBG_IO,
+	[ZUFS_OP_WRITE] = ZUS_DBG_IO,		[ZUFS_OP_FSYNC] = ZUS_DBG_IO,
+	[ZUFS_OP_FALLOCATE] = ZUS_DBG_IO,	[ZUFS_OP_SEEK] = ZUS_DBG_IO,
+	[ZUFS_OP_CLONE] = ZUS_DBG_IO,		[ZUFS_OP_GETXATTR] = ZUS_DBG_XATTR,
+	[ZUFS_OP_SETXATTR] = ZUS_DBG_XATTR,	[ZUFS_OP_LISTXATTR] = ZUS_DBG_XATTR,
+};
+
+/* one line per op of a class switched on for its type (or -d) */
+static void debug_op(struct zusd_zt *zt, struct zusd_sb *sb,
+		     struct zufs_op_hdr *hdr, int err)
+{
+	const char *type = sb ? sb->type->info.name : NULL;
+
+	if (!zus_debug_on(type, zusd_op_class[hdr->op]) && !zt->zd->opts.debug)
+		return;
+	zus_log_at(type, ZUS_LOG_DEBUG, "cpu %d seq %llu %s -> %d", zt->cpu,
+		   (unsigned long long)hdr->seq, zusd_op_name(hdr->op), err);
+}
+
 const struct zusd_op_desc *zusd_op_desc(uint32_t op)
 {
 	if (op >= ZUFS_OP_MAX_OPT || !zusd_ops[op].name)
@@ -610,10 +637,8 @@ out:
 	hdr->err = err;
 	if (err)
 		hdr->data_out = 0;
-	if (zt->zd->opts.debug)
-		zusd_dbg(zt->zd, "cpu %d seq %llu %s -> %d", zt->cpu,
-			 (unsigned long long)hdr->seq, zusd_op_name(hdr->op),
-			 err);
+	if (hdr->op < ZUFS_OP_MAX_OPT && hdr->op != ZUFS_OP_NULL)
+		debug_op(zt, sb, hdr, err);
 	if (zt->zd->opts.chaos.on)
 		zusd_chaos_answer(zt);
 	if (zt->zd->fuzz)

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -26,16 +25,12 @@
 
 void zusd_log(const struct zusd *zd, int prio, const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
-	/* one write per line: ZT threads log at the same time */
+	(void)zd;	/* where lines go was set once: zus_log_open() */
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	zus_vlog_at(NULL, prio, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ZUSD_NAME ": %s\n", line);
-	if (zd && zd->daemonized)
-		syslog(prio, "%s", line);
 }
 
 static void usage(FILE *f)
@@ -52,10 +47,14 @@ static void usage(FILE *f)
 "                          directory (zusd(8))\n"
 "      --root DIR          zuf-root mount point (default " ZUFS_ROOT_PATH ")\n"
 "      --pidfile FILE      write the server's pid there\n"
+"      --control PATH      zusctl's socket (default " ZUSD_CONTROL_PATH ";\n"
+"                          none: no socket)\n"
 "      --takeover          live upgrade: replace the running zusd; it stops\n"
 "                          and flushes, and the mounts of types that can\n"
 "                          re-attach move to this one without an error\n"
-"  -d, --debug             log every operation and corruption\n"
+"  -d, --debug             log every operation and corruption (all debug\n"
+"                          classes of all plugins; zusctl debug turns them\n"
+"                          on and off per plugin at run time)\n"
 "      --chaos SEED[:PERMILLE]\n"
 "                          testing: corrupt that share of answers (default\n"
 "                          50 per mille), reproducibly from SEED\n"
@@ -92,13 +91,14 @@ static void usage(FILE *f)
 
 enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI, OPT_IO_DELAY, OPT_STORM,
        OPT_LATE_OP, OPT_WINDOW_SPY, OPT_MOUNT_DELAY, OPT_FUZZ,
-       OPT_TAKEOVER };
+       OPT_TAKEOVER, OPT_CONTROL };
 
 static const struct option long_opts[] = {
 	{ "foreground",  no_argument,       NULL, 'f' },
 	{ "plugin",      required_argument, NULL, 'p' },
 	{ "root",        required_argument, NULL, OPT_ROOT },
 	{ "pidfile",     required_argument, NULL, OPT_PIDFILE },
+	{ "control",     required_argument, NULL, OPT_CONTROL },
 	{ "takeover",    no_argument,       NULL, OPT_TAKEOVER },
 	{ "debug",       no_argument,       NULL, 'd' },
 	{ "chaos",       required_argument, NULL, OPT_CHAOS },
@@ -200,6 +200,7 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 	int c;
 
 	o->root = ZUFS_ROOT_PATH;
+	o->control = ZUSD_CONTROL_PATH;
 	o->late_op = -1;
 	o->abi_major = ZUFS_MAJOR_VERSION;
 	o->abi_minor = ZUFS_MINOR_VERSION;
@@ -220,6 +221,9 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 			break;
 		case OPT_PIDFILE:
 			o->pidfile = optarg;
+			break;
+		case OPT_CONTROL:
+			o->control = optarg;
 			break;
 		case OPT_CHAOS:
 			if (zusd_chaos_parse(optarg, &o->chaos)) {
@@ -377,6 +381,12 @@ static int load_plugins(struct zusd *zd)
 	}
 	if (!zus_plugins_count(zd->plugins))
 		zusd_info(zd, "no plugins loaded: no filesystem to serve");
+	/* every type has its debug entry before zusctl can name one */
+	for (size_t i = 0; i < zus_plugins_count(zd->plugins); i++)
+		zus_debug_set(zus_plugins_get(zd->plugins, i)->info.name,
+			      0, 0);
+	if (zd->opts.debug)
+		zus_debug_set(NULL, ZUS_DBG_ALL, 0);
 	return 0;
 }
 
@@ -431,10 +441,18 @@ static int run(struct zusd *zd, int *ready_fd)
 		  zus_plugins_count(zd->plugins), zd->nr_cpus,
 		  zd->opts.chaos.on ? " (chaos mode)" :
 		  zd->fuzz ? " (fuzz mode)" : "");
+	/* zusctl works once zusd says it is ready */
+	err = zusd_admin_start(zd);
+	if (err)
+		goto out_stop;
 	report_ready(ready_fd, 0);
+	/* systemd: fstab mounts of our types may go ahead now */
+	zusd_notify(zd, "READY=1\nSTATUS=serving");
 	wait_for_stop(zd);
+	zusd_notify(zd, "STOPPING=1");
 	err = 0;
 out_stop:
+	zusd_admin_stop(zd);
 	zusd_storm_stop(zd);
 	/* a held answer ends now, or its thread never sees BREAK */
 	zusd_fuzz_stop(zd);
@@ -451,12 +469,13 @@ out_stop:
 
 int main(int argc, char **argv)
 {
-	struct zusd zd = { .ctl_fd = -1, .mount_fd = -1 };
+	struct zusd zd = { .ctl_fd = -1, .mount_fd = -1, .admin_fd = -1 };
 	char *plugin_storage = NULL;
 	int ready_fd = -1;
 	sigset_t set;
 	int err;
 
+	zus_log_open(ZUSD_NAME, false);
 	err = parse_args(argc, argv, &zd.opts);
 	if (err)
 		return err > 0 ? 0 : 2;
@@ -471,7 +490,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		zd.daemonized = true;
-		openlog(ZUSD_NAME, LOG_PID, LOG_DAEMON);
+		zus_log_open(ZUSD_NAME, true);
 	}
 	/* every thread inherits this: only sigwait() sees them */
 	sigemptyset(&set);

@@ -100,10 +100,10 @@ static int check_type(const struct zus_plugin_set *set,
 	const char *op;
 	size_t i;
 
-	if (t->api_version != ZUS_API_VERSION)
+	if (t->api_version < ZUS_API_OLDEST || t->api_version > ZUS_API_VERSION)
 		return plugin_err(errmsg, errlen, -EPROTO, file,
-				  "API version %u, expected %u",
-				  t->api_version, ZUS_API_VERSION);
+				  "API version %u, expected %u..%u",
+				  t->api_version, ZUS_API_OLDEST, ZUS_API_VERSION);
 	if (!name_valid(t->info.name))
 		return plugin_err(errmsg, errlen, -EINVAL, file,
 				  "invalid fs type name (want 1..%d chars of [a-z0-9_])",

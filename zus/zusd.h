@@ -16,11 +16,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/types.h>
 
 #include "zus.h"
 
 #define ZUSD_NAME	"zusd"
 #define ZUSD_VERSION	"1.0"
+/* zusctl's socket (admin.c); zusd --control, zusctl --control */
+#define ZUSD_CONTROL_PATH	"/run/zusd/control"
 
 struct zusd;
 
@@ -123,6 +126,7 @@ struct zusd_opts {
 	bool		takeover;	/* replace the running server */
 	const char	*root;		/* zuf-root mount point */
 	const char	*pidfile;
+	const char	*control;	/* admin socket path, "none": off */
 	const char	**plugins;	/* paths */
 	size_t		nplugins;
 	unsigned int	abi_major;
@@ -161,18 +165,35 @@ struct zusd {
 	bool			storm_stop;
 	/* testing: the ABI fuzzer, NULL when off */
 	struct zusd_fuzz	*fuzz;
+	/* zusctl's socket (admin.c) */
+	int			admin_fd;
+	int			admin_stop[2];	/* pipe: wakes its thread */
+	pthread_t		admin_thread;
+	bool			admin_started;
+	dev_t			admin_dev;	/* the path we bound */
+	ino_t			admin_ino;
 };
 
-/* main.c: logging */
+/*
+ * main.c: logging, through libzus (log.c) like the plugins' lines:
+ * journal, syslog or stderr; prio a ZUS_LOG_* level
+ */
 void zusd_log(const struct zusd *zd, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-#define zusd_err(zd, ...)	zusd_log(zd, 3, __VA_ARGS__)
-#define zusd_info(zd, ...)	zusd_log(zd, 6, __VA_ARGS__)
+#define zusd_err(zd, ...)	zusd_log(zd, ZUS_LOG_ERR, __VA_ARGS__)
+#define zusd_info(zd, ...)	zusd_log(zd, ZUS_LOG_INFO, __VA_ARGS__)
 #define zusd_dbg(zd, ...)					\
 	do {							\
 		if ((zd)->opts.debug)				\
-			zusd_log(zd, 7, __VA_ARGS__);		\
+			zusd_log(zd, ZUS_LOG_DEBUG, __VA_ARGS__); \
 	} while (0)
+
+/* notify.c: sd_notify(3)'s protocol; "READY=1", ... */
+int zusd_notify(struct zusd *zd, const char *state);
+
+/* admin.c: the control socket zusctl talks to */
+int zusd_admin_start(struct zusd *zd);
+void zusd_admin_stop(struct zusd *zd);
 
 /* control.c */
 int zusd_open_special(struct zusd *zd);

@@ -30,8 +30,9 @@ void zp_log(struct zus_sb *sb, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "zpmfs(%.16s): %s\n",
-		sb && sb->sbc.label[0] ? sb->sbc.label : "-", msg);
+	zus_log_as("zpmfs", strncmp(msg, "error: ", 7) ? ZUS_LOG_INFO :
+		   ZUS_LOG_ERR, "(%.16s) %s",
+		   sb && sb->sbc.label[0] ? sb->sbc.label : "-", msg);
 }
 
 void zp_error(struct zus_sb *sb, const char *fmt, ...)
@@ -64,7 +65,7 @@ static int mount_err(struct zus_mount_out *out, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out->msg, sizeof(out->msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "zpmfs: mount: %s\n", out->msg);
+	zus_log_as("zpmfs", ZUS_LOG_ERR, "mount: %s", out->msg);
 	return err;
 }
 
@@ -188,8 +189,8 @@ static int read_super(const struct zus_mount_info *mi, struct zpmfs_super *s,
 	memcpy(s, base + ZPMFS_SB_COPY_BLOCK * ZPMFS_BLOCK, sizeof(*s));
 	why2 = super_invalid(s, mi->pmem_size, b2, sizeof(b2));
 	if (!why2 && s->magic == ZPMFS_SB_MAGIC) {
-		fprintf(stderr, "zpmfs: primary superblock: %s; using the copy\n",
-			why);
+		zus_log_as("zpmfs", ZUS_LOG_WARNING,
+			   "primary superblock: %s; using the copy", why);
 		*repaired = true;
 		return 0;
 	}

@@ -99,6 +99,8 @@ plugin good/b.so -DNAME='"beta_2"'
 plugin good/a.so -DNAME='"alpha"' -DPMEM
 plugin bad/nosym.so -DNO_SYMBOL
 plugin bad/ver.so -DVERSION=99
+# the oldest API still loaded (5 only added calls a plugin may make)
+plugin old.so -DVERSION=4
 plugin bad/upper.so -DNAME='"Bad"'
 plugin bad/empty.so -DNAME='""'
 plugin bad/long.so -DNAME='"abcdefghijklmnop"'
@@ -118,8 +120,9 @@ expect '^ok 2 alpha beta_2$' "$tmp/good"	# a directory, sorted
 expect '^ok 1 beta_2$' "$tmp/good/b.so"
 expect '^ok 0$'
 expect 'nosym.so: missing symbol zus_plugin_types' "$tmp/bad/nosym.so"
-api=$(awk '/define ZUS_API_VERSION/ { print $3 }' "$TOP/zus/include/zus.h")
+api=$(awk '/define ZUS_API_OLDEST/ { o = $3 } /define ZUS_API_VERSION/ { v = $3 } END { print o ".." v }' "$TOP/zus/include/zus.h")
 expect "ver.so: API version 99, expected $api" "$tmp/bad/ver.so"
+expect '^ok 1 fake$' "$tmp/old.so"
 expect 'upper.so: invalid fs type name' "$tmp/bad/upper.so"
 expect 'empty.so: invalid fs type name' "$tmp/bad/empty.so"
 expect 'long.so: invalid fs type name' "$tmp/bad/long.so"

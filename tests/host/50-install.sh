@@ -32,16 +32,19 @@ sed 's/^ *//' >"$T/want" <<'LIST'
 ./usr/local/lib/libzus.so.1
 ./usr/local/lib/libzus.so.1.0.0
 ./usr/local/lib/pkgconfig/zufs.pc
+./usr/local/lib/systemd/system/zusd.service
 ./usr/local/lib/zufs/plugins/zpassthrough.so
 ./usr/local/lib/zufs/plugins/zpmfs.so
 ./usr/local/sbin/fsck.zpmfs
 ./usr/local/sbin/mkfs.zpmfs
 ./usr/local/sbin/zus-fuse
+./usr/local/sbin/zusctl
 ./usr/local/sbin/zusd
 ./usr/local/share/man/man7/zufs.7
 ./usr/local/share/man/man8/fsck.zpmfs.8
 ./usr/local/share/man/man8/mkfs.zpmfs.8
 ./usr/local/share/man/man8/zus-fuse.8
+./usr/local/share/man/man8/zusctl.8
 ./usr/local/share/man/man8/zusd.8
 LIST
 diff -u "$T/want" "$T/got" || fail "installed tree differs from the documented one"
@@ -55,9 +58,13 @@ for b in zusd zus-fuse; do
 	ldd "$P/sbin/$b" | grep -q "libzus.so.1 => $P/sbin/../lib/libzus.so.1" ||
 		fail "$b does not use the installed libzus: $(ldd "$P/sbin/$b" | grep zus)"
 done
-# only the loader's API is exported
+# only the loader's and the logger's API is exported
 nm -D --defined-only "$P/lib/libzus.so.1" | awk '$2 == "T" { print $3 }' |
-	grep -v '^zus_plugins_' && fail "libzus exports more than zus_plugins_*"
+	grep -v '^zus_\(plugins\|log\|vlog\|debug\)_' &&
+	fail "libzus exports more than zus_plugins_*, zus_log_*, zus_debug_*"
+# the unit runs the installed zusd
+grep -qx "ExecStart=/usr/local/sbin/zusd --foreground" \
+	"$P/lib/systemd/system/zusd.service" || fail "zusd.service: ExecStart"
 # the installed zus-fuse runs and loads plugins (here: given with -p)
 "$P/sbin/zus-fuse" -p "$P/lib/zufs/plugins" --help 2>&1 | grep -q "Options of -t zpmfs" ||
 	fail "installed zus-fuse does not list the installed plugins"

@@ -38,15 +38,19 @@
 #ifndef _ZUS_H
 #define _ZUS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "zufs_api.h"
 
-#define ZUS_API_VERSION		4
+#define ZUS_API_VERSION		5
+/* the oldest a host still loads: 5 only added calls a plugin may make */
+#define ZUS_API_OLDEST		4
 #define ZUS_PLUGIN_SYMBOL	"zus_plugin_types"
 
 struct zus_sb;		/* a mounted filesystem: defined by the plugin */
@@ -292,6 +296,95 @@ struct zus_fs_type {
 };
 
 /* ---------------------------------------------------------------------- */
+/* Logging: plugins never print; they log through their host             */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * zus_log(level, fmt, ...) logs one line "NAME: message" at a syslog
+ * level, NAME being ZUS_PLUGIN_NAME (define it before including zus.h,
+ * e.g. -DZUS_PLUGIN_NAME='"zpmfs"'; the fs type name is the custom).
+ * The host (libzus, zus_log_open) sends it to the journal with its level
+ * when run by systemd, to syslog when zusd daemonized, else to stderr.
+ *
+ * zus_dbg(class, fmt, ...) logs at ZUS_LOG_DEBUG only while that debug
+ * class is on for this plugin: `zusd -d` (every class of every plugin)
+ * or at run time `zusctl debug NAME +CLASS` (zusctl(8)).  zusd logs the
+ * ops of each class it dispatches to the plugin by itself.
+ *
+ * Both work in any host: where libzus is not loaded (a unit test linking
+ * a plugin's objects) the weak references are NULL and lines go to
+ * stderr, debug ones never.
+ */
+#define ZUS_LOG_ERR		3	/* syslog's LOG_ERR ... LOG_DEBUG */
+#define ZUS_LOG_WARNING		4
+#define ZUS_LOG_NOTICE		5
+#define ZUS_LOG_INFO		6
+#define ZUS_LOG_DEBUG		7
+
+enum zus_dbg_class {
+	ZUS_DBG_MOUNT,		/* mount, umount, remount, statfs, sync_fs */
+	ZUS_DBG_NAMEI,		/* lookup, create, link, unlink, rename,
+				 * readlink, evict */
+	ZUS_DBG_DIR,		/* readdir */
+	ZUS_DBG_ATTR,		/* getattr, setattr */
+	ZUS_DBG_IO,		/* get_blocks, read, write, fsync, fallocate,
+				 * seek, clone */
+	ZUS_DBG_XATTR,		/* getxattr, setxattr, listxattr */
+	ZUS_DBG_NCLASSES
+};
+/* their names, as zusctl takes them (index: enum zus_dbg_class) */
+#define ZUS_DBG_CLASS_NAMES \
+	"mount", "namei", "dir", "attr", "io", "xattr"
+#define ZUS_DBG_ALL		((1U << ZUS_DBG_NCLASSES) - 1)
+
+#ifndef ZUS_PLUGIN_NAME
+#define ZUS_PLUGIN_NAME		NULL	/* lines without a name */
+#endif
+
+#ifdef ZUS_LIBZUS_BUILD
+#define ZUS_WEAK
+#else
+#define ZUS_WEAK		__attribute__((weak))
+#endif
+
+/* libzus: who is the prefix (NULL: none); level a ZUS_LOG_* */
+void zus_log_at(const char *who, int level, const char *fmt, ...)
+	ZUS_WEAK __attribute__((format(printf, 3, 4)));
+void zus_vlog_at(const char *who, int level, const char *fmt, va_list ap)
+	ZUS_WEAK;
+/* is debug class cls on for who (a plugin's name)? */
+bool zus_debug_on(const char *who, unsigned int cls) ZUS_WEAK;
+
+/* without libzus: plain stderr */
+static inline void __attribute__((format(printf, 3, 4)))
+zus_log_fallback(const char *who, int level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	(void)level;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s%s%s\n", who ? who : "", who ? ": " : "", line);
+}
+
+#define zus_log_as(who, level, ...)					\
+	do {								\
+		if (zus_log_at)						\
+			zus_log_at(who, level, __VA_ARGS__);		\
+		else							\
+			zus_log_fallback(who, level, __VA_ARGS__);	\
+	} while (0)
+#define zus_log(level, ...)	zus_log_as(ZUS_PLUGIN_NAME, level, __VA_ARGS__)
+#define zus_dbg(cls, ...)						\
+	do {								\
+		if (zus_debug_on && zus_debug_on(ZUS_PLUGIN_NAME, cls))	\
+			zus_log_at(ZUS_PLUGIN_NAME, ZUS_LOG_DEBUG,	\
+				   __VA_ARGS__);			\
+	} while (0)
+
+/* ---------------------------------------------------------------------- */
 /* Plugin loading: shared by zusd and zus-fuse (libzus.so, zus/plugin*.c) */
 /* ---------------------------------------------------------------------- */
 
@@ -323,5 +416,21 @@ void zus_plugins_free(struct zus_plugin_set *set);
  */
 int zus_plugins_default_dir(char *buf, size_t size);
 const char *zus_plugins_installed_dir(void);
+
+/*
+ * Logging, the host's side (libzus, zus/log.c).  zus_log_open(ident,
+ * to_syslog): ident prefixes the host's own lines (who NULL); to_syslog
+ * for a daemon without a terminal.  When stderr is systemd's journal
+ * stream ($JOURNAL_STREAM), lines carry their level there ("<3>...")
+ * instead.  zus_debug_set(who, on, off): who a plugin's name, or NULL
+ * for every one (now and later); returns the classes now on for who.
+ * zus_debug_class(name): the class bit(s) of "namei", "all", ..., or 0.
+ */
+void zus_log_open(const char *ident, bool to_syslog);
+unsigned int zus_debug_set(const char *who, unsigned int on,
+			   unsigned int off);
+unsigned int zus_debug_get(const char *who);
+unsigned int zus_debug_class(const char *name);
+const char *zus_debug_class_name(unsigned int cls);
 
 #endif /* _ZUS_H */
