@@ -5,7 +5,7 @@
 #   make deb        zufs-dkms, zufs-tools and zufs-dev .debs from this tree
 #                   (dpkg-buildpackage in build/deb/, then lintian); the
 #                   packages it needs come from scripts/deps.sh --deb
-#   make test-systemd  host/53-systemd: the .debs installed in a guest
+#   make test-systemd  host/54-systemd: the .debs installed in a guest
 #                   booted with systemd (DKMS build, zusd.service, fstab
 #                   mount, restart, purge); minutes, skipped by make test
 #
@@ -39,4 +39,4 @@ deb:
 	scripts/mkdeb.sh $(DEB_DIR)
 
 test-systemd: deb
-	ZUFS_TEST_SYSTEMD=1 tests/run --timeout 3000 host/53-systemd
+	ZUFS_TEST_SYSTEMD=1 tests/run --timeout 3000 host/54-systemd

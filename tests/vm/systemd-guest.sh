@@ -20,7 +20,7 @@
 #     level, off again with -namei;
 #  5. umount, dpkg -P: every file the packages installed is gone, and so
 #     are DKMS's module, its tree and the unit's enablement links.
-# Run by tests/host/53-systemd.sh (make test-systemd), which boots the VM;
+# Run by tests/host/54-systemd.sh (make test-systemd), which boots the VM;
 # by hand: tests/vm/run --systemd --pmem 256M -- tests/vm/systemd-guest.sh
 . "$(dirname "$0")/lib.sh"
 require_vm

@@ -6,7 +6,7 @@
 # on a journal stream ($JOURNAL_STREAM), and the runtime debug switch:
 # `zusctl debug zpmfs +namei` makes zusd log the namei ops of zpmfs and
 # nothing else, -namei stops it, all without a restart; bad requests are
-# refused with a reason.  (host/53-systemd does the same under systemd.)
+# refused with a reason.  (host/54-systemd does the same under systemd.)
 . "$(dirname "$0")/../lib.sh"
 require_vm
 ZUSD=$TOP/build/bin/zusd
