@@ -208,15 +208,34 @@ io_rows() {
 	[ -n "$adir" ] || return 0
 	for j in $JOBS; do
 		asz=$((ALLOC_TOTAL_MB / j))
-		rm -f "$adir"/alloc.*
-		# not time_based: every write must land past EOF, so the
-		# point ends at the runtime or when the files are written
-		fio_point "$t" write-alloc "$j" "$tag.write-alloc.j$j.json" \
-			--directory="$adir" --filename_format='alloc.$jobnum' \
+		rm -f "$adir"/alloc.* "$adir"/bench
+		# not time_based: every write must allocate, so the point
+		# ends at the runtime or when the files are written.  From
+		# inside the directory, not --directory: in the guest, fio
+		# 3.33 with --directory ignored filename_format and gave
+		# every job the one file "bench", so with 2 jobs each wrote
+		# blocks the other had just allocated, and the 1-job file
+		# (never removed) was overwritten in place: the old 2-job
+		# row measured overwrites (bench/README.md, write-alloc).
+		(cd "$adir" && fio_point "$t" write-alloc "$j" \
+			"$tag.write-alloc.j$j.json" \
+			--filename_format='alloc.$jobnum' \
 			--rw=write --fallocate=none --direct="$direct" \
-			--size="${asz}M" --runtime="$RUNTIME"
-		rm -f "$adir"/alloc.*
+			--size="${asz}M" --runtime="$RUNTIME")
+		alloc_files_check "$t" "$adir" "$j"
+		rm -f "$adir"/alloc.* "$adir"/bench
 	done
+}
+
+# alloc_files_check TARGET DIR JOBS: each job had a file of its own
+alloc_files_check() {
+	local n
+	n=$(find "$2" -maxdepth 1 -name 'alloc.*' | wc -l)
+	[ "$n" = "$3" ] && return 0
+	say "$1 write-alloc j=$3: $n alloc.* files, want $3: the point did not measure allocating writes"
+	# the point fio_point just recorded, if it said ok: n/a instead
+	sed -i "\$s|^\(.*\twrite-alloc\t$3\t\)ok\t.*|\1n/a\t$n files for $3 jobs: not allocating writes|" \
+		"$OUT/runs.tsv"
 }
 
 # prefill FILE: write the overwrite/read file once in big chunks so the
