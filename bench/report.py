@@ -125,22 +125,26 @@ def find(rows, env, target, op, jobs):
     return None
 
 
-def load_pairs(out):
-    """{round: {jobs: iops}} of the back-to-back zufs/zpmfs scaling pairs"""
-    pairs = {}
-    path = os.path.join(out, "vm", "pairs.tsv")
+def tsv_lines(path, nfields):
+    """The tab-separated lines of path with at least nfields fields"""
     if not os.path.exists(path):
-        return pairs
+        return
     with open(path) as f:
         for line in f:
             p = line.rstrip("\n").split("\t")
-            if len(p) < 4:
-                continue
-            try:
-                iops = parse_fio(os.path.join(out, "vm", p[3]), "randwrite")[0]
-            except (OSError, ValueError, KeyError, IndexError):
-                continue
-            pairs.setdefault(int(p[1]), {})[int(p[2])] = iops
+            if len(p) >= nfields:
+                yield p
+
+
+def load_pairs(out):
+    """{round: {jobs: iops}} of the back-to-back zufs/zpmfs scaling pairs"""
+    pairs = {}
+    for p in tsv_lines(os.path.join(out, "vm", "pairs.tsv"), 4):
+        try:
+            iops = parse_fio(os.path.join(out, "vm", p[3]), "randwrite")[0]
+        except (OSError, ValueError, KeyError, IndexError):
+            continue
+        pairs.setdefault(int(p[1]), {})[int(p[2])] = iops
     return pairs
 
 
@@ -381,22 +385,15 @@ def plot(rows, out):
 def load_rt(out):
     """rtbench rows of vm/rt.tsv: [{variant, threads, place, us, ...}]"""
     rows = []
-    path = os.path.join(out, "vm", "rt.tsv")
-    if not os.path.exists(path):
-        return rows
-    with open(path) as f:
-        for line in f:
-            p = line.rstrip("\n").split("\t")
-            if len(p) < 5:
-                continue
-            r = {"variant": p[0], "threads": p[1], "place": p[2]}
-            if p[3] != "ok":
-                r["note"] = "n/a: " + p[4]
-            else:
-                for kv in p[4].split()[1:]:
-                    k, _, v = kv.partition("=")
-                    r[k] = v
-            rows.append(r)
+    for p in tsv_lines(os.path.join(out, "vm", "rt.tsv"), 5):
+        r = {"variant": p[0], "threads": p[1], "place": p[2]}
+        if p[3] != "ok":
+            r["note"] = "n/a: " + p[4]
+        else:
+            for kv in p[4].split()[1:]:
+                k, _, v = kv.partition("=")
+                r[k] = v
+        rows.append(r)
     return rows
 
 
