@@ -392,7 +392,7 @@ def load_rt(out):
         else:
             for kv in p[4].split()[1:]:
                 k, _, v = kv.partition("=")
-                r[k] = v
+                r.setdefault(k, v)  # fuse says place=pinned: ours wins
         rows.append(r)
     return rows
 
