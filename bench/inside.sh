@@ -32,7 +32,7 @@ Runs inside the bench VM (see bench/run, which passes these options).
   --only LIST       comma-separated targets to run (default: all), among
                     raw-pmem ext4-dax tmpfs fuse-null fuse-bridge/zpmfs
                     fuse-bridge/passthrough zufs/zpmfs zufs/zpmfs-nomapcache
-                    zufs/passthrough
+                    zufs/passthrough roundtrip
   --host            run the host-side rows (no VM: fuse-null and the FUSE
                     bridge on an image file in /dev/shm); --out as above
 USAGE
@@ -208,15 +208,34 @@ io_rows() {
 	[ -n "$adir" ] || return 0
 	for j in $JOBS; do
 		asz=$((ALLOC_TOTAL_MB / j))
-		rm -f "$adir"/alloc.*
-		# not time_based: every write must land past EOF, so the
-		# point ends at the runtime or when the files are written
-		fio_point "$t" write-alloc "$j" "$tag.write-alloc.j$j.json" \
-			--directory="$adir" --filename_format='alloc.$jobnum' \
+		rm -f "$adir"/alloc.* "$adir"/bench
+		# not time_based: every write must allocate, so the point
+		# ends at the runtime or when the files are written.  From
+		# inside the directory, not --directory: in the guest, fio
+		# 3.33 with --directory ignored filename_format and gave
+		# every job the one file "bench", so with 2 jobs each wrote
+		# blocks the other had just allocated, and the 1-job file
+		# (never removed) was overwritten in place: the old 2-job
+		# row measured overwrites (bench/README.md, write-alloc).
+		(cd "$adir" && fio_point "$t" write-alloc "$j" \
+			"$tag.write-alloc.j$j.json" \
+			--filename_format='alloc.$jobnum' \
 			--rw=write --fallocate=none --direct="$direct" \
-			--size="${asz}M" --runtime="$RUNTIME"
-		rm -f "$adir"/alloc.*
+			--size="${asz}M" --runtime="$RUNTIME")
+		alloc_files_check "$t" "$adir" "$j"
+		rm -f "$adir"/alloc.* "$adir"/bench
 	done
+}
+
+# alloc_files_check TARGET DIR JOBS: each job had a file of its own
+alloc_files_check() {
+	local n
+	n=$(find "$2" -maxdepth 1 -name 'alloc.*' | wc -l)
+	[ "$n" = "$3" ] && return 0
+	say "$1 write-alloc j=$3: $n alloc.* files, want $3: the point did not measure allocating writes"
+	# the point fio_point just recorded, if it said ok: n/a instead
+	sed -i "\$s|^\(.*\twrite-alloc\t$3\t\)ok\t.*|\1n/a\t$n files for $3 jobs: not allocating writes|" \
+		"$OUT/runs.tsv"
 }
 
 # prefill FILE: write the overwrite/read file once in big chunks so the
@@ -501,6 +520,113 @@ t_zufs_passthrough() {
 	rm -rf $b
 }
 
+# --- round trip ---------------------------------------------------------
+
+# Polling time of the spinning zufs rows (zusd --spin, mount -o spin=)
+RT_SPIN_US=50
+# seconds per round-trip point: enough for ~10^4 trips even under TCG
+RT_SECS=$((RUNTIME < 2 ? RUNTIME : 2))
+
+# rt_rows VARIANT RTBENCH-ARGS...: rtbench at 1 and NCPU callers, peer on
+# the same and on the next CPU; lines to OUT/rt.tsv, breakdowns to
+# OUT/rt-breakdown.txt
+rt_rows() {
+	local v=$1 n threads place line out
+	shift
+	n=$(nproc)
+	for threads in 1 $n; do
+		for place in same cross; do
+			[ "$place" = cross ] && [ "$n" -lt 2 ] && continue
+			rt_point "$v" "$threads" "$place" "$@"
+		done
+		[ "$n" = 1 ] && break
+	done
+}
+
+# rt_point VARIANT THREADS PLACE MODE [FILE]
+rt_point() {
+	local v=$1 threads=$2 place=$3 mode=$4 file=${5:-} line pargs
+	pargs=(-p "$place")
+	# FUSE's daemon sits on CPU 0 (taskset): place the callers instead
+	if [ "$mode" = fuse ]; then
+		pargs=(-P 0)
+		[ "$place" = cross ] && pargs=(-P 1)
+	fi
+	out=$(timeout -k 5 $((RT_SECS * 4 + 30)) "$BIN/rtbench" -t "$threads" \
+		-T "$RT_SECS" "${pargs[@]}" "$mode" ${file:+"$file"} \
+		2>>"$OUT/logs/rtbench.log")
+	line=$(grep '^rt mode=' <<<"$out")
+	if [ -z "$line" ]; then
+		printf '%s\t%s\t%s\tn/a\t%s\n' "$v" "$threads" "$place" \
+			"rtbench failed: $(tail -n 1 "$OUT/logs/rtbench.log")" >>"$OUT/rt.tsv"
+		say "roundtrip $v t=$threads $place: failed"
+		return
+	fi
+	printf '%s\t%s\t%s\tok\t%s\n' "$v" "$threads" "$place" "$line" >>"$OUT/rt.tsv"
+	say "roundtrip $v t=$threads $place: $line"
+	[ "$mode" = zufs ] || return 0
+	# the same trip stamped at every step: where the time goes
+	out=$(timeout -k 5 $((RT_SECS * 4 + 30)) "$BIN/rtbench" -b -t "$threads" \
+		-T "$RT_SECS" "${pargs[@]}" "$mode" "$file" 2>>"$OUT/logs/rtbench.log")
+	grep '^breakdown ' <<<"$out" | sed "s/^breakdown /breakdown variant=$v /" \
+		>>"$OUT/rt-breakdown.txt"
+}
+
+# rt_zufs VARIANT SPIN_US: a zusd of our own (with --spin SPIN_US when not
+# 0) and a zpassthrough mount (-o spin=SPIN_US): the NULL op never reaches
+# the plugin, so the plugin does not matter
+rt_zufs() {
+	local v=$1 spin=$2 m=$MNT_BASE/rt b=/tmp/bench-rt pid i
+	mkdir -p $m $b
+	# the last server's types go with it: do not mistake them for ours
+	for ((i = 0; i < 50; i++)); do
+		grep -qw zpassthrough /proc/filesystems || break
+		sleep 0.1
+	done
+	"$BIN/zusd" -f -p "$PLUGINS" ${spin:+--spin "$spin"} \
+		>"$OUT/logs/zusd-$v.log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -qw zpassthrough /proc/filesystems && break
+		sleep 0.1
+	done
+	if ! mount -t zpassthrough -o backing=$b${spin:+,spin=$spin} none $m \
+		>"$OUT/logs/rt-$v.mount.log" 2>&1; then
+		printf '%s\t*\t*\tn/a\t%s\n' "$v" \
+			"mount failed: $(log_tail "rt-$v.mount")" >>"$OUT/rt.tsv"
+	else
+		touch $m/null
+		rt_rows "$v" zufs $m/null
+		umount $m || say "roundtrip: umount $m failed"
+	fi
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	rm -rf $b
+}
+
+t_roundtrip() {
+	local m=$MNT_BASE/rtnull
+	: >"$OUT/rt-breakdown.txt"
+	rt_rows futex futex
+	if fuse_ready && [ -x "$BIN/fuse-nullfs" ] &&
+	   start_daemon rt-fuse-null $m taskset -c 0 "$BIN/fuse-nullfs" -f \
+		-o size=1G $m; then
+		rt_rows fuse-null fuse $m/data
+		stop_daemon $m $DAEMON_PID
+	else
+		printf 'fuse-null\t*\t*\tn/a\tfuse-nullfs did not mount\n' >>"$OUT/rt.tsv"
+	fi
+	zufs_down
+	if [ ! -f "$TOP/kernel/zuf/zuf.ko" ] || [ ! -x "$BIN/zusd" ]; then
+		printf 'zufs\t*\t*\tn/a\tzuf.ko or zusd not built\n' >>"$OUT/rt.tsv"
+		return
+	fi
+	grep -q '^zuf ' /proc/modules || insmod "$TOP/kernel/zuf/zuf.ko" ||
+		{ printf 'zufs\t*\t*\tn/a\tinsmod failed\n' >>"$OUT/rt.tsv"; return; }
+	rt_zufs zufs ""
+	rt_zufs "zufs-spin$RT_SPIN_US" $RT_SPIN_US
+}
+
 # --- host mode ----------------------------------------------------------
 
 host_rows() {
@@ -530,6 +656,7 @@ main() {
 	: >"$OUT/meta.tsv"
 	: >"$OUT/times.tsv"
 	: >"$OUT/pairs.tsv"
+	: >"$OUT/rt.tsv"
 	{
 		echo "jobs=$JOBS runtime=$RUNTIME fsize=$FSIZE meta_files=$META_FILES"
 		echo "kernel=$(uname -r) cpus=$(nproc) host_mode=$HOST_MODE"
@@ -551,6 +678,7 @@ main() {
 	run zufs/zpmfs-nomapcache t_zufs_zpmfs zufs/zpmfs-nomapcache nomapcache
 	run zufs/passthrough t_zufs_passthrough
 	zufs_down
+	run roundtrip t_roundtrip
 	run raw-pmem t_raw_recheck
 	say "done"
 }

@@ -37,6 +37,12 @@
  *                    op the dead server may have done already),
  *                    zufs_ioc_handshake.flags with ZUFS_HS_TAKEOVER (a
  *                    new server replaces the running one).
+ *   1.5  2026-12-05  Round-trip cost: ZUFS_IOC_NULL_OP on a mounted file
+ *                    sends ZUFS_OP_NULL and returns where the time went
+ *                    (struct zufs_ioc_null); a NULL op may answer two
+ *                    server timestamps in the data area.
+ *                    zufs_ioc_init_thread.spin_us: the ZT polls that long
+ *                    for its next op before it sleeps.
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -60,7 +66,7 @@
 #include <linux/falloc.h>
 
 #define ZUFS_MAJOR_VERSION	1
-#define ZUFS_MINOR_VERSION	4
+#define ZUFS_MINOR_VERSION	5
 
 /* Magic of the zuf-root pseudo filesystem (statfs f_type), "zufr" */
 #define ZUFS_ROOT_MAGIC		0x7a756672
@@ -398,8 +404,15 @@ struct zufs_ioc_init_thread {
 	__s32	numa_node;	/* out: node the buffer was allocated on */
 	__u64	map_size;	/* out: ZUFS_CHAN_MAP_SIZE */
 	__s32	err;		/* out */
-	__u32	pad;
+	/*
+	 * in (1.5): after answering, WAIT_OP polls this many microseconds
+	 * for the next op before it sleeps (0: sleep at once).  The kernel
+	 * caps it at ZUFS_SPIN_MAX_US and stops early when another task
+	 * wants the CPU or a signal is pending.
+	 */
+	__u32	spin_us;
 };
+#define ZUFS_SPIN_MAX_US	1000
 
 #define ZUFS_IOC_HANDSHAKE	_IOWR(ZUFS_IOC_MAGIC, 1, struct zufs_ioc_handshake)
 #define ZUFS_IOC_REGISTER_FS	_IOWR(ZUFS_IOC_MAGIC, 2, struct zufs_ioc_register_fs)
@@ -454,11 +467,53 @@ struct zufs_ioc_sb_rdonly {
 #define ZUFS_IOC_SB_RDONLY	_IOWR(ZUFS_IOC_MAGIC, 9, struct zufs_ioc_sb_rdonly)
 
 /* ---------------------------------------------------------------------- */
+/* ioctl on a file or directory of a mounted zufs filesystem (1.5)        */
+/* ---------------------------------------------------------------------- */
+/*
+ * ZUFS_IOC_NULL_OP sends one ZUFS_OP_NULL to the mount's server and waits
+ * for its answer: the cost of a bare round trip, for benchmarks
+ * (bench/rtbench.c).  Any user who can open the file may call it; it
+ * changes nothing.  With ZUFS_NULL_STAMPS it also fills t[] with
+ * CLOCK_MONOTONIC nanoseconds at each step of the trip (0: not reached);
+ * the two server stamps are what the server answered and are only as
+ * honest as the server.  channel picks the channel (a CPU number) for a
+ * cross-CPU measurement; ZUFS_NULL_ANY_CHAN takes the caller's CPU's, as
+ * every other op does.  A busy or missing channel falls back as usual
+ * (t[ZUFS_NULL_T_CLAIMED] and chan_used tell).
+ */
+enum zufs_null_stamp {
+	ZUFS_NULL_T_ENTER,	/* ioctl entered */
+	ZUFS_NULL_T_CLAIMED,	/* a channel is ours */
+	ZUFS_NULL_T_POSTED,	/* request in the buffer, ZT woken */
+	ZUFS_NULL_T_PICKED,	/* the ZT took it, in the kernel */
+	ZUFS_NULL_T_SRV_IN,	/* the server's handler started (server) */
+	ZUFS_NULL_T_SRV_OUT,	/* the server's handler ended (server) */
+	ZUFS_NULL_T_ANSWERED,	/* the ZT's answer reached the kernel */
+	ZUFS_NULL_T_WOKEN,	/* the caller runs again */
+	ZUFS_NULL_T_DONE,	/* the answer is copied out and checked */
+	ZUFS_NULL_NSTAMPS
+};
+#define ZUFS_NULL_ANY_CHAN	0xffffffffU
+#define ZUFS_NULL_STAMPS	(1U << 0)
+
+struct zufs_ioc_null {
+	__u32	channel;	/* in: CPU number or ZUFS_NULL_ANY_CHAN */
+	__u32	flags;		/* in: ZUFS_NULL_STAMPS */
+	__u32	chan_used;	/* out: the channel it travelled on */
+	__u32	pad;
+	__u64	t[ZUFS_NULL_NSTAMPS];	/* out: see enum zufs_null_stamp */
+};
+#define ZUFS_IOC_NULL_OP	_IOWR(ZUFS_IOC_MAGIC, 10, struct zufs_ioc_null)
+
+/* ---------------------------------------------------------------------- */
 /* Operations carried by the ZT channels                                  */
 /* ---------------------------------------------------------------------- */
 
 enum zufs_op {
-	ZUFS_OP_NULL		= 0,	/* does nothing; for latency tests */
+	ZUFS_OP_NULL		= 0,	/* does nothing; for latency tests:
+					 * with data_max >= 16 the server may
+					 * answer its handler's start and end
+					 * (two __u64 CLOCK_MONOTONIC ns) */
 	ZUFS_OP_BREAK		= 1,	/* leave the ZT loop */
 	ZUFS_OP_STATFS		= 2,
 	ZUFS_OP_SYNC_FS		= 3,
@@ -886,6 +941,7 @@ ZUFS_ASSERT_SIZE(struct zufs_ioc_pmem, 224);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_init_thread, 24);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_invalidate, 40);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_sb_rdonly, 16);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_null, 88);
 ZUFS_ASSERT_SIZE(struct zufs_op_hdr, 64);
 ZUFS_ASSERT_SIZE(struct zufs_name, 264);
 ZUFS_ASSERT_SIZE(struct zufs_statfs, 56);

@@ -28,11 +28,31 @@ static int name_ok(struct zufs_name *n)
 	return 0;
 }
 
+uint64_t zusd_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/*
+ * The bare round trip.  For ZUFS_IOC_NULL_OP's breakdown it answers when
+ * WAIT_OP returned to us (zt_main stamped it) and, just before the next
+ * WAIT_OP, when we are about to answer (zusd_null_stamp_out()).
+ */
 static int do_null(struct zusd_zt *zt, struct zusd_sb *sb,
 		   struct zufs_op_hdr *hdr, void *data,
 		   const struct zus_ctx *ctx)
 {
-	(void)zt; (void)sb; (void)hdr; (void)data; (void)ctx;
+	uint64_t *t = data;
+
+	(void)sb; (void)ctx;
+	if (hdr->data_max < 2 * sizeof(*t))
+		return 0;
+	t[0] = zt->null_in;
+	t[1] = 0;
+	hdr->data_out = 2 * sizeof(*t);
 	return 0;
 }
 

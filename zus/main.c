@@ -52,6 +52,9 @@ static void usage(FILE *f)
 "      --takeover          live upgrade: replace the running zusd; it stops\n"
 "                          and flushes, and the mounts of types that can\n"
 "                          re-attach move to this one without an error\n"
+"      --spin USEC         after each answer a ZT polls that long for its\n"
+"                          next op before it sleeps (0..1000, default 0);\n"
+"                          pair it with mount -o spin=USEC, see zusd(8)\n"
 "  -d, --debug             log every operation and corruption (all debug\n"
 "                          classes of all plugins; zusctl debug turns them\n"
 "                          on and off per plugin at run time)\n"
@@ -91,7 +94,7 @@ static void usage(FILE *f)
 
 enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI, OPT_IO_DELAY, OPT_STORM,
        OPT_LATE_OP, OPT_WINDOW_SPY, OPT_MOUNT_DELAY, OPT_FUZZ,
-       OPT_TAKEOVER, OPT_CONTROL };
+       OPT_TAKEOVER, OPT_CONTROL, OPT_SPIN };
 
 static const struct option long_opts[] = {
 	{ "foreground",  no_argument,       NULL, 'f' },
@@ -101,6 +104,7 @@ static const struct option long_opts[] = {
 	{ "control",     required_argument, NULL, OPT_CONTROL },
 	{ "takeover",    no_argument,       NULL, OPT_TAKEOVER },
 	{ "debug",       no_argument,       NULL, 'd' },
+	{ "spin",        required_argument, NULL, OPT_SPIN },
 	{ "chaos",       required_argument, NULL, OPT_CHAOS },
 	{ "fuzz",        required_argument, NULL, OPT_FUZZ },
 	{ "abi-version", required_argument, NULL, OPT_ABI },
@@ -215,6 +219,13 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 			break;
 		case 'd':
 			o->debug = true;
+			break;
+		case OPT_SPIN:
+			if (parse_uint(optarg, ZUFS_SPIN_MAX_US, &o->spin_us)) {
+				fprintf(stderr, ZUSD_NAME ": bad --spin '%s' (0..%u microseconds)\n",
+					optarg, ZUFS_SPIN_MAX_US);
+				return -EINVAL;
+			}
 			break;
 		case OPT_ROOT:
 			o->root = optarg;

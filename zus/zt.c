@@ -198,7 +198,10 @@ static bool cpu_online(int cpu)
 static int zt_open_channel(struct zusd_zt *zt)
 {
 	struct zusd *zd = zt->zd;
-	struct zufs_ioc_init_thread it = { .channel = zt->cpu };
+	struct zufs_ioc_init_thread it = {
+		.channel = zt->cpu,
+		.spin_us = zd->opts.spin_us,
+	};
 	int err;
 
 	zt->fd = zusd_open_special(zd);
@@ -259,8 +262,14 @@ static void *zt_main(void *arg)
 		}
 		if (hdr->op == ZUFS_OP_BREAK)
 			break;
+		if (hdr->op == ZUFS_OP_NULL)
+			zt->null_in = zusd_mono_ns();
 		zusd_dispatch(zt);
 		zt->ops++;
+		if (hdr->op == ZUFS_OP_NULL && !hdr->err &&
+		    hdr->data_out == 2 * sizeof(uint64_t))
+			((uint64_t *)((char *)zt->map + ZUFS_OP_AREA_SIZE))[1] =
+				zusd_mono_ns();
 	}
 	zusd_info(zd, "channel %d: %llu ops served, %llu I/O in the window, %llu through the data area, %llu plugin faults, %llu bad plugin errnos",
 		  zt->cpu, (unsigned long long)zt->ops,

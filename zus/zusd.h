@@ -105,6 +105,7 @@ struct zusd_zt {
 	uint64_t	storm_sb_id;	/* and its mount */
 	uint64_t	io_window;	/* old-IO ops done in the window */
 	uint64_t	io_copied;	/* old-IO ops through the data area */
+	uint64_t	null_in;	/* when the last NULL op reached us */
 	/*
 	 * A plugin that faults on this channel's window or buffer (a store
 	 * into a write's read-only pages): the op is answered -EIO and the
@@ -140,6 +141,7 @@ struct zusd_opts {
 	int		late_op;	/* testing: answer this op late (-1) */
 	unsigned int	late_us;	/* by that long, after the plugin */
 	unsigned int	storm_ms;	/* testing: invalidation storm period */
+	unsigned int	spin_us;	/* ZT polls this long before sleeping */
 };
 
 struct zusd {
@@ -232,6 +234,8 @@ struct zusd_op_desc {
 };
 
 void zusd_dispatch(struct zusd_zt *zt);
+/* CLOCK_MONOTONIC in ns: the kernel's ktime_get_ns() clock */
+uint64_t zusd_mono_ns(void);
 /*
  * zt.c: call an op's handler (and so the plugin) with the thread's fault
  * recovery armed; returns its result made fit for the kernel: -EIO for a

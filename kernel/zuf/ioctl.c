@@ -5,9 +5,11 @@
  * calls, which also do the permission checks (CAP_LINUX_IMMUTABLE) and
  * hold the inode lock.  The flags are stored by the server; append-only
  * and immutable are enforced by the VFS through S_APPEND/S_IMMUTABLE.
+ * And ZUFS_IOC_NULL_OP, the bare round trip of the benchmarks.
  */
 #include "zuf_vfs.h"
 #include <linux/fileattr.h>
+#include <linux/uaccess.h>
 
 int zuf_fileattr_get(struct dentry *dentry, struct fileattr *fa)
 {
@@ -45,8 +47,59 @@ int zuf_fileattr_set(struct mnt_idmap *idmap,
 	return 0;
 }
 
-/* Everything we support the VFS handles before calling us */
+/*
+ * ZUFS_IOC_NULL_OP: one bare round trip to the server, with the time of
+ * each step when asked (bench/rtbench.c).  Nothing changes anywhere, so
+ * anyone who could open the file may ask.
+ */
+static long zuf_ioc_null(struct file *file, void __user *uarg)
+{
+	struct zufs_ioc_null in;
+	struct zufs_op_hdr op = { .op = ZUFS_OP_NULL };
+	u64 stamps[ZUFS_NULL_NSTAMPS] = {};
+	u64 srv_t[2] = {};
+	struct zuf_dispatch zd = {
+		.op = &op,
+		.op_size = sizeof(op),
+		.out_buf = srv_t,
+		.out_max = sizeof(srv_t),
+	};
+	int err;
+
+	stamps[ZUFS_NULL_T_ENTER] = ktime_get_ns();
+	if (copy_from_user(&in, uarg, sizeof(in)))
+		return -EFAULT;
+	if (in.flags & ~ZUFS_NULL_STAMPS)
+		return -EINVAL;
+	if (in.channel != ZUFS_NULL_ANY_CHAN) {
+		if (in.channel >= nr_cpu_ids)
+			return -EINVAL;
+		zd.chan_want = in.channel + 1;
+	}
+	if (in.flags & ZUFS_NULL_STAMPS)
+		zd.stamps = stamps;
+	err = zufc_dispatch(ZSBI(file_inode(file)), &zd);
+	if (err)
+		return err;
+	/* the server's word, only copied: nothing here depends on it */
+	if (zd.out_len == sizeof(srv_t) && (in.flags & ZUFS_NULL_STAMPS)) {
+		stamps[ZUFS_NULL_T_SRV_IN] = srv_t[0];
+		stamps[ZUFS_NULL_T_SRV_OUT] = srv_t[1];
+	}
+	in.chan_used = zd.chan_used;
+	memcpy(in.t, stamps, sizeof(in.t));
+	if (copy_to_user(uarg, &in, sizeof(in)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Everything else we support the VFS handles before calling us */
 long zuf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return -ENOTTY;
+	switch (cmd) {
+	case ZUFS_IOC_NULL_OP:
+		return zuf_ioc_null(file, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
 }

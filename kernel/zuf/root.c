@@ -578,7 +578,7 @@ static int zuf_ioc_init_thread(struct zuf_special *zs, void __user *uarg)
 	err = zuf_attach(zs, ZUF_ROLE_CHAN);
 	if (err)
 		goto out_answer;
-	chan = zuf_chan_create(zs->srv, it.channel);
+	chan = zuf_chan_create(zs->srv, it.channel, it.spin_us);
 	if (IS_ERR(chan)) {
 		err = PTR_ERR(chan);
 		goto out_answer;

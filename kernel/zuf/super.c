@@ -25,6 +25,7 @@ struct zuf_fs_context {
 	size_t	len;
 	bool	nomapcache;
 	int	reattach_timeout;	/* seconds; -1: not given */
+	int	spin_us;		/* -1: not given */
 };
 
 /* s_umount or attach_lock held: the sb's server cannot change */
@@ -195,6 +196,8 @@ static int zuf_show_options(struct seq_file *seq, struct dentry *root)
 	if (sbi->reattach_timeout != ZUF_REATTACH_TIMEOUT_DEFAULT * HZ)
 		seq_printf(seq, ",reattach_timeout=%lu",
 			   sbi->reattach_timeout / HZ);
+	if (sbi->spin_ns)
+		seq_printf(seq, ",spin=%u", sbi->spin_ns / (u32)NSEC_PER_USEC);
 	return 0;
 }
 
@@ -326,6 +329,8 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->reattach_timeout = (ctx->reattach_timeout < 0 ?
 				 ZUF_REATTACH_TIMEOUT_DEFAULT :
 				 ctx->reattach_timeout) * HZ;
+	if (ctx->spin_us > 0)
+		sbi->spin_ns = ctx->spin_us * NSEC_PER_USEC;
 	sbi->dev_name = kstrdup(fc->source ?: "", GFP_KERNEL);
 	if (!sbi->dev_name)
 		return -ENOMEM;
@@ -549,6 +554,14 @@ static int zuf_parse_param(struct fs_context *fc, struct fs_parameter *param)
 				       ZUF_REATTACH_TIMEOUT_MAX);
 		return 0;
 	}
+	if (!strcmp(param->key, "spin")) {
+		if (param->type != fs_value_is_string ||
+		    kstrtoint(param->string, 10, &ctx->spin_us) ||
+		    ctx->spin_us < 0 || ctx->spin_us > ZUFS_SPIN_MAX_US)
+			return invalfc(fc, "spin: 0..%d microseconds",
+				       ZUFS_SPIN_MAX_US);
+		return 0;
+	}
 	if (param->type != fs_value_is_string &&
 	    param->type != fs_value_is_flag)
 		return invalfc(fc, "%s: unsupported option value",
@@ -595,6 +608,8 @@ static int zuf_reconfigure(struct fs_context *fc)
 		sbi->flags |= ZUF_SB_NO_MAPCACHE;
 	if (ctx->reattach_timeout >= 0)
 		sbi->reattach_timeout = ctx->reattach_timeout * HZ;
+	if (ctx->spin_us >= 0)
+		WRITE_ONCE(sbi->spin_ns, ctx->spin_us * NSEC_PER_USEC);
 out_free:
 	kfree(req);
 	return err;
@@ -619,6 +634,7 @@ int zuf_init_fs_context(struct fs_context *fc)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->reattach_timeout = -1;
+	ctx->spin_us = -1;
 	fc->fs_private = ctx;
 	fc->ops = &zuf_context_ops;
 	return 0;

@@ -48,6 +48,15 @@
  * for the sb to re-attach and sends the op again (flagged RESENT if it was
  * SERVING), or fails it with -EIO (see "Server restart" in zufs_api.h).
  *
+ * Polling (-o spin=USEC on the caller's side, zusd --spin USEC on the
+ * ZT's): a ZT that answered polls for its next op for its spin time
+ * before it sleeps (zt_polling is set meanwhile), and a caller whose
+ * mount spins hands its op to a channel whose ZT polls on another CPU,
+ * then polls for the answer before it sleeps.  Both stop polling at once
+ * when their CPU is wanted (need_resched) or a signal is pending, and
+ * sleep as before: polling only saves wake-ups, it never replaces a wait,
+ * so a server that never answers still meets the killable sleep.
+ *
  * Window pages (win_*): the caller stores its page list in FILLING.  The
  * caller keeps its references and releases them after the op, unless it
  * abandons a SERVING op: then the channel owns them, and the ZT releases
@@ -91,6 +100,12 @@ struct zuf_channel {
 	u32			win_mapped;
 	struct mm_struct	*win_mapped_mm;
 	atomic_t		zt_inside;	/* a thread is in WAIT_OP */
+	u32			zt_spin_ns;	/* immutable: INIT_THREAD */
+	bool			zt_polling;	/* the ZT polls for POSTED */
+	/* ZUFS_IOC_NULL_OP: the ZT's stamps, written in SERVING */
+	bool			stamp;		/* FILLING: stamp this op */
+	u64			t_pick;
+	u64			t_answer;
 };
 
 static inline struct zufs_op_hdr *zuf_chan_op(struct zuf_channel *chan)
@@ -178,7 +193,8 @@ out_free_chan:
 	return NULL;
 }
 
-struct zuf_channel *zuf_chan_create(struct zuf_server *srv, u32 cpu)
+struct zuf_channel *zuf_chan_create(struct zuf_server *srv, u32 cpu,
+				    u32 spin_us)
 {
 	struct zuf_channel *chan;
 
@@ -189,6 +205,8 @@ struct zuf_channel *zuf_chan_create(struct zuf_server *srv, u32 cpu)
 	chan = zuf_chan_alloc(srv, cpu);
 	if (!chan)
 		return ERR_PTR(-ENOMEM);
+	chan->zt_spin_ns = min_t(u32, spin_us, ZUFS_SPIN_MAX_US) *
+			   NSEC_PER_USEC;
 	/* publish: dispatchers read chans[] without a lock */
 	if (cmpxchg_release(&srv->chans[cpu], NULL, chan)) {
 		zuf_chan_free(chan);
@@ -434,6 +452,8 @@ static void zuf_chan_answer(struct zuf_channel *chan)
 {
 	spin_lock(&chan->lock);
 	if (chan->state == ZC_SERVING) {
+		if (chan->stamp)
+			chan->t_answer = ktime_get_ns();
 		chan->state = ZC_ANSWERED;
 		wake_up(&chan->caller_wq);
 	} else if (chan->state == ZC_ABANDONED) {
@@ -456,6 +476,8 @@ static bool zuf_chan_pick(struct zuf_channel *chan)
 	spin_lock(&chan->lock);
 	if (chan->state == ZC_POSTED && !zuf_srv_dead(chan->srv)) {
 		chan->state = ZC_SERVING;
+		if (chan->stamp)
+			chan->t_pick = ktime_get_ns();
 		got = true;
 	} else if (zuf_srv_dead(chan->srv) &&
 		   zuf_chan_may_break(chan->state)) {
@@ -479,6 +501,38 @@ static bool zuf_chan_pick(struct zuf_channel *chan)
 	return false;
 }
 
+/*
+ * Poll until @done(@chan) or @spin_ns pass; false when the CPU is wanted
+ * or a signal is pending first (then the caller sleeps as usual).
+ */
+static bool zuf_chan_poll(struct zuf_channel *chan,
+			  bool (*done)(struct zuf_channel *chan), u32 spin_ns)
+{
+	u64 end = ktime_get_ns() + spin_ns;
+
+	do {
+		if (done(chan))
+			return true;
+		if (need_resched() || signal_pending(current))
+			return false;
+		cpu_relax();
+	} while (ktime_get_ns() < end);
+	return done(chan);
+}
+
+/* The ZT polls for its next op before it sleeps; true: there is one */
+static bool zuf_chan_zt_poll(struct zuf_channel *chan)
+{
+	bool got;
+
+	if (!chan->zt_spin_ns)
+		return false;
+	WRITE_ONCE(chan->zt_polling, true);
+	got = zuf_chan_poll(chan, zuf_chan_zt_ready, chan->zt_spin_ns);
+	WRITE_ONCE(chan->zt_polling, false);
+	return got;
+}
+
 static int zuf_chan_serve(struct zuf_channel *chan)
 {
 	int err;
@@ -488,7 +542,8 @@ static int zuf_chan_serve(struct zuf_channel *chan)
 		return err;
 	zuf_chan_answer(chan);
 	for (;;) {
-		if (wait_event_interruptible(chan->zt_wq,
+		if (!zuf_chan_zt_poll(chan) &&
+		    wait_event_interruptible(chan->zt_wq,
 					     zuf_chan_zt_ready(chan)))
 			return -EINTR;
 		if (zuf_chan_pick(chan))
@@ -555,13 +610,43 @@ static bool zuf_srv_has_chans(struct zuf_server *srv)
 	return false;
 }
 
-/* Take the caller's CPU's channel, else any idle one, else wait */
-static struct zuf_channel *zuf_chan_get(struct zuf_server *srv)
+/*
+ * A spinning caller's first choice: an idle channel whose ZT polls on
+ * another CPU, so that neither side sleeps nor wakes the other.
+ */
+static struct zuf_channel *zuf_chan_claim_polling(struct zuf_server *srv,
+						  u32 cpu)
 {
-	u32 cpu = raw_smp_processor_id();
+	u32 i;
+
+	for (i = 1; i < srv->nr_chans; i++) {
+		struct zuf_channel *chan;
+
+		chan = READ_ONCE(srv->chans[(cpu + i) % srv->nr_chans]);
+		if (chan && READ_ONCE(chan->zt_polling) &&
+		    zuf_chan_try_claim(chan))
+			return chan;
+	}
+	return NULL;
+}
+
+/*
+ * Take the wanted channel (@want = CPU + 1, 0: the caller's CPU's; a
+ * spinning caller prefers a polling ZT on another CPU), else any idle
+ * one, else wait.
+ */
+static struct zuf_channel *zuf_chan_get(struct zuf_server *srv, u32 want,
+					bool spin)
+{
+	u32 cpu = want ? want - 1 : raw_smp_processor_id();
 	struct zuf_channel *chan;
 	int err;
 
+	if (spin && !want) {
+		chan = zuf_chan_claim_polling(srv, cpu);
+		if (chan)
+			return chan;
+	}
 	if (cpu < srv->nr_chans) {
 		chan = READ_ONCE(srv->chans[cpu]);
 		if (zuf_chan_try_claim(chan))
@@ -612,6 +697,9 @@ static int zuf_chan_fill(struct zuf_sb_info *sbi, struct zuf_channel *chan,
 	hdr->now_nsec = now.tv_nsec;
 	hdr->cpu = chan->cpu;
 	hdr->seq = ++chan->seq;		/* FILLING: we own the channel */
+	chan->stamp = zd->stamps != NULL;
+	chan->t_pick = 0;
+	chan->t_answer = 0;
 
 	if (zd->in_len && zd->in_iter) {
 		if (copy_from_iter(data, zd->in_len, zd->in_iter) !=
@@ -740,6 +828,29 @@ static void zuf_unfill(struct zuf_dispatch *zd)
 		iov_iter_revert(zd->in_iter, zd->in_len);
 }
 
+/*
+ * A caller polls for its answer only when its mount spins and the ZT runs
+ * on another CPU: on its own CPU the ZT could not run while it polled.
+ */
+static bool zuf_caller_poll(struct zuf_sb_info *sbi, struct zuf_channel *chan)
+{
+	u32 spin_ns = READ_ONCE(sbi->spin_ns);
+
+	if (!spin_ns || chan->cpu == raw_smp_processor_id())
+		return false;
+	return zuf_chan_poll(chan, zuf_chan_answered, spin_ns);
+}
+
+/* ANSWERED, owned by the caller: the ZT's stamps are stable */
+static void zuf_take_stamps(struct zuf_channel *chan, struct zuf_dispatch *zd)
+{
+	if (likely(!zd->stamps))
+		return;
+	zd->stamps[ZUFS_NULL_T_PICKED] = chan->t_pick;
+	zd->stamps[ZUFS_NULL_T_ANSWERED] = chan->t_answer;
+	zuf_stamp(zd, ZUFS_NULL_T_DONE);
+}
+
 /* One attempt on @srv; *how says whether a resend may be due */
 static int zuf_dispatch_srv(struct zuf_server *srv, struct zuf_sb_info *sbi,
 			    struct zuf_dispatch *zd, enum zuf_sent *how)
@@ -761,12 +872,14 @@ static int zuf_dispatch_srv(struct zuf_server *srv, struct zuf_sb_info *sbi,
 			       zuf_op_name(zd->op->op));
 		return -EDEADLK;
 	}
-	chan = zuf_chan_get(srv);
+	chan = zuf_chan_get(srv, zd->chan_want, READ_ONCE(sbi->spin_ns));
 	if (IS_ERR(chan)) {
 		if (PTR_ERR(chan) == -EIO && zuf_srv_dead(srv))
 			*how = ZUF_UNSENT;
 		return PTR_ERR(chan);
 	}
+	zd->chan_used = chan->cpu;
+	zuf_stamp(zd, ZUFS_NULL_T_CLAIMED);
 
 	err = zuf_chan_fill(sbi, chan, zd);
 	spin_lock(&chan->lock);
@@ -784,14 +897,20 @@ static int zuf_dispatch_srv(struct zuf_server *srv, struct zuf_sb_info *sbi,
 	chan->state = ZC_POSTED;
 	spin_unlock(&chan->lock);
 	wake_up(&chan->zt_wq);
+	zuf_stamp(zd, ZUFS_NULL_T_POSTED);
 
-	werr = wait_event_killable(chan->caller_wq, zuf_chan_answered(chan));
+	werr = 0;
+	if (!zuf_caller_poll(sbi, chan))
+		werr = wait_event_killable(chan->caller_wq,
+					   zuf_chan_answered(chan));
+	zuf_stamp(zd, ZUFS_NULL_T_WOKEN);
 
 	spin_lock(&chan->lock);
 	switch (chan->state) {
 	case ZC_ANSWERED:
 		spin_unlock(&chan->lock);
 		err = zuf_chan_take_answer(sbi, chan, zd);
+		zuf_take_stamps(chan, zd);
 		if (!err && chan->win_failed) {
 			zuf_bad_answer(sbi, "channel %u: window not mapped",
 				       chan->cpu);

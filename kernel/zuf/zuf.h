@@ -21,6 +21,7 @@
 #include <linux/xattr.h>
 #include <linux/ratelimit.h>
 #include <linux/statfs.h>
+#include <linux/timekeeping.h>
 
 #include "zufs_api.h"
 #include "compat.h"
@@ -84,6 +85,11 @@ struct zuf_sb_info {
 	struct mutex		attach_lock;
 	wait_queue_head_t	attach_wq;	/* callers of a detached sb */
 	unsigned long		reattach_timeout; /* jiffies, 0: EIO at once */
+	/*
+	 * -o spin=USEC: a caller polls this long for its answer before it
+	 * sleeps, and hands its op to a ZT polling on another CPU (zt.c)
+	 */
+	u32			spin_ns;
 	bool			dying;		/* kill_sb: never wait */
 	char			*dev_name;	/* as mounted, for re-attach */
 	/* the last statfs answer: what statfs says while detached */
@@ -166,7 +172,18 @@ struct zuf_dispatch {
 	bool			win_dirty;	/* set_page_dirty on release */
 	bool			win_kept;	/* out */
 	bool			nowait;		/* detached: EIO, do not wait */
+	/* ZUFS_IOC_NULL_OP only: channel wanted + 1 (0: the caller's CPU's) */
+	u32			chan_want;
+	u32			chan_used;	/* out */
+	u64			*stamps;	/* ZUFS_NULL_NSTAMPS, or NULL */
 };
+
+/* Record when the op reached step @i (zufs_null_stamp) if asked to */
+static inline void zuf_stamp(struct zuf_dispatch *zd, unsigned int i)
+{
+	if (unlikely(zd->stamps))
+		zd->stamps[i] = ktime_get_ns();
+}
 
 /* Drop the references of window pages (dirty: the server wrote them) */
 void zuf_win_put_pages(struct page **pages, u32 nr, bool dirty);

@@ -145,7 +145,8 @@ struct zuf_server *zuf_fs_type_get(struct zuf_fs_type *zft);
 void zuf_fs_type_put(struct zuf_fs_type *zft);
 
 /* zt.c */
-struct zuf_channel *zuf_chan_create(struct zuf_server *srv, u32 cpu);
+struct zuf_channel *zuf_chan_create(struct zuf_server *srv, u32 cpu,
+				    u32 spin_us);
 void zuf_chan_free(struct zuf_channel *chan);
 int zuf_chan_mmap(struct zuf_channel *chan, struct vm_area_struct *vma);
 int zuf_chan_wait_op(struct zuf_channel *chan);

@@ -1,0 +1,96 @@
+#!/bin/bash
+# vm: --pmem 256M --cpus 2 --timeout 300
+# SPDX-License-Identifier: BSD-3-Clause
+# The bare round trip (ZUFS_IOC_NULL_OP, bench/rtbench) and polling:
+#  - a NULL op from any user, on the caller's channel and on a named one,
+#    with every step of the trip stamped; bad arguments are EINVAL;
+#  - -o spin=USEC is checked, shown and changed by remount; zusd --spin
+#    is checked; polling callers and ZTs still see a server killed under
+#    them: their ops fail, nothing hangs, umount works.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/vm/bin/zpmfs-env.sh"
+require_vm
+
+RT=$TOP/build/bin/rtbench
+[ -x "$RT" ] || skip "rtbench not built"
+
+# rt_ok WHAT ARGS...: one rtbench run that must complete round trips on
+# the channels it asked for
+rt_ok() {
+	local what=$1 out
+	shift
+	out=$(timeout 60 "$RT" -T 0.5 "$@" 2>&1) || fail "$what: rtbench: $out"
+	echo "$what: $out"
+	grep -q '^rt mode=zufs .* ops=[1-9]' <<<"$out" || fail "$what: no trips: $out"
+	! grep -q 'another channel' <<<"$out" || fail "$what: wrong channel: $out"
+	RT_OUT=$out
+}
+
+# nullioctl.py FILE CHANNEL FLAGS: ZUFS_IOC_NULL_OP's errno name, or OK and
+# the channel used
+cat >/tmp/nullioctl.py <<'PY'
+import errno, fcntl, os, struct, sys
+# _IOWR(0xB9, 10, struct zufs_ioc_null): 88 bytes
+req = (3 << 30) | (88 << 16) | (0xB9 << 8) | 10
+buf = bytearray(struct.pack("<IIII9Q", int(sys.argv[2]), int(sys.argv[3]),
+                            0, 0, *([0] * 9)))
+fd = os.open(sys.argv[1], os.O_RDONLY)
+try:
+    fcntl.ioctl(fd, req, buf)
+    print("OK", struct.unpack_from("<I", buf, 8)[0])
+except OSError as e:
+    print(errno.errorcode[e.errno])
+PY
+chmod 644 /tmp/nullioctl.py
+
+zpmfs_up ""
+echo x >"$MNT/f" || fail "create"
+rt_ok "same CPU, stamped" -b zufs "$MNT/f"
+bd=$(grep '^breakdown ' <<<"$RT_OUT") || fail "no breakdown line"
+for step in claim fill_wake zt_wakeup to_server server answer_in \
+	caller_wakeup copy_check syscall; do
+	grep -q " $step=[0-9]" <<<"$bd" || fail "breakdown has no $step: $bd"
+done
+rt_ok "cross CPU" -p cross zufs "$MNT/f"
+rt_ok "2 callers" -t 2 zufs "$MNT/f"
+# any user may ask; a channel that does not exist or an unknown flag: EINVAL
+chmod 644 "$MNT/f"
+r=$(su -s /bin/sh nobody -c "python3 /tmp/nullioctl.py $MNT/f 1 1")
+[ "$r" = "OK 1" ] || fail "NULL op as nobody on channel 1: $r"
+r=$(python3 /tmp/nullioctl.py "$MNT/f" 4096 0)
+[ "$r" = EINVAL ] || fail "NULL op on channel 4096: $r, want EINVAL"
+r=$(python3 /tmp/nullioctl.py "$MNT/f" 4294967295 2)
+[ "$r" = EINVAL ] || fail "NULL op with flag 2: $r, want EINVAL"
+
+# the mount knob
+! mount -o remount,spin=1001 "$MNT" 2>/dev/null || fail "spin=1001 accepted"
+mount -o remount,spin=50 "$MNT" || fail "remount spin=50"
+grep " $MNT " /proc/mounts | grep -q 'spin=50' || fail "spin=50 not shown: $(grep " $MNT " /proc/mounts)"
+mount -o remount,spin=0 "$MNT" || fail "remount spin=0"
+! grep " $MNT " /proc/mounts | grep -q 'spin=' || fail "spin=0 still shown"
+zpmfs_stop
+
+# the server knob
+! "$TOP/build/bin/zusd" -f --spin 1001 2>/dev/null || fail "zusd --spin 1001 accepted"
+
+# polling on both sides, then the server dies under polling callers
+ZUSD_ARGS="--spin 200" zpmfs_up "spin=200,reattach_timeout=0"
+echo x >"$MNT/f" || fail "create (spinning)"
+rt_ok "spinning, same CPU" zufs "$MNT/f"
+rt_ok "spinning, cross CPU" -p cross -b zufs "$MNT/f"
+rt_ok "spinning, 2 callers" -t 2 zufs "$MNT/f"
+timeout 60 "$RT" -t 2 -T 30 zufs "$MNT/f" >/tmp/rt-kill.out 2>&1 &
+rpid=$!
+sleep 1
+kill -9 "$ZUSD_PID"
+wait "$ZUSD_PID" 2>/dev/null
+ZUSD_PID=
+wait "$rpid"
+rc=$?
+[ $rc -eq 1 ] || fail "rtbench across the server's death: exit $rc, want 1 (an op failed): $(cat /tmp/rt-kill.out)"
+grep -q 'Input/output error' /tmp/rt-kill.out ||
+	fail "rtbench across the server's death: $(cat /tmp/rt-kill.out)"
+umount "$MNT" || fail "umount after the server died"
+zufs_unload
+check_dmesg_clean || fail "kernel log"
+pass
