@@ -827,8 +827,9 @@ static int open_set(struct fsck *f, char **paths, unsigned int n)
 		f->set.m[0].blocks = f->set.m[0].dev_size / ZPMFS_BLOCK;
 	} else {
 		ref = *t;
-		if (ref.t1_count > f->set.n)
-			zp_devset_find(&f->set, &ref, flags);
+		if (ref.t1_count > f->set.n &&
+		    zp_devset_find(&f->set, &ref, flags))
+			zp_devset_read_tables(&f->set);
 		if (order_members(f, &ref))
 			return -1;
 	}

@@ -130,11 +130,13 @@ static int zuf_md_add(struct zuf_sb_info *sbi, struct zuf_pmem *pmem,
 		if (listed)
 			pr_err("zuf: %s: member %u:%u: cannot open: %d\n",
 			       sb->s_id, MAJOR(dev), MINOR(dev), err);
-		goto out_free;
+		goto out_free_scanned;
 	}
 	err = zuf_md_probe(sbi, &probe, probe.own.bdev, c, listed);
-	if (err)
-		goto out_close;
+	if (err) {
+		zuf_bdev_close(&probe.own);
+		goto out_free_scanned;
+	}
 	err = -EINVAL;
 	if (memcmp(c->set_uuid, t->set_uuid, sizeof(t->set_uuid))) {
 		if (listed)
@@ -182,8 +184,12 @@ static int zuf_md_add(struct zuf_sb_info *sbi, struct zuf_pmem *pmem,
 
 out_unmap:
 	zuf_pmem_unmap_dev(&probe);
-out_close:
 	zuf_bdev_close(&probe.own);
+	goto out_free;
+out_free_scanned:
+	/* a scanned device we cannot read is simply not one of ours */
+	if (!listed)
+		err = 0;
 out_free:
 	kfree(c);
 	return err;
