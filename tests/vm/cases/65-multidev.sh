@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# vm: --pmem 64M,64M,64M --timeout 420
+# vm: --pmem 32M,32M,32M --timeout 600
 # A zpmfs over a set of two pmem devices: mkfs writes the table to both,
 # mount by either member (found by set uuid) or -o devs=, df and
 # /proc/mounts show the set, a file bigger than one member spills onto
@@ -50,7 +50,7 @@ PY
 	sync
 }
 
-"$MKFS" -f -q /dev/pmem0 /dev/pmem1 || fail "mkfs of the set"
+"$MKFS" -f -q -i 2048 /dev/pmem0 /dev/pmem1 || fail "mkfs of the set"
 
 echo "== mount by the second member: the first is found by set uuid"
 mount -t zpmfs /dev/pmem1 $MNT || fail "mount by /dev/pmem1: $(dmesg | tail -3)"
@@ -58,14 +58,14 @@ dmesg | grep -q "set .* of 2 members" || fail "no set message"
 grep " $MNT " /proc/mounts | grep -q "devs=/dev/pmem0:/dev/pmem1" ||
 	fail "/proc/mounts: $(grep " $MNT " /proc/mounts)"
 size=$(df -k --output=size $MNT | tail -1)
-[ "$size" -gt 100000 ] || fail "df shows $size KiB, not the set's ~128 MiB"
+[ "$size" -gt 60000 ] || fail "df shows $size KiB, not the set's ~64 MiB"
 blocks=$(stat -f -c %b $MNT)
-[ "$blocks" -gt 25000 ] || fail "statfs: $blocks blocks"
+[ "$blocks" -gt 15000 ] || fail "statfs: $blocks blocks"
 echo "   df: $size KiB, statfs: $blocks blocks"
 
 echo "== a file bigger than one member spills onto the other"
-head -c $((90 << 20)) /dev/urandom >/tmp/big || fail "random data"
-cp /tmp/big $MNT/big || fail "write 90 MiB over the set"
+head -c $((40 << 20)) /dev/urandom >/tmp/big || fail "random data"
+cp /tmp/big $MNT/big || fail "write 40 MiB over the set"
 echo small >$MNT/small
 sync
 line=$(python3 "$MEMBERS" /dev/pmem0 $MNT/big) || fail "zmembers"
@@ -73,11 +73,11 @@ echo "   $line"
 m0=$(echo "$line" | sed -n 's/.* m0=\([0-9]*\).*/\1/p')
 m1=$(echo "$line" | sed -n 's/.* m1=\([0-9]*\).*/\1/p')
 [ "${m0:-0}" -gt 0 ] && [ "${m1:-0}" -gt 0 ] ||
-	fail "90 MiB did not spill over both members: $line"
+	fail "40 MiB did not spill over both members: $line"
 cmp /tmp/big $MNT/big || fail "big reads back wrong"
 # what is full on pmem0 and pmem1 is full: ENOSPC, not a wrap-around
-head -c $((60 << 20)) /dev/zero >$MNT/fill 2>/dev/null &&
-	fail "wrote 150 MiB into a 128 MiB set"
+head -c $((30 << 20)) /dev/zero >$MNT/fill 2>/dev/null &&
+	fail "wrote 70 MiB into a 64 MiB set"
 rm -f $MNT/fill
 umount $MNT || fail "umount"
 "$FSCK" /dev/pmem0 /dev/pmem1 || fail "fsck of the set"
