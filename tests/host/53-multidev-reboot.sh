@@ -4,8 +4,13 @@
 # survives a reboot: boot 1 makes the set, writes a file bigger than one
 # member (so it lives on both) and an fsynced one, and powers off WITHOUT
 # unmounting; boot 2 mounts the set by its second member, checks every
-# byte, and runs fsck.zpmfs over the set.
+# byte, and runs fsck.zpmfs over the set.  Long (two boots): runs with
+# ZUFS_TEST_MULTIDEV=1 (make test-multidev), else skips.
 set -euo pipefail
+if [ "${ZUFS_TEST_MULTIDEV:-0}" != 1 ]; then
+	echo "SKIP: two VM boots: make test-multidev (ZUFS_TEST_MULTIDEV=1) runs it"
+	exit 77
+fi
 cd "$(dirname "$0")/../.."
 mkdir -p build/tmp
 img=$(mktemp -u "$PWD/build/tmp/zpmfs-md-reboot-XXXXXX")

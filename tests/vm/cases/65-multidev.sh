@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# vm: --pmem 32M,32M,32M --timeout 600
-# A zpmfs over a set of two pmem devices: mkfs writes the table to both,
-# mount by either member (found by set uuid) or -o devs=, df and
-# /proc/mounts show the set, a file bigger than one member spills onto
-# the other and reads back; every refusal names the device (a member
+# vm: --numa 2 --cpus 2 --pmem 32M,32M,32M --timeout 600
+# A zpmfs over a set of two pmem devices, one per NUMA node: mkfs writes
+# the table to both, mount by either member (found by set uuid) or -o
+# devs=, df and /proc/mounts show the set, a writer pinned to each node
+# gets its blocks from that node's member, a file bigger than one member
+# spills onto the other and reads back; every refusal names the device (a member
 # missing, a member of another set, two devices claiming one member,
 # tables that disagree); fsck checks the set and repairs a damaged
 # member table.
@@ -62,6 +63,27 @@ size=$(df -k --output=size $MNT | tail -1)
 blocks=$(stat -f -c %b $MNT)
 [ "$blocks" -gt 15000 ] || fail "statfs: $blocks blocks"
 echo "   df: $size KiB, statfs: $blocks blocks"
+
+echo "== a writer on each node: its blocks on its node's member"
+n0=$(cat /sys/block/pmem0/device/numa_node)
+n1=$(cat /sys/block/pmem1/device/numa_node)
+[ "$n0" = 0 ] && [ "$n1" = 1 ] || fail "want pmem0 on node 0, pmem1 on node 1"
+for j in 0 1; do
+	cpu=$(cut -d, -f1 /sys/devices/system/node/node$j/cpulist | cut -d- -f1)
+	taskset -c "$cpu" dd if=/dev/zero of=$MNT/node$j bs=64k count=32 \
+		conv=fsync status=none &
+done
+wait || fail "a pinned writer failed"
+for j in 0 1; do
+	cpu=$(cut -d, -f1 /sys/devices/system/node/node$j/cpulist | cut -d- -f1)
+	line=$(python3 "$MEMBERS" --node-of-cpu "$cpu" --member-nodes "$n0,$n1" \
+		/dev/pmem0 $MNT/node$j) || fail "zmembers"
+	echo "   $line"
+	share=$(echo "$line" | sed -n 's/.* local=\([0-9.]*\).*/\1/p')
+	python3 -c "import sys; sys.exit(float('$share') < 95)" ||
+		fail "writer on node $j: only $share % of its blocks on its node"
+done
+rm -f $MNT/node0 $MNT/node1
 
 echo "== a file bigger than one member spills onto the other"
 head -c $((40 << 20)) /dev/urandom >/tmp/big || fail "random data"

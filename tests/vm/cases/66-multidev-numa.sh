@@ -6,8 +6,11 @@
 # of each one's blocks must land on the member of its node.  Then a
 # writer on node 1 fills its member and spills onto node 0's (fallback
 # to the nearest node with space), and everything reads back.
+# Long: runs with ZUFS_TEST_MULTIDEV=1 (make test-multidev).
 . "$(dirname "$0")/../lib.sh"
 require_vm
+[ "${ZUFS_TEST_MULTIDEV:-0}" = 1 ] ||
+	skip "minutes under TCG: make test-multidev (ZUFS_TEST_MULTIDEV=1) runs it"
 ZUSD=$TOP/build/bin/zusd
 PLUGIN=$TOP/build/plugins/zpmfs.so
 MKFS=$TOP/build/bin/mkfs.zpmfs
