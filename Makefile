@@ -12,6 +12,7 @@
 #   make fuzz-soak  the ABI fuzzer for FUZZ_MINUTES (10) in a VM (FUZZ_ARGS=)
 #   make crash-long the zpmfs crash explorer's long mode (tests/crash)
 #   make powercut-long  10 power cuts in a VM (tests/host/48, POWERCUT_ROUNDS)
+#   make test-multidev  the device-set tests, the long ones too (vm/66, host/53)
 #   make clean      remove all build products (kernel ones too)
 #   make install    user space, headers, libzus, man pages (DESTDIR, PREFIX)
 #   make uninstall  remove what make install put there (same DESTDIR, PREFIX)
@@ -65,7 +66,7 @@ USER_DIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,\
 USER_TARGETS := $(addprefix make-,$(USER_DIRS))
 
 .PHONY: all kernel kmods user $(USER_TARGETS) clean deps test test-run check demo bench bench-kernels vm-shell help \
-	fuzz-soak crash-long powercut-long
+	fuzz-soak crash-long powercut-long test-multidev
 
 all: kernel kmods user
 
@@ -147,6 +148,14 @@ crash-long: user
 
 powercut-long: all
 	POWERCUT_ROUNDS=$${POWERCUT_ROUNDS:-10} tests/host/48-zpmfs-powercut.sh
+
+# vm/66-multidev-numa (a node's member filling up and spilling over) and
+# host/53-multidev-reboot (a set of two nvdimms across a reboot) take
+# minutes each under TCG: they skip in `make test` unless this asks for
+# them; vm/65-multidev (assembly, refusals, fsck, placement) always runs.
+test-multidev: all
+	ZUFS_TEST_MULTIDEV=1 tests/run $(if $(TEST_KVER),--kernel $(TEST_KVER)) \
+		vm/65-multidev vm/66-multidev-numa host/53-multidev-reboot
 
 demo: deps
 	$(MAKE) all

@@ -43,6 +43,12 @@
  *                    server timestamps in the data area.
  *                    zufs_ioc_init_thread.spin_us: the ZT polls that long
  *                    for its next op before it sleeps.
+ *   1.6  2026-12-05  Device sets of several t1 members: the kernel opens
+ *                    every member of the mounted device's set (found by
+ *                    set uuid, or the devs= mount option) and GRAB_PMEM
+ *                    lays them out in table order as the t1 range.
+ *                    zufs_dev_id.node (was padding): the member's NUMA
+ *                    node + 1 when the table was written, 0 unknown.
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -66,7 +72,7 @@
 #include <linux/falloc.h>
 
 #define ZUFS_MAJOR_VERSION	1
-#define ZUFS_MINOR_VERSION	5
+#define ZUFS_MINOR_VERSION	6
 
 /* Magic of the zuf-root pseudo filesystem (statfs f_type), "zufr" */
 #define ZUFS_ROOT_MAGIC		0x7a756672
@@ -886,7 +892,19 @@ struct zufs_op_xattr {
  * Every member of a device set starts with this table at byte 0 of its
  * first ZUFS_PMEM_BLOCK.  That block belongs to the table: a plugin's own
  * superblock starts at the second block of the t1 range.  Members are
- * listed in set order, t1 (pmem) first, then t2 (block).  csum is the
+ * listed in set order, t1 (pmem) first, then t2 (block).  Every member's
+ * table is the same but for dev_index and csum.
+ *
+ * The t1 range a mount's server sees (GRAB_PMEM) is the t1 members one
+ * after the other in table order, each devs[i].blocks long: member i
+ * starts at the sum of the sizes before it, and its first block there is
+ * its own copy of this table (never a plugin's to allocate; the kernel
+ * refuses extents on it).  zufs_ioc_pmem.devs[] gives each member's
+ * offset, size and NUMA node as the kernel found them at mount.  Mount
+ * opens every member exclusively and refuses, naming the device, a set
+ * with a member missing, a device of another set, two devices claiming
+ * one index, or tables that disagree.  t2 members are not supported yet.
+ * csum is the
  * CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, init and final xor ~0,
  * as zlib's crc32()) of the whole structure with csum set to 0.
  */
@@ -898,7 +916,9 @@ struct zufs_dev_id {
 	__u8	uuid[16];
 	__u64	blocks;		/* size in ZUFS_PMEM_BLOCK units */
 	__u32	flags;		/* reserved, 0 */
-	__u32	pad;
+	__u32	node;		/* 1.5: NUMA node + 1 when written, 0 unknown;
+				 * informative: placement follows the node
+				 * the kernel reports at mount */
 };
 
 struct zufs_dev_table {

@@ -9,8 +9,15 @@
  * the group of its CPU, so threads on different CPUs rarely share a lock.
  * Allocations are runs: a write of 1 MiB into a hole takes one run of 256
  * blocks when the group has it, so get_blocks answers with few extents.
+ *
+ * Over a device set each member gets its own groups (members start on a
+ * bitmap word, devset.h), so a group's blocks sit on one NUMA node.  New
+ * blocks come from a group on the writing CPU's node; only when those are
+ * full do they come from the nearest other node with space.  A file's
+ * contiguity goal is followed only when it is on the writer's node.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,33 +48,86 @@ static int node_of_blk(struct zus_sb *sb, uint64_t blk)
 	return -1;
 }
 
-int zp_balloc_init(struct zus_sb *sb)
+/* Distances between NUMA nodes as the kernel reports them (sysfs) */
+static void read_distances(struct zus_sb *sb)
 {
-	uint64_t total = sb->sbc.total_blocks & ~63ULL;	/* whole words */
-	uint64_t ng = total / GROUP_MIN_BLOCKS, gsize, i;
+	unsigned int a, b;
 
-	if (ng < 1)
-		ng = 1;
-	if (ng > GROUP_MAX)
-		ng = GROUP_MAX;
-	gsize = (total / ng) & ~63ULL;
-	sb->groups = aligned_alloc(64, ng * sizeof(*sb->groups));
-	if (!sb->groups)
-		return -ENOMEM;
-	memset(sb->groups, 0, ng * sizeof(*sb->groups));
-	sb->ngroups = ng;
+	for (a = 0; a < ZP_MAX_NODES; a++) {
+		char path[64];
+		FILE *f;
+
+		for (b = 0; b < ZP_MAX_NODES; b++)
+			sb->node_dist[a][b] = a == b ? 10 : 20;
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/node/node%u/distance", a);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		for (b = 0; b < ZP_MAX_NODES; b++) {
+			unsigned int d;
+
+			if (fscanf(f, "%u", &d) != 1)
+				break;
+			sb->node_dist[a][b] = d > 254 ? 254 : d;
+		}
+		fclose(f);
+	}
+}
+
+/* The blocks one member of the set holds: [*start, *end) */
+static void member_span(struct zus_sb *sb, unsigned int m, uint64_t total,
+			uint64_t *start, uint64_t *end)
+{
+	*start = m ? sb->mtab[m - 1] : 0;
+	*end = m < sb->nmtab ? sb->mtab[m] : total;
+}
+
+/* Groups of [start, end) on one member, from sb->groups[first] on */
+static unsigned int member_groups(struct zus_sb *sb, unsigned int first,
+				  unsigned int ng, uint64_t start, uint64_t end)
+{
+	uint64_t gsize = ((end - start) / ng) & ~63ULL;
+	unsigned int i;
+
 	for (i = 0; i < ng; i++) {
-		struct zgroup *g = &sb->groups[i];
+		struct zgroup *g = &sb->groups[first + i];
 
 		pthread_mutex_init(&g->lock, NULL);
 		pthread_cond_init(&g->zdone, NULL);
-		g->start = i * gsize;
-		g->end = i + 1 == ng ? total : (i + 1) * gsize;
+		g->start = start + i * gsize;
+		g->end = i + 1 == ng ? end : start + (i + 1) * gsize;
+		g->base = start;
 		g->next = g->start;
 		g->zbase = g->start;
 		g->node = node_of_blk(sb, g->start);
 		atomic_store(&g->nfree, group_count_free(sb, g));
 	}
+	return ng;
+}
+
+int zp_balloc_init(struct zus_sb *sb)
+{
+	uint64_t total = sb->sbc.total_blocks & ~63ULL;	/* whole words */
+	unsigned int nm = sb->nmtab + 1, m, ng = 0, per;
+	uint64_t start, end, n;
+
+	/* a set's members share GROUP_MAX; each gets at least one */
+	per = GROUP_MAX / nm;
+	sb->groups = aligned_alloc(64, GROUP_MAX * sizeof(*sb->groups));
+	if (!sb->groups)
+		return -ENOMEM;
+	memset(sb->groups, 0, GROUP_MAX * sizeof(*sb->groups));
+	for (m = 0; m < nm; m++) {
+		member_span(sb, m, total, &start, &end);
+		if (end <= start)
+			continue;
+		n = (end - start) / GROUP_MIN_BLOCKS;
+		n = n < 1 ? 1 : n > per ? per : n;
+		ng += member_groups(sb, ng, (unsigned int)n, start, end);
+	}
+	sb->ngroups = ng;
+	read_distances(sb);
 	return 0;
 }
 
@@ -102,12 +162,20 @@ uint64_t zp_bfree_count(struct zus_sb *sb)
 	return n;
 }
 
+/* The group holding blk (the last one for the tail past whole words) */
 static unsigned int group_of(struct zus_sb *sb, uint64_t blk)
 {
-	uint64_t gsize = sb->groups[0].end - sb->groups[0].start;
-	uint64_t g = blk / gsize;
+	unsigned int lo = 0, hi = sb->ngroups - 1;
 
-	return g >= sb->ngroups ? sb->ngroups - 1 : (unsigned int)g;
+	while (lo < hi) {
+		unsigned int mid = (lo + hi + 1) / 2;
+
+		if (sb->groups[mid].start <= blk)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
 }
 
 /* First free block in [from, to) or UINT64_MAX */
@@ -272,25 +340,57 @@ static unsigned int cpu_group(struct zus_sb *sb, const struct zus_ctx *ctx)
 	return 0;
 }
 
+/* How far group g's pmem is from node (0: on it, or nothing is known) */
+static unsigned int group_dist(struct zus_sb *sb, const struct zgroup *g,
+			       int node)
+{
+	if (node < 0 || g->node < 0 || g->node == node)
+		return 0;
+	if (node >= ZP_MAX_NODES || g->node >= ZP_MAX_NODES)
+		return 255;
+	return sb->node_dist[node][g->node];
+}
+
+/* The smallest distance above d of any group from node, or UINT_MAX */
+static unsigned int next_dist(struct zus_sb *sb, int node, unsigned int d)
+{
+	unsigned int i, best = ~0U;
+
+	for (i = 0; i < sb->ngroups; i++) {
+		unsigned int x = group_dist(sb, &sb->groups[i], node);
+
+		if (x > d && x < best)
+			best = x;
+	}
+	return best;
+}
+
 int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
 		  uint64_t goal, uint64_t want, uint64_t *start)
 {
-	unsigned int first, i;
+	int node = ctx ? ctx->numa_node : -1;
+	unsigned int first, i, d = 0;
 	bool zeroed = false;
 	uint64_t n = 0;
 
 	if (!want)
 		want = 1;
-	if (goal && goal < sb->sbc.total_blocks)
-		first = group_of(sb, goal);
-	else
-		first = cpu_group(sb, ctx);
-	for (i = 0; i < sb->ngroups && !n; i++) {
-		struct zgroup *g = &sb->groups[(first + i) % sb->ngroups];
+	if (!goal || goal >= sb->sbc.total_blocks ||
+	    group_dist(sb, &sb->groups[group_of(sb, goal)], node))
+		goal = 0;	/* follow a file only on the writer's node */
+	first = goal ? group_of(sb, goal) : cpu_group(sb, ctx);
+	/* the writer's node first, then ever farther ones */
+	for (; !n && d != ~0U; d = next_dist(sb, node, d)) {
+		for (i = 0; i < sb->ngroups && !n; i++) {
+			struct zgroup *g = &sb->groups[(first + i) %
+						       sb->ngroups];
 
-		/* out-of-group from: group_take starts at its next hint */
-		n = group_take(sb, g, i || !goal ? UINT64_MAX : goal, want,
-			       start, &zeroed);
+			if (group_dist(sb, g, node) != d)
+				continue;
+			/* out-of-group from: group_take starts at its hint */
+			n = group_take(sb, g, i || !goal ? UINT64_MAX : goal,
+				       want, start, &zeroed);
+		}
 	}
 	if (!n)
 		return -ENOSPC;
@@ -312,11 +412,16 @@ int64_t zp_balloc(struct zus_sb *sb, const struct zus_ctx *ctx,
  */
 #define ALIGN_SCAN	(256 * 1024)	/* blocks looked at, all groups */
 
-/* First ZP_HUGE_BLOCKS-aligned free stretch in [from, to), or UINT64_MAX */
-static uint64_t find_aligned(const uint64_t *map, uint64_t from, uint64_t to,
-			     uint64_t *budget)
+/*
+ * First free stretch of ZP_HUGE_BLOCKS in [from, to) that starts on a
+ * 2 MiB boundary of its member's pmem (members start 2 MiB aligned, at
+ * block base of the set's range), or UINT64_MAX
+ */
+static uint64_t find_aligned(const uint64_t *map, uint64_t base,
+			     uint64_t from, uint64_t to, uint64_t *budget)
 {
-	uint64_t b = ZP_DIV_UP(from, ZP_HUGE_BLOCKS) * ZP_HUGE_BLOCKS, w;
+	uint64_t b = base + ZP_DIV_UP(from - base, ZP_HUGE_BLOCKS) *
+			    ZP_HUGE_BLOCKS, w;
 
 	for (; b + ZP_HUGE_BLOCKS <= to && *budget; b += ZP_HUGE_BLOCKS) {
 		for (w = b / 64; w < (b + ZP_HUGE_BLOCKS) / 64 && !map[w]; w++)
@@ -342,9 +447,10 @@ static uint64_t group_take_aligned(struct zus_sb *sb, struct zgroup *g,
 		b = UINT64_MAX;
 		if (atomic_load(&g->nfree) < ZP_HUGE_BLOCKS)
 			break;
-		b = find_aligned(sb->bitmap, from, g->end, budget);
+		b = find_aligned(sb->bitmap, g->base, from, g->end, budget);
 		if (b == UINT64_MAX)
-			b = find_aligned(sb->bitmap, g->start, from, budget);
+			b = find_aligned(sb->bitmap, g->base, g->start, from,
+					 budget);
 	} while (b != UINT64_MAX && !claim_run(sb, g, b, want, zeroed));
 	pthread_mutex_unlock(&g->lock);
 	if (b == UINT64_MAX)
@@ -356,6 +462,7 @@ static uint64_t group_take_aligned(struct zus_sb *sb, struct zgroup *g,
 int64_t zp_balloc_huge(struct zus_sb *sb, const struct zus_ctx *ctx,
 		       uint64_t goal, uint64_t want, uint64_t *start)
 {
+	int node = ctx ? ctx->numa_node : -1;
 	uint64_t budget = ALIGN_SCAN, n = 0;
 	unsigned int first, i;
 	bool zeroed = false;
@@ -364,10 +471,14 @@ int64_t zp_balloc_huge(struct zus_sb *sb, const struct zus_ctx *ctx,
 		want = ZP_HUGE_BLOCKS;
 	first = goal && goal < sb->sbc.total_blocks ? group_of(sb, goal) :
 		cpu_group(sb, ctx);
-	for (i = 0; i < sb->ngroups && !n && budget; i++)
-		n = group_take_aligned(sb, &sb->groups[(first + i) % sb->ngroups],
-				       i ? UINT64_MAX : goal, want, start,
-				       &zeroed, &budget);
+	/* only on the writer's node: elsewhere zp_balloc's order decides */
+	for (i = 0; i < sb->ngroups && !n && budget; i++) {
+		struct zgroup *g = &sb->groups[(first + i) % sb->ngroups];
+
+		if (!group_dist(sb, g, node))
+			n = group_take_aligned(sb, g, i ? UINT64_MAX : goal,
+					       want, start, &zeroed, &budget);
+	}
 	if (!n)
 		return zp_balloc(sb, ctx, goal, want, start);
 	if (!zeroed)

@@ -134,6 +134,9 @@ static int reach_all(struct zus_sb *sb, struct reach *r)
 		reach_free(r);
 		return -ENOMEM;
 	}
+	/* members' tables are in use for good, like the metadata */
+	for (ino = 0; ino < sb->nmtab; ino++)
+		zp_bit_assign(r->seen, sb->mtab[ino], true);
 	for (ino = 1; ino <= sb->sbc.inode_count; ino++) {
 		struct zpmfs_inode *pi = zp_pi(sb, ino);
 

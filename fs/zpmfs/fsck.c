@@ -2,7 +2,9 @@
 /*
  * fsck.zpmfs - consistency check and repair of a zpmfs image or device.
  *
- * Checks the journal, the device table, both superblocks, every inode's
+ * Checks the device set (every member's table, the set as a whole: all
+ * members there, none twice, tables and sizes agreeing), the journal,
+ * both superblocks, every inode's
  * block map (range, bitmap, no block owned twice), every directory block
  * (slot map, records, inode types), link counts against the dentries that
  * name each inode, directory parents, and the bitmap against what is
@@ -34,9 +36,14 @@
 #include <unistd.h>
 
 #include "zpmfs_format.h"
+#include "devset.h"
 
 struct fsck {
 	const char *dev;
+	struct zp_devset set;	/* the members, mapped in order at base */
+	uint64_t mtab[ZUFS_MAX_DEVS];	/* members' table blocks (not 0) */
+	unsigned int nmtab;
+	unsigned int set_errors;	/* found opening the set, not fixed */
 	const char *base;
 	uint64_t size;
 	struct zpmfs_super s;
@@ -119,12 +126,29 @@ static const void *blk(struct fsck *f, uint64_t b)
 	return f->base + b * ZPMFS_BLOCK;
 }
 
+/* Index of the member whose device table is block b, or 0 */
+static unsigned int member_table(const struct fsck *f, uint64_t b)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nmtab; i++)
+		if (f->mtab[i] == b)
+			return i + 1;
+	return 0;
+}
+
 /* Claim a block for an inode; false if it must not be followed */
 static bool claim(struct fsck *f, uint64_t ino, uint64_t b, const char *what)
 {
 	if (b < f->s.data_start || b >= f->s.total_blocks) {
 		report(f, true, "inode %lu: %s block %lu out of range",
 		       (unsigned long)ino, what, (unsigned long)b);
+		return false;
+	}
+	if (member_table(f, b)) {
+		report(f, true, "inode %lu: %s block %lu is member %u's device table",
+		       (unsigned long)ino, what, (unsigned long)b,
+		       member_table(f, b));
 		return false;
 	}
 	if (bit(f->seen, b)) {
@@ -383,7 +407,18 @@ static void check_links(struct fsck *f)
 static void check_bitmap(struct fsck *f)
 {
 	uint64_t b, leaked = 0;
+	unsigned int i;
 
+	for (i = 0; i < f->nmtab; i++) {
+		b = f->mtab[i];
+		if (!bit(f->bitmap, b)) {
+			report(f, true, "member %u's device table (block %lu) marked free",
+			       i + 1, (unsigned long)b);
+			if (fix(f, FIX_SAFE))
+				set_bit(f, b, true);
+		}
+		f->seen[b / 64] |= 1ULL << (b % 64);
+	}
 	for (b = 0; b < f->s.data_start; b++) {
 		if (!bit(f->bitmap, b)) {
 			report(f, true, "metadata block %lu marked free",
@@ -461,15 +496,9 @@ static int check_rc_layout(struct fsck *f)
 
 static int check_super(struct fsck *f)
 {
-	const struct zufs_dev_table *dt = (const void *)f->base;
-	struct zufs_dev_table t = *dt;
 	struct zpmfs_super c;
 	int which;
 
-	t.csum = 0;
-	if (dt->magic != ZUFS_DEV_TABLE_MAGIC ||
-	    zpmfs_crc32(0, &t, sizeof(t)) != dt->csum)
-		report(f, true, "device table missing or corrupt");
 	for (which = ZPMFS_SB_BLOCK; which <= ZPMFS_SB_COPY_BLOCK; which++) {
 		memcpy(&c, blk(f, which), sizeof(c));
 		c.csum = 0;
@@ -486,6 +515,7 @@ static int check_super(struct fsck *f)
 	if (which > ZPMFS_SB_COPY_BLOCK)
 		return -1;
 	if (f->s.total_blocks * ZPMFS_BLOCK > f->size ||
+	    (f->set.n > 1 && f->s.total_blocks * ZPMFS_BLOCK != f->size) ||
 	    f->s.data_start >= f->s.total_blocks ||
 	    f->s.itable_blocks * ZPMFS_INODES_PER_BLOCK < f->s.inode_count ||
 	    f->s.bitmap_blocks * ZPMFS_BLOCK * 8 < f->s.total_blocks) {
@@ -611,6 +641,8 @@ static int run(struct fsck *f)
 		if (!f->fixed)
 			break;
 	}
+	/* each pass counts afresh; what opening the set found stays */
+	f->errors += f->set_errors;
 	if (f->mode == FIX_NONE)
 		return f->errors ? 4 : f->warnings ? 1 : 0;
 	if (f->errors || f->warnings || f->fixed)
@@ -643,9 +675,12 @@ static bool mounted(const char *dev)
 
 static void usage(FILE *o)
 {
-	fprintf(o, "usage: fsck.zpmfs [-n|-p|-y] [-v] [-C] DEVICE-OR-FILE\n"
+	fprintf(o, "usage: fsck.zpmfs [-n|-p|-y] [-v] [-C] DEVICE-OR-FILE...\n"
 		"Check a zpmfs filesystem and, with -p or -y, repair it.  A mounted\n"
-		"device or image is refused.\n"
+		"device or image is refused.  For a set of devices name its members\n"
+		"(those not named are looked for among /dev/pmem* by set uuid); a\n"
+		"member whose device table is damaged is repaired from the others'\n"
+		"when it is the one member missing.\n"
 		"  -n  no changes (the default)\n"
 		"  -p  repair what is safe: roll back unfinished journal ops, free\n"
 		"      orphan inodes and unreachable blocks, fix link counts, block\n"
@@ -661,48 +696,165 @@ static void usage(FILE *o)
 		"left uncorrected, 8 usage or operational failure.\n");
 }
 
-static int open_dev(struct fsck *f)
+/* The set's table: the first valid one among the members given */
+static const struct zufs_dev_table *set_table(struct fsck *f)
 {
-	int fd, flags = f->mode == FIX_NONE ? O_RDONLY : O_RDWR;
-	struct stat st;
+	unsigned int i;
 
-	if (mounted(f->dev)) {
-		fprintf(stderr, "fsck.zpmfs: %s is mounted: refusing\n",
-			f->dev);
+	for (i = 0; i < f->set.n; i++)
+		if (!f->set.m[i].bad)
+			return &f->set.m[i].table;
+	return NULL;
+}
+
+/*
+ * A member whose table is unreadable takes the one index the others
+ * leave free: its table is written again from the set's (-p, -y).
+ */
+static int adopt_member(struct fsck *f, const struct zufs_dev_table *t,
+			struct zp_member **slot, struct zp_member *m)
+{
+	struct zufs_dev_table copy = *t;
+	unsigned int i, free_i = t->t1_count, nfree = 0;
+
+	for (i = 0; i < t->t1_count; i++)
+		if (!slot[i]) {
+			free_i = i;
+			nfree++;
+		}
+	if (nfree != 1 || m->dev_size / ZPMFS_BLOCK < t->devs[free_i].blocks) {
+		fprintf(stderr, "fsck.zpmfs: %s: %s, and it is not the one missing member of set %02x%02x%02x%02x...\n",
+			m->path, m->bad, t->set_uuid[0], t->set_uuid[1],
+			t->set_uuid[2], t->set_uuid[3]);
 		return -1;
 	}
-	if (stat(f->dev, &st) == 0 && S_ISBLK(st.st_mode))
-		flags |= O_EXCL;	/* EBUSY while a filesystem holds it */
-	fd = open(f->dev, flags);
-	if (fd < 0 || fstat(fd, &st)) {
-		fprintf(stderr, "fsck.zpmfs: %s: %s\n", f->dev,
-			errno == EBUSY ? "in use (mounted?)" : strerror(errno));
+	report(f, true, "member %u (%s): %s", free_i, m->path, m->bad);
+	slot[free_i] = m;
+	m->table = copy;
+	if (!fix(f, FIX_SAFE)) {
+		f->set_errors++;
+		return 0;
+	}
+	copy.dev_index = free_i;
+	copy.csum = zp_table_csum(&copy);
+	if (pwrite(m->fd, &copy, sizeof(copy), ZUFS_DEV_TABLE_OFFSET) !=
+	    sizeof(copy) || fsync(m->fd)) {
+		fprintf(stderr, "fsck.zpmfs: %s: writing the device table: %s\n",
+			m->path, strerror(errno));
 		return -1;
 	}
-	f->size = st.st_size;
-	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &f->size)) {
-		fprintf(stderr, "fsck.zpmfs: %s: %s\n", f->dev, strerror(errno));
+	f->fixed_total++;
+	return 0;
+}
+
+/* Put every member at its index; refuse a set that is not whole */
+static int order_members(struct fsck *f, const struct zufs_dev_table *t)
+{
+	struct zp_member *slot[ZUFS_MAX_DEVS] = { 0 }, sorted[ZUFS_MAX_DEVS];
+	struct zp_devset *s = &f->set;
+	unsigned int i;
+
+	if (s->n > t->t1_count) {
+		fprintf(stderr, "fsck.zpmfs: %u devices given for a set of %u\n",
+			s->n, t->t1_count);
 		return -1;
 	}
-	if (f->size < 8 * ZPMFS_BLOCK) {
+	for (i = 0; i < s->n; i++) {
+		struct zp_member *m = &s->m[i];
+
+		if (m->bad)
+			continue;
+		if (memcmp(m->table.set_uuid, t->set_uuid, 16)) {
+			fprintf(stderr, "fsck.zpmfs: %s belongs to another set than %s\n",
+				m->path, f->dev);
+			return -1;
+		}
+		if (!zp_table_same_set(t, &m->table)) {
+			fprintf(stderr, "fsck.zpmfs: %s: its device table disagrees with the other members' (members or sizes differ)\n",
+				m->path);
+			return -1;
+		}
+		if (slot[m->table.dev_index]) {
+			fprintf(stderr, "fsck.zpmfs: %s and %s both claim member %u\n",
+				slot[m->table.dev_index]->path, m->path,
+				m->table.dev_index);
+			return -1;
+		}
+		slot[m->table.dev_index] = m;
+	}
+	for (i = 0; i < s->n; i++)
+		if (s->m[i].bad && adopt_member(f, t, slot, &s->m[i]))
+			return -1;
+	for (i = 0; i < t->t1_count; i++) {
+		if (!slot[i]) {
+			fprintf(stderr, "fsck.zpmfs: set incomplete: member %u (%lu blocks) not found; name every member\n",
+				i, (unsigned long)t->devs[i].blocks);
+			return -1;
+		}
+		sorted[i] = *slot[i];
+		sorted[i].blocks = t->devs[i].blocks;
+		if (i)
+			f->mtab[f->nmtab++] = zp_table_member_start(t, i);
+	}
+	memcpy(s->m, sorted, t->t1_count * sizeof(sorted[0]));
+	return 0;
+}
+
+static int open_set(struct fsck *f, char **paths, unsigned int n)
+{
+	int flags = f->mode == FIX_NONE ? O_RDONLY : O_RDWR;
+	const struct zufs_dev_table *t;
+	struct zufs_dev_table ref;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (mounted(paths[i])) {
+			fprintf(stderr, "fsck.zpmfs: %s is mounted: refusing\n",
+				paths[i]);
+			return -1;
+		}
+		if (zp_devset_add(&f->set, paths[i], flags))
+			return -1;
+	}
+	zp_devset_read_tables(&f->set);
+	t = set_table(f);
+	if (!t) {
+		/* one device with a broken table: check the rest of it */
+		if (n > 1)
+			goto out_no_table;
+		report(f, true, "device table: %s", f->set.m[0].bad);
+		f->set_errors++;
+		f->set.m[0].blocks = f->set.m[0].dev_size / ZPMFS_BLOCK;
+	} else {
+		ref = *t;
+		if (ref.t1_count > f->set.n &&
+		    zp_devset_find(&f->set, &ref, flags))
+			zp_devset_read_tables(&f->set);
+		if (order_members(f, &ref))
+			return -1;
+	}
+	if (f->set.m[0].blocks < 8) {
 		fprintf(stderr, "fsck.zpmfs: %s: too small\n", f->dev);
 		return -1;
 	}
-	f->base = mmap(NULL, f->size, PROT_READ |
-		       (f->mode == FIX_NONE ? 0 : PROT_WRITE), MAP_SHARED,
-		       fd, 0);
-	if (f->base == MAP_FAILED) {
-		fprintf(stderr, "fsck.zpmfs: %s: mmap: %s\n", f->dev,
-			strerror(errno));
+	if (zp_devset_map(&f->set, f->mode != FIX_NONE))
 		return -1;
-	}
-	return fd;
+	f->base = f->set.base;
+	f->size = f->set.size;
+	return 0;
+
+out_no_table:
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "fsck.zpmfs: %s: %s\n", f->set.m[i].path,
+			f->set.m[i].bad);
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
-	struct fsck f = { .max_msgs = 50, .progress = isatty(2) };
-	int c, fd, ret, modes = 0;
+	struct fsck f = { .max_msgs = 50, .progress = isatty(2),
+			  .set.tool = "fsck.zpmfs" };
+	int c, ret, modes = 0;
 
 	static const struct option lopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -722,19 +874,19 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 8;
 		}
 	}
-	if (optind + 1 != argc || modes > 1) {
+	if (optind >= argc || argc - optind > ZUFS_MAX_DEVS || modes > 1) {
 		usage(stderr);
 		return 8;
 	}
 	f.dev = argv[optind];
-	fd = open_dev(&f);
-	if (fd < 0)
+	if (open_set(&f, argv + optind, argc - optind)) {
+		zp_devset_close(&f.set);
 		return 8;
+	}
 	ret = run(&f);
-	if (f.fixed_total && (msync((void *)f.base, f.size, MS_SYNC) ||
-			      fsync(fd))) {
-		fprintf(stderr, "fsck.zpmfs: %s: writing the repairs: %s\n",
-			f.dev, strerror(errno));
+	if (f.fixed_total && zp_devset_sync(&f.set)) {
+		fprintf(stderr, "fsck.zpmfs: %s: writing the repairs failed\n",
+			f.dev);
 		ret = 8;
 	}
 	printf("%s: %s, %u error(s), %u warning(s)", f.dev,
@@ -744,11 +896,10 @@ int main(int argc, char **argv)
 		printf(" left, %u fix(es)", f.fixed_total);
 	printf("\n");
 	/* the crash explorer runs this main() once per image, in-process */
-	munmap((void *)f.base, f.size);
+	zp_devset_close(&f.set);
 	free(f.seen);
 	free(f.refs);
 	free(f.subdirs);
 	free(f.dparent);
-	close(fd);
 	return ret;
 }

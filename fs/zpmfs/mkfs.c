@@ -2,9 +2,13 @@
 /*
  * mkfs.zpmfs - make a zpmfs filesystem on a pmem device or an image file.
  *
- * Writes the zufs device table (block 0), the superblock and its copy, an
- * empty log area, the inode table with the root directory, and the block
- * bitmap.  Refuses to overwrite anything it recognises without -f.
+ * Writes the zufs device table (block 0 of every member), the superblock
+ * and its copy, an empty log area, the inode table with the root
+ * directory, and the block bitmap.  Refuses to overwrite anything it
+ * recognises without -f.  Given several devices, makes one filesystem
+ * over the set: the members one after the other form its block range,
+ * the metadata lives on the first, and each member's first block holds
+ * its copy of the set's table (devset.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +26,7 @@
 #include <unistd.h>
 
 #include "zpmfs_format.h"
+#include "devset.h"
 #include "pmem.h"
 
 #define MIN_BLOCKS	64	/* 256 KiB */
@@ -30,7 +35,9 @@
 #define ZP_DIV_UP_(a, b)	(((a) + (b) - 1) / (b))
 
 struct mkfs_opts {
-	const char *dev;
+	const char *dev;	/* the first member, for messages */
+	char **devs;
+	unsigned int ndevs;
 	const char *label;
 	uint64_t size;
 	uint64_t inodes;
@@ -41,16 +48,20 @@ struct mkfs_opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mkfs.zpmfs [-f] [-s SIZE] [-i INODES] [-L LABEL] [-q] DEVICE-OR-FILE\n"
-		"Make a zpmfs filesystem on a pmem block device or an image file.\n\n"
+		"usage: mkfs.zpmfs [-f] [-s SIZE] [-i INODES] [-L LABEL] [-q] DEVICE-OR-FILE...\n"
+		"Make a zpmfs filesystem on a pmem block device or an image file, or\n"
+		"one over a set of up to %d of them (mount it by any member).\n\n"
 		"  -f, --force        overwrite an existing filesystem\n"
-		"  -s, --size SIZE    size (K/M/G/T suffixes); a file is created or\n"
-		"                     extended to it; default: the whole device\n"
+		"  -s, --size SIZE    size of each member (K/M/G/T suffixes); a file is\n"
+		"                     created or extended to it; default: the whole device\n"
 		"  -i, --inodes N     number of inodes (default: one per %d KiB, but\n"
 		"                     one per 2 KiB up to 131072 inodes)\n"
 		"  -L, --label LABEL  volume label (up to 63 bytes)\n"
 		"  -q, --quiet        print nothing but errors\n"
-		"  -h, --help         this help\n", BYTES_PER_INODE / 1024);
+		"  -h, --help         this help\n"
+		"Members of a set but the last use a multiple of 256 KiB; the metadata\n"
+		"(inode table, bitmaps) lives on the first member.\n",
+		ZUFS_MAX_DEVS, BYTES_PER_INODE / 1024);
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -115,11 +126,13 @@ static int parse_args(int argc, char **argv, struct mkfs_opts *o)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind + 1 != argc) {
+	if (optind >= argc || argc - optind > ZUFS_MAX_DEVS) {
 		usage(stderr);
 		return 2;
 	}
 	o->dev = argv[optind];
+	o->devs = argv + optind;
+	o->ndevs = argc - optind;
 	if (o->label && strlen(o->label) > 63) {
 		fprintf(stderr, "mkfs.zpmfs: label longer than 63 bytes\n");
 		return 2;
@@ -127,56 +140,59 @@ static int parse_args(int argc, char **argv, struct mkfs_opts *o)
 	return 0;
 }
 
-/* Open the target and find its size (creating/extending a file) */
-static int open_target(const struct mkfs_opts *o, uint64_t *size)
+/* A file member is created or extended to -s first */
+static int prepare_file(const struct mkfs_opts *o, const char *path)
 {
 	struct stat st;
-	int fd = open(o->dev, O_RDWR | O_CREAT, 0644);
+	int fd;
 
+	if (!stat(path, &st) && !S_ISREG(st.st_mode))
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT, 0644);
 	if (fd < 0 || fstat(fd, &st)) {
-		fprintf(stderr, "mkfs.zpmfs: %s: %s\n", o->dev, strerror(errno));
+		fprintf(stderr, "mkfs.zpmfs: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if (S_ISBLK(st.st_mode)) {
-		/* O_EXCL on a block device: EBUSY while it is mounted */
+	if ((uint64_t)st.st_size < o->size && ftruncate(fd, o->size)) {
+		fprintf(stderr, "mkfs.zpmfs: %s: cannot extend to %lu bytes: %s\n",
+			path, (unsigned long)o->size, strerror(errno));
 		close(fd);
-		fd = open(o->dev, O_RDWR | O_EXCL);
-		if (fd < 0) {
-			fprintf(stderr, "mkfs.zpmfs: %s: %s\n", o->dev,
-				errno == EBUSY ? "in use (mounted?)" :
-				strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Open every member and decide how many blocks of each the set uses: -s
+ * or the whole device, and all but the last a multiple of ZP_MEMBER_ALIGN.
+ */
+static int open_targets(const struct mkfs_opts *o, struct zp_devset *set)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->ndevs; i++) {
+		struct zp_member *m = &set->m[i];
+
+		if (prepare_file(o, o->devs[i]) ||
+		    zp_devset_add(set, o->devs[i], O_RDWR))
+			return -1;
+		if (o->size > m->dev_size) {
+			fprintf(stderr, "mkfs.zpmfs: %s: -s %lu is larger than the device (%lu bytes)\n",
+				m->path, (unsigned long)o->size,
+				(unsigned long)m->dev_size);
 			return -1;
 		}
-		if (ioctl(fd, BLKGETSIZE64, size)) {
-			fprintf(stderr, "mkfs.zpmfs: %s: BLKGETSIZE64: %s\n",
-				o->dev, strerror(errno));
-			goto out_close;
+		m->blocks = (o->size ? o->size : m->dev_size) / ZPMFS_BLOCK;
+		if (i + 1 < o->ndevs)
+			m->blocks -= m->blocks % ZP_MEMBER_ALIGN;
+		if (o->ndevs > 1 && m->blocks < ZP_MEMBER_ALIGN) {
+			fprintf(stderr, "mkfs.zpmfs: %s: %lu bytes is too small for a set member (minimum 256 KiB)\n",
+				m->path, (unsigned long)m->dev_size);
+			return -1;
 		}
-		if (o->size > *size) {
-			fprintf(stderr, "mkfs.zpmfs: %s: -s %lu is larger than the device (%lu bytes)\n",
-				o->dev, (unsigned long)o->size,
-				(unsigned long)*size);
-			goto out_close;
-		}
-		if (o->size)
-			*size = o->size;
-		return fd;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		fprintf(stderr, "mkfs.zpmfs: %s: not a block device or file\n",
-			o->dev);
-		goto out_close;
-	}
-	*size = o->size ? o->size : (uint64_t)st.st_size;
-	if ((uint64_t)st.st_size < *size && ftruncate(fd, *size)) {
-		fprintf(stderr, "mkfs.zpmfs: %s: cannot extend to %lu bytes: %s\n",
-			o->dev, (unsigned long)*size, strerror(errno));
-		goto out_close;
-	}
-	return fd;
-out_close:
-	close(fd);
-	return -1;
+	return 0;
 }
 
 /* Name of a filesystem found on the target, or NULL */
@@ -216,7 +232,8 @@ struct layout {
 	uint64_t rc_start, rc_blocks;	/* refcount table (reflink) */
 };
 
-static int plan(const struct mkfs_opts *o, uint64_t size, struct layout *l)
+static int plan(const struct mkfs_opts *o, uint64_t first_blocks,
+		uint64_t size, struct layout *l)
 {
 	l->blocks = size / ZPMFS_BLOCK;
 	if (l->blocks < MIN_BLOCKS) {
@@ -245,6 +262,12 @@ static int plan(const struct mkfs_opts *o, uint64_t size, struct layout *l)
 	if (l->data_start + 8 > l->blocks) {
 		fprintf(stderr, "mkfs.zpmfs: %s: %lu inodes do not fit in %lu bytes\n",
 			o->dev, (unsigned long)l->inodes, (unsigned long)size);
+		return -1;
+	}
+	if (l->data_start + 8 > first_blocks) {
+		fprintf(stderr, "mkfs.zpmfs: %s: the metadata (%lu blocks) does not fit on the first member (%lu blocks): name a bigger device first\n",
+			o->dev, (unsigned long)l->data_start,
+			(unsigned long)first_blocks);
 		return -1;
 	}
 	return 0;
@@ -278,25 +301,37 @@ static void zero_blocks(const struct mkfs_opts *o, char *base, uint64_t start,
 	}
 }
 
-static void write_dev_table(char *base, const struct layout *l,
-			    const uint8_t *set_uuid, const uint8_t *dev_uuid)
+static void make_uuid(uint8_t *u);
+
+/* The same table on every member, but for its own index */
+static void write_dev_tables(const struct zp_devset *set,
+			     const uint8_t *set_uuid)
 {
 	struct zufs_dev_table dt;
+	unsigned int i;
 
 	memset(&dt, 0, sizeof(dt));
 	dt.magic = ZUFS_DEV_TABLE_MAGIC;
 	dt.version = ZUFS_DEV_TABLE_VERSION;
 	memcpy(dt.set_uuid, set_uuid, 16);
 	strcpy(dt.fs_type, ZPMFS_NAME);
-	dt.dev_index = 0;
-	dt.t1_count = 1;
+	dt.t1_count = set->n;
 	dt.t2_count = 0;
 	dt.block_size = ZUFS_PMEM_BLOCK;
-	memcpy(dt.devs[0].uuid, dev_uuid, 16);
-	dt.devs[0].blocks = l->blocks;
-	dt.csum = zpmfs_crc32(0, &dt, sizeof(dt));
-	memset(base, 0, ZPMFS_BLOCK);
-	pmem_memcpy_persist(base + ZUFS_DEV_TABLE_OFFSET, &dt, sizeof(dt));
+	for (i = 0; i < set->n; i++) {
+		make_uuid(dt.devs[i].uuid);
+		dt.devs[i].blocks = set->m[i].blocks;
+		dt.devs[i].node = set->m[i].node + 1;
+	}
+	for (i = 0; i < set->n; i++) {
+		char *b = set->base + zp_table_member_start(&dt, i) *
+			  ZPMFS_BLOCK;
+
+		dt.dev_index = i;
+		dt.csum = zp_table_csum(&dt);
+		memset(b, 0, ZPMFS_BLOCK);
+		pmem_memcpy_persist(b + ZUFS_DEV_TABLE_OFFSET, &dt, sizeof(dt));
+	}
 }
 
 static void write_root(char *base, const struct layout *l)
@@ -319,11 +354,17 @@ static void write_root(char *base, const struct layout *l)
 	pmem_persist(root, sizeof(*root));
 }
 
-static void write_bitmap(char *base, const struct layout *l)
+static void write_bitmap(const struct zp_devset *set, const struct layout *l)
 {
-	uint64_t *bm = (uint64_t *)(base + l->bitmap_start * ZPMFS_BLOCK);
-	uint64_t b;
+	uint64_t *bm = (uint64_t *)(set->base + l->bitmap_start * ZPMFS_BLOCK);
+	uint64_t b = 0;
+	unsigned int i;
 
+	/* each later member's table block is never the allocator's */
+	for (i = 1; i < set->n; i++) {
+		b += set->m[i - 1].blocks;
+		bm[b / 64] |= 1ULL << (b % 64);
+	}
 	/* metadata blocks are in use; so is everything past the end, so
 	 * the allocator never looks beyond the device */
 	for (b = 0; b < l->data_start; b++)
@@ -376,13 +417,20 @@ static void write_super(char *base, const struct mkfs_opts *o,
 	pmem_memcpy_persist(base + ZPMFS_SB_BLOCK * ZPMFS_BLOCK, &s, sizeof(s));
 }
 
-static void print_summary(const struct mkfs_opts *o, const struct layout *l,
-			  const uint8_t *u)
+static void print_summary(const struct mkfs_opts *o, const struct zp_devset *set,
+			  const struct layout *l, const uint8_t *u)
 {
+	unsigned int i;
+
 	if (o->quiet)
 		return;
-	printf("zpmfs on %s: %lu bytes, %lu blocks of %d, %lu inodes, %lu data blocks\n",
-	       o->dev, (unsigned long)(l->blocks * ZPMFS_BLOCK),
+	for (i = 0; set->n > 1 && i < set->n; i++)
+		printf("member %u: %s, %lu blocks, NUMA node %d\n", i,
+		       set->m[i].path, (unsigned long)set->m[i].blocks,
+		       set->m[i].node);
+	printf("zpmfs on %s%s: %lu bytes, %lu blocks of %d, %lu inodes, %lu data blocks\n",
+	       o->dev, set->n > 1 ? " and the set above" : "",
+	       (unsigned long)(l->blocks * ZPMFS_BLOCK),
 	       (unsigned long)l->blocks, ZPMFS_BLOCK,
 	       (unsigned long)l->inodes,
 	       (unsigned long)(l->blocks - l->data_start));
@@ -404,55 +452,55 @@ static void make_uuid(uint8_t *u)
 	u[8] = (u[8] & 0x3f) | 0x80;
 }
 
+/* Refuse to overwrite a filesystem on any member, without -f */
+static int check_existing(const struct mkfs_opts *o, const struct zp_devset *set)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->n; i++) {
+		const char *fs = existing_fs(set->m[i].fd);
+
+		if (fs && !o->force) {
+			fprintf(stderr, "mkfs.zpmfs: %s contains %s; use -f to overwrite it\n",
+				set->m[i].path, fs);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	struct zp_devset set = { .tool = "mkfs.zpmfs" };
 	struct mkfs_opts o = { 0 };
-	uint8_t set_uuid[16], dev_uuid[16];
+	uint8_t set_uuid[16];
 	struct layout l;
-	const char *fs;
-	uint64_t size;
-	char *base;
-	int fd, ret;
+	uint64_t size = 0;
+	unsigned int i;
+	int ret;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret;
-	fd = open_target(&o, &size);
-	if (fd < 0)
+	if (open_targets(&o, &set) || check_existing(&o, &set))
 		return 1;
-	fs = existing_fs(fd);
-	if (fs && !o.force) {
-		fprintf(stderr, "mkfs.zpmfs: %s contains %s; use -f to overwrite it\n",
-			o.dev, fs);
+	for (i = 0; i < set.n; i++)
+		size += set.m[i].blocks * ZPMFS_BLOCK;
+	if (plan(&o, set.m[0].blocks, size, &l) || zp_devset_map(&set, true))
 		return 1;
-	}
-	if (plan(&o, size, &l))
-		return 1;
-	base = mmap(NULL, l.blocks * ZPMFS_BLOCK, PROT_READ | PROT_WRITE,
-		    MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		fprintf(stderr, "mkfs.zpmfs: %s: mmap: %s\n", o.dev,
-			strerror(errno));
-		return 1;
-	}
 	make_uuid(set_uuid);
-	make_uuid(dev_uuid);
 	/* Kill the old identity first, so a crash mid-mkfs leaves nothing
 	 * that looks mountable. */
-	zero_blocks(&o, base, 0, ZPMFS_SB_COPY_BLOCK + 1, "superblocks");
-	zero_blocks(&o, base, ZPMFS_LOG_START, l.data_start - ZPMFS_LOG_START,
-		    "inode table");
-	write_root(base, &l);
-	write_bitmap(base, &l);
-	write_dev_table(base, &l, set_uuid, dev_uuid);
-	write_super(base, &o, &l, set_uuid);
-	if (msync(base, l.blocks * ZPMFS_BLOCK, MS_SYNC) || fsync(fd)) {
-		fprintf(stderr, "mkfs.zpmfs: %s: sync: %s\n", o.dev,
-			strerror(errno));
+	zero_blocks(&o, set.base, 0, ZPMFS_SB_COPY_BLOCK + 1, "superblocks");
+	zero_blocks(&o, set.base, ZPMFS_LOG_START,
+		    l.data_start - ZPMFS_LOG_START, "inode table");
+	write_root(set.base, &l);
+	write_bitmap(&set, &l);
+	write_dev_tables(&set, set_uuid);
+	write_super(set.base, &o, &l, set_uuid);
+	if (zp_devset_sync(&set))
 		return 1;
-	}
-	munmap(base, l.blocks * ZPMFS_BLOCK);
-	close(fd);
-	print_summary(&o, &l, set_uuid);
+	print_summary(&o, &set, &l, set_uuid);
+	zp_devset_close(&set);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "zpmfs.h"
+#include "devset.h"
 
 #define ZPMFS_USAGE \
 	"errors=continue|remount-ro  on corruption: go on, or refuse writes\n" \
@@ -197,6 +198,30 @@ static int read_super(const struct zus_mount_info *mi, struct zpmfs_super *s,
 	return mount_err(out, -EINVAL, "%s", why);
 }
 
+/*
+ * A set must be laid out as its table says (devset.h): the host gives
+ * every member, in order, at the offsets and sizes of the table.
+ */
+static int check_set(const struct zus_mount_info *mi,
+		     const struct zufs_dev_table *dt, struct zus_mount_out *out)
+{
+	const char *why = zp_table_invalid(dt, mi->pmem_size);
+	unsigned int i;
+
+	if (why)
+		return mount_err(out, -EINVAL, "%s", why);
+	if (mi->ndevs != dt->t1_count)
+		return mount_err(out, -EINVAL, "the device is member %u of a set of %u pmem devices, %u given (mount the set with zuf.ko)",
+				 dt->dev_index, dt->t1_count, mi->ndevs);
+	for (i = 0; i < dt->t1_count; i++)
+		if (mi->devs[i].offset !=
+		    zp_table_member_start(dt, i) * ZPMFS_BLOCK ||
+		    mi->devs[i].size != dt->devs[i].blocks * ZPMFS_BLOCK)
+			return mount_err(out, -EINVAL, "member %u is not where the device table puts it",
+					 i);
+	return 0;
+}
+
 static int check_dev_table(const struct zus_mount_info *mi,
 			   struct zus_mount_out *out)
 {
@@ -208,7 +233,22 @@ static int check_dev_table(const struct zus_mount_info *mi,
 	if (strncmp(dt->fs_type, ZPMFS_NAME, sizeof(dt->fs_type)))
 		return mount_err(out, -EINVAL, "device belongs to '%.16s'",
 				 dt->fs_type);
+	if (dt->t1_count > 1)
+		return check_set(mi, dt, out);
 	return 0;
+}
+
+/* Later members' first blocks hold their tables: never the allocator's */
+static void set_members(struct zus_sb *sb)
+{
+	const struct zufs_dev_table *dt = (const void *)sb->base;
+	unsigned int i;
+
+	sb->nmtab = 0;
+	if (dt->t1_count < 2 || dt->t1_count > ZUFS_MAX_DEVS)
+		return;
+	for (i = 1; i < dt->t1_count; i++)
+		sb->mtab[sb->nmtab++] = zp_table_member_start(dt, i);
 }
 
 static void state_write(struct zus_sb *sb, bool clean, int64_t now)
@@ -275,6 +315,7 @@ static int sb_setup(struct zus_sb *sb, const struct zus_mount_info *mi,
 	sb->size = mi->pmem_size;
 	sb->ndevs = mi->ndevs < ZUFS_MAX_DEVS ? mi->ndevs : ZUFS_MAX_DEVS;
 	memcpy(sb->devs, mi->devs, sizeof(sb->devs));
+	set_members(sb);
 	sb->super = zp_block(sb, ZPMFS_SB_BLOCK);
 	sb->state = (void *)((char *)sb->super + ZPMFS_STATE_OFFSET);
 	sb->itable = zp_block(sb, sb->sbc.itable_start);

@@ -51,10 +51,13 @@ struct zinode {
 
 #define ZP_ZERO_WINDOW	4096	/* blocks kept zeroed ahead of a group's hint */
 
+#define ZP_MAX_NODES	8	/* nodes placement knows distances of */
+
 struct zgroup {
 	_Alignas(64) pthread_mutex_t lock;	/* own cache lines */
 	uint64_t	start;		/* first block */
 	uint64_t	end;		/* one past the last */
+	uint64_t	base;		/* first block of its member */
 	uint64_t	next;		/* where to look first */
 	_Atomic uint64_t nfree;
 	int		node;		/* NUMA node of its pmem, -1 unknown */
@@ -94,6 +97,11 @@ struct zus_sb {
 	unsigned int	ngroups;
 	uint32_t	ndevs;		/* t1 members, for NUMA placement */
 	struct zufs_pmem_dev devs[ZUFS_MAX_DEVS];
+	/* first blocks of members 1.. of a set: their device tables */
+	uint64_t	mtab[ZUFS_MAX_DEVS];
+	unsigned int	nmtab;
+	/* NUMA distances (sysfs) between nodes below ZP_MAX_NODES */
+	uint8_t		node_dist[ZP_MAX_NODES][ZP_MAX_NODES];
 
 	pthread_mutex_t	rename_lock;
 	struct zp_journal *journal;	/* journal.c */
@@ -148,10 +156,22 @@ void zp_log(struct zus_sb *sb, const char *fmt, ...)
 void zp_error(struct zus_sb *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Block blk holds a later member's device table */
+static inline bool zp_blk_member_table(const struct zus_sb *sb, uint64_t blk)
+{
+	unsigned int i;
+
+	for (i = 0; i < sb->nmtab; i++)
+		if (sb->mtab[i] == blk)
+			return true;
+	return false;
+}
+
 /* A block number a file may point at */
 static inline bool zp_blk_ok(const struct zus_sb *sb, uint64_t blk)
 {
-	return blk >= sb->sbc.data_start && blk < sb->sbc.total_blocks;
+	return blk >= sb->sbc.data_start && blk < sb->sbc.total_blocks &&
+	       !zp_blk_member_table(sb, blk);
 }
 
 /* balloc.c: block allocator */

@@ -24,7 +24,8 @@
  *    page_entry_size (6.6), PMD_ORDER/PUD_ORDER (6.6);
  *  - write_cache_pages() callbacks take a folio (6.3);
  *  - filemap_splice_read() (6.5), splice_copy_file_range() (6.7);
- *  - file_operations.fop_flags with FOP_MMAP_SYNC (6.12).
+ *  - file_operations.fop_flags with FOP_MMAP_SYNC (6.12);
+ *  - opening a block device by dev_t gives a struct file (6.9).
  */
 #ifndef __ZUF_COMPAT_H
 #define __ZUF_COMPAT_H
@@ -35,6 +36,7 @@
 #include <linux/splice.h>
 #include <linux/writeback.h>
 #include <linux/posix_acl.h>
+#include <linux/blkdev.h>
 
 /*
  * ZUF_HAVE_<API> is defined (to 1) by Kbuild when the kernel's headers
@@ -78,6 +80,9 @@
 #endif
 #ifndef ZUF_HAVE_ACL_CHMOD_DENTRY
 #define ZUF_HAVE_ACL_CHMOD_DENTRY	0
+#endif
+#ifndef ZUF_HAVE_BDEV_FILE_OPEN
+#define ZUF_HAVE_BDEV_FILE_OPEN		0
 #endif
 #ifndef ZUF_HAVE_FOP_FLAGS
 #define ZUF_HAVE_FOP_FLAGS		0
@@ -202,6 +207,63 @@ static inline ssize_t splice_copy_file_range(struct file *in, loff_t pos_in,
 					     size_t len)
 {
 	return generic_copy_file_range(in, pos_in, out, pos_out, len, 0);
+}
+#endif
+
+/*
+ * A block device zuf.ko opened itself (the members of a device set other
+ * than the one mount was given).  A NULL holder opens it read-only and
+ * shared (to read its device table); a holder opens it exclusively.
+ */
+struct zuf_bdev {
+	struct block_device	*bdev;
+#if ZUF_HAVE_BDEV_FILE_OPEN
+	struct file		*file;
+#else
+	fmode_t			mode;
+#endif
+};
+
+#if ZUF_HAVE_BDEV_FILE_OPEN
+static inline int zuf_bdev_open(struct zuf_bdev *zb, dev_t dev, bool write,
+				void *holder)
+{
+	blk_mode_t mode = BLK_OPEN_READ | (write ? BLK_OPEN_WRITE : 0);
+	struct file *f = bdev_file_open_by_dev(dev, mode, holder, NULL);
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	zb->file = f;
+	zb->bdev = file_bdev(f);
+	return 0;
+}
+
+static inline void zuf_bdev_close(struct zuf_bdev *zb)
+{
+	if (zb->bdev)
+		bdev_fput(zb->file);
+	zb->bdev = NULL;
+}
+#else
+static inline int zuf_bdev_open(struct zuf_bdev *zb, dev_t dev, bool write,
+				void *holder)
+{
+	fmode_t mode = FMODE_READ | (write ? FMODE_WRITE : 0) |
+		       (holder ? FMODE_EXCL : 0);
+	struct block_device *bdev = blkdev_get_by_dev(dev, mode, holder);
+
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	zb->mode = mode;
+	zb->bdev = bdev;
+	return 0;
+}
+
+static inline void zuf_bdev_close(struct zuf_bdev *zb)
+{
+	if (zb->bdev)
+		blkdev_put(zb->bdev, zb->mode);
+	zb->bdev = NULL;
 }
 #endif
 

@@ -385,6 +385,33 @@ static ssize_t zuf_copy_file_range(struct file *file_in, loff_t pos_in,
 /* fiemap                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * fiemap gives places in the set's t1 range, not in one member device:
+ * over a device set that is what tells the members apart (and a single
+ * device's range starts at its byte 0, so nothing changes there).
+ */
+static int zuf_fiemap_begin(struct inode *inode, loff_t pos, loff_t length,
+			    unsigned int flags, struct iomap *iomap,
+			    struct iomap *srcmap)
+{
+	struct zuf_pmem *pmem = ZSBI(inode)->pmem;
+	int err;
+	u32 i;
+
+	err = zuf_iomap_ops.iomap_begin(inode, pos, length, flags, iomap,
+					srcmap);
+	if (err || iomap->type != IOMAP_MAPPED)
+		return err;
+	for (i = 0; i < pmem->ndevs; i++)
+		if (pmem->devs[i].bdev == iomap->bdev)
+			iomap->addr += pmem->devs[i].offset;
+	return 0;
+}
+
+static const struct iomap_ops zuf_fiemap_ops = {
+	.iomap_begin	= zuf_fiemap_begin,
+};
+
 int zuf_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo,
 	       u64 start, u64 len)
 {
@@ -393,7 +420,7 @@ int zuf_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo,
 	if (!IS_DAX(inode))
 		return -EOPNOTSUPP;
 	inode_lock_shared(inode);
-	err = iomap_fiemap(inode, fieinfo, start, len, &zuf_iomap_ops);
+	err = iomap_fiemap(inode, fieinfo, start, len, &zuf_fiemap_ops);
 	inode_unlock_shared(inode);
 	return err;
 }

@@ -105,9 +105,16 @@ static bool zuf_map_sync_ok(struct inode *inode)
 {
 	struct zuf_sb_info *sbi = ZSBI(inode);
 
-	return IS_DAX(inode) && zuf_fst(inode, ZUFS_FST_SYNC_META) &&
-	       sbi->pmem && sbi->pmem->ndevs &&
-	       dax_synchronous(sbi->pmem->devs[0].dax_dev);
+	u32 i;
+
+	if (!IS_DAX(inode) || !zuf_fst(inode, ZUFS_FST_SYNC_META) ||
+	    !sbi->pmem || !sbi->pmem->ndevs)
+		return false;
+	/* a file's blocks may sit on any member of a set */
+	for (i = 0; i < sbi->pmem->ndevs; i++)
+		if (!dax_synchronous(sbi->pmem->devs[i].dax_dev))
+			return false;
+	return true;
 }
 
 int zuf_file_mmap(struct file *file, struct vm_area_struct *vma)

@@ -2,7 +2,8 @@
 /*
  * pmem.c - the pmem of a mounted device set: mapping it in the kernel,
  * lending it to the server (GRAB_PMEM + mmap of a pmem file), and taking
- * it back when the superblock goes away.
+ * it back when the superblock goes away.  md.c finds and opens the
+ * members of a device set; here each one is mapped.
  *
  * The server's view is a fault-driven VM_MIXEDMAP mapping; revoking it
  * (sb teardown) zaps every such mapping, and later faults get SIGBUS, so
@@ -74,34 +75,38 @@ int zuf_pmem_flush(struct zuf_sb_info *sbi)
 /* kernel side                                                         */
 /* ------------------------------------------------------------------ */
 
-static int zuf_pmem_map_dev(struct super_block *sb, struct zuf_pmem_dev *pd,
-			    struct block_device *bdev)
+/* Map the whole of @bdev linearly into @pd; quiet unless @loud */
+int zuf_pmem_map_dev(struct super_block *sb, struct zuf_pmem_dev *pd,
+		     struct block_device *bdev, bool loud)
 {
 	u64 start_off = 0;
 	long pages, avail;
 
-	pd->bdev = bdev;
 	pd->size = bdev_nr_bytes(bdev) & ~((u64)ZUFS_PMEM_BLOCK - 1);
 	pd->numa_node = dev_to_node(&bdev->bd_device);
 	pd->dax_dev = fs_dax_get_by_bdev(bdev, &start_off, NULL, NULL);
 	if (!pd->dax_dev) {
-		pr_err("zuf: %s: device does not support DAX (is it pmem in fsdax mode?)\n",
-		       sb->s_id);
+		if (loud)
+			pr_err("zuf: %s: %pg does not support DAX (is it pmem in fsdax mode?)\n",
+			       sb->s_id, bdev);
 		return -EINVAL;
 	}
 	if (start_off || !pd->size) {
-		pr_err("zuf: %s: partitions and empty devices are not supported\n",
-		       sb->s_id);
+		if (loud)
+			pr_err("zuf: %s: %pg: partitions and empty devices are not supported\n",
+			       sb->s_id, bdev);
 		goto out_put_dax;
 	}
 	pages = pd->size >> PAGE_SHIFT;
 	avail = dax_direct_access(pd->dax_dev, 0, pages, DAX_ACCESS,
 				  &pd->kaddr, &pd->pfn);
 	if (avail < pages) {
-		pr_err("zuf: %s: dax maps %ld of %ld pages linearly\n",
-		       sb->s_id, avail, pages);
+		if (loud)
+			pr_err("zuf: %s: %pg: dax maps %ld of %ld pages linearly\n",
+			       sb->s_id, bdev, avail, pages);
 		goto out_put_dax;
 	}
+	pd->bdev = bdev;
 	return 0;
 
 out_put_dax:
@@ -110,15 +115,19 @@ out_put_dax:
 	return -EINVAL;
 }
 
-/*
- * Map the mounted device and check its device table.  This version only
- * does single-member sets, so member 0 is the device mount was given.
- */
-int zuf_pmem_open(struct zuf_sb_info *sbi)
+void zuf_pmem_unmap_dev(struct zuf_pmem_dev *pd)
 {
-	struct super_block *sb = sbi->sb;
+	if (pd->dax_dev)
+		fs_put_dax(pd->dax_dev, NULL);
+	pd->dax_dev = NULL;
+	pd->kaddr = NULL;
+	pd->bdev = NULL;
+}
+
+/* Open the mounted device's set (md.c) and make it the sb's pmem */
+int zuf_pmem_open(struct zuf_sb_info *sbi, const char *devs)
+{
 	struct zuf_pmem_core *core;
-	struct zuf_pmem_dev *pd;
 	int err;
 
 	core = kzalloc(sizeof(*core), GFP_KERNEL);
@@ -127,28 +136,13 @@ int zuf_pmem_open(struct zuf_sb_info *sbi)
 	kref_init(&core->ref);
 	init_rwsem(&core->revoke_sem);
 	INIT_LIST_HEAD(&core->files);
-	pd = &core->pmem.devs[0];
-
-	err = zuf_pmem_map_dev(sb, pd, sb->s_bdev);
-	if (err)
-		goto out_free;
-	err = zuf_md_check(sb, pd->kaddr, pd->size, sbi->zft->name,
-			   &core->pmem.table);
-	if (err)
-		goto out_put_dax;
-	/* the set may be smaller than the device it lives on */
-	pd->size = core->pmem.table.devs[0].blocks * ZUFS_PMEM_BLOCK;
-	pd->offset = 0;
-	core->pmem.ndevs = 1;
-	core->pmem.size = pd->size;
+	err = zuf_md_assemble(sbi, &core->pmem, devs);
+	if (err) {
+		kfree(core);
+		return err;
+	}
 	sbi->pmem = &core->pmem;
 	return 0;
-
-out_put_dax:
-	fs_put_dax(pd->dax_dev, NULL);
-out_free:
-	kfree(core);
-	return err;
 }
 
 /* Take the pmem back from the server, then release the devices */
@@ -156,7 +150,6 @@ void zuf_pmem_close(struct zuf_sb_info *sbi)
 {
 	struct zuf_pmem_core *core;
 	struct zuf_pmem_file *pf;
-	u32 i;
 
 	if (!sbi->pmem)
 		return;
@@ -167,9 +160,7 @@ void zuf_pmem_close(struct zuf_sb_info *sbi)
 		unmap_mapping_range(pf->mapping, 0, 0, 1);
 	up_write(&core->revoke_sem);
 
-	for (i = 0; i < core->pmem.ndevs; i++)
-		if (core->pmem.devs[i].dax_dev)
-			fs_put_dax(core->pmem.devs[i].dax_dev, NULL);
+	zuf_md_release(&core->pmem);
 	sbi->pmem = NULL;
 	kref_put(&core->ref, zuf_pmem_core_release);
 }

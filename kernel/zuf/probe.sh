@@ -23,5 +23,6 @@ have INODE_TIME_ACCESSORS	linux/fs.h	'inode_get_mtime\('
 have SIMPLE_INODE_INIT_TS	linux/fs.h	'simple_inode_init_ts'
 have SPLICE_COPY_FILE_RANGE	linux/splice.h	'splice_copy_file_range'
 have FOP_FLAGS			linux/fs.h	'FOP_MMAP_SYNC'
+have BDEV_FILE_OPEN		linux/blkdev.h	'struct file \*bdev_file_open_by_dev'
 have ACL_CHMOD_DENTRY		linux/posix_acl.h 'int posix_acl_chmod\(struct mnt_idmap \*, struct dentry'
 echo

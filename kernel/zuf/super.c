@@ -26,6 +26,7 @@ struct zuf_fs_context {
 	bool	nomapcache;
 	int	reattach_timeout;	/* seconds; -1: not given */
 	int	spin_us;		/* -1: not given */
+	char	*devs;		/* devs=PATH:PATH...: the set's members */
 };
 
 /* s_umount or attach_lock held: the sb's server cannot change */
@@ -183,6 +184,19 @@ static int zuf_sync_fs(struct super_block *sb, int wait)
 	return zufc_dispatch_op(ZSB(sb), &op.hdr, sizeof(op));
 }
 
+/* A set shows all its members, in table order, as a devs= that mounts it */
+static void zuf_show_devs(struct seq_file *seq, struct zuf_sb_info *sbi)
+{
+	struct zuf_pmem *pmem = sbi->pmem;
+	u32 i;
+
+	if (!pmem || pmem->ndevs < 2)
+		return;
+	for (i = 0; i < pmem->ndevs; i++)
+		seq_printf(seq, "%s/dev/%pg", i ? ":" : ",devs=",
+			   pmem->devs[i].bdev);
+}
+
 static int zuf_show_options(struct seq_file *seq, struct dentry *root)
 {
 	struct zuf_sb_info *sbi = ZSB(root->d_sb);
@@ -198,6 +212,7 @@ static int zuf_show_options(struct seq_file *seq, struct dentry *root)
 			   sbi->reattach_timeout / HZ);
 	if (sbi->spin_ns)
 		seq_printf(seq, ",spin=%u", sbi->spin_ns / (u32)NSEC_PER_USEC);
+	zuf_show_devs(seq, sbi);
 	return 0;
 }
 
@@ -336,7 +351,7 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;
 
 	if (zuf_is_pmem(sbi)) {
-		err = zuf_pmem_open(sbi);
+		err = zuf_pmem_open(sbi, ctx->devs);
 		if (err)
 			return err;
 	}
@@ -562,6 +577,14 @@ static int zuf_parse_param(struct fs_context *fc, struct fs_parameter *param)
 				       ZUFS_SPIN_MAX_US);
 		return 0;
 	}
+	if (!strcmp(param->key, "devs")) {
+		if (param->type != fs_value_is_string || !*param->string)
+			return invalfc(fc, "devs: PATH:PATH... of the set's members");
+		kfree(ctx->devs);
+		ctx->devs = param->string;
+		param->string = NULL;
+		return 0;
+	}
 	if (param->type != fs_value_is_string &&
 	    param->type != fs_value_is_flag)
 		return invalfc(fc, "%s: unsupported option value",
@@ -617,7 +640,11 @@ out_free:
 
 static void zuf_free_fc(struct fs_context *fc)
 {
-	kfree(fc->fs_private);
+	struct zuf_fs_context *ctx = fc->fs_private;
+
+	if (ctx)
+		kfree(ctx->devs);
+	kfree(ctx);
 }
 
 static const struct fs_context_operations zuf_context_ops = {

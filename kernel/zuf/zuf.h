@@ -51,7 +51,8 @@ struct zuf_fs_type {
 
 /* One t1 member, as mapped in the kernel */
 struct zuf_pmem_dev {
-	struct block_device	*bdev;
+	struct block_device	*bdev;		/* sb->s_bdev or own.bdev */
+	struct zuf_bdev		own;		/* other members: opened by md.c */
 	struct dax_device	*dax_dev;
 	void			*kaddr;		/* whole device, linear */
 	pfn_t			pfn;		/* of kaddr */
@@ -64,7 +65,7 @@ struct zuf_pmem {
 	u64			size;		/* bytes of the linear t1 range */
 	u32			ndevs;
 	struct zuf_pmem_dev	devs[ZUFS_MAX_DEVS];
-	struct zufs_dev_table	table;		/* as read from member 0 */
+	struct zufs_dev_table	table;		/* as read from the mounted member */
 };
 
 /* zuf_sb_info.flags */

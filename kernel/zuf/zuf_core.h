@@ -160,11 +160,17 @@ void zuf_kill_sb(struct super_block *sb);
 void zuf_reattach_type(struct zuf_fs_type *zft, struct zuf_server *srv);
 
 /* md.c */
-int zuf_md_check(struct super_block *sb, const void *kaddr, u64 dev_size,
-		 const char *fs_type, struct zufs_dev_table *out);
+int zuf_md_assemble(struct zuf_sb_info *sbi, struct zuf_pmem *pmem,
+		    const char *devs);
+/* Unmap and close every member (the mounted one stays open) */
+void zuf_md_release(struct zuf_pmem *pmem);
 
 /* pmem.c */
-int zuf_pmem_open(struct zuf_sb_info *sbi);
+int zuf_pmem_map_dev(struct super_block *sb, struct zuf_pmem_dev *pd,
+		     struct block_device *bdev, bool loud);
+void zuf_pmem_unmap_dev(struct zuf_pmem_dev *pd);
+/* @devs: the devs= mount option (PATH:PATH...) or NULL */
+int zuf_pmem_open(struct zuf_sb_info *sbi, const char *devs);
 void zuf_pmem_close(struct zuf_sb_info *sbi);
 /* Make the sb's pmem findable by GRAB_PMEM under a fresh sbi->sb_id */
 int zuf_pmem_publish(struct zuf_server *srv, struct zuf_sb_info *sbi);
