@@ -58,7 +58,7 @@ HAVE_KMOD := $(wildcard $(KMOD_DIR)/Kbuild)
 
 # user-space parts, in dependency order; each one only if it has a Makefile
 USER_DIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,\
-	zus fs/zpmfs fs/passthrough fuse tests/posix tests/fsx tests/stress tests/unit tests/crash tests/hostile bench)))
+	zus fs/zpmfs fs/passthrough fs/ceph fuse tests/posix tests/fsx tests/stress tests/unit tests/crash tests/hostile bench)))
 # one phony target per directory: make-zus, make-fs/zpmfs, ...
 USER_TARGETS := $(addprefix make-,$(USER_DIRS))
 
