@@ -16,6 +16,10 @@
 #   make uninstall  remove what make install put there (same DESTDIR, PREFIX)
 #   make install-dkms / uninstall-dkms   zuf.ko's source for DKMS in /usr/src
 #   make test-dkms  build zuf.ko with dkms for every installed kernel
+#   make test-ceph  the zceph suites against a throwaway Ceph cluster
+#                   (installs the Ceph daemons: scripts/deps.sh --ceph)
+#   make bench-ceph bench/ceph: zceph over zuf and the bridge, ceph-fuse
+#                   and the kernel client on one cluster in one VM boot
 #
 # KVER: the kernel to build for and test on, a release or its start
 #       (KVER=6.12, KVER=6.1; scripts/kver.sh), default the newest installed
@@ -63,7 +67,7 @@ USER_DIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,\
 USER_TARGETS := $(addprefix make-,$(USER_DIRS))
 
 .PHONY: all kernel kmods user $(USER_TARGETS) clean deps test test-run check demo bench vm-shell help \
-	fuzz-soak crash-long powercut-long
+	fuzz-soak crash-long powercut-long test-ceph test-ceph-run bench-ceph
 
 all: kernel kmods user
 
@@ -140,6 +144,22 @@ test-run:
 
 check: test
 
+# zceph (fs/ceph): the bridge suites, two clients, faults (tests/ceph/run,
+# one 3-OSD cluster on the host) and zceph through zuf.ko (vm/70, a
+# cluster inside the guest).  About 15 minutes here; not in `make test`,
+# which runs only host/70-ceph-smoke.
+test-ceph:
+	ZUFS_CEPH=1 scripts/deps.sh
+	$(AFTER_DEPS) all test-ceph-run
+
+test-ceph-run:
+	@rc=0; tests/ceph/run || rc=1; \
+	tests/run $(if $(TEST_KVER),--kernel $(TEST_KVER)) vm/70-ceph || rc=1; exit $$rc
+
+bench-ceph: all
+	ZUFS_CEPH=1 scripts/deps.sh
+	bench/ceph/run
+
 crash-long: user
 	CRASH_LONG=1 tests/host/46-crash-explorer.sh
 
@@ -164,7 +184,7 @@ fuzz-soak: all
 	tests/fuzz/soak.sh --minutes $(or $(FUZZ_MINUTES),10) $(FUZZ_ARGS)
 
 help:
-	@sed -n '2,18s/^# \{0,1\}//p' Makefile
+	@sed -n '2,22s/^# \{0,1\}//p' Makefile
 
 # ---- installation (README.md "Installing"; paths in mk/install.mk) ----
 include mk/install.mk

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # A throwaway single-host Ceph cluster on loopback, for tests and benches.
-#   scripts/ceph-cluster.sh start DIR [--osds N] [--port P]
+#   scripts/ceph-cluster.sh start DIR [--osds N] [--port P] [--memstore]
 #       one mon, one mgr, N (1..3, default 3) bluestore OSDs on sparse
-#       files, one MDS and a CephFS "cephfs", all under DIR (created; must
+#       files (--memstore: in RAM, for a DIR on tmpfs, which has no
+#       O_DIRECT before Linux 6.6), one MDS and a CephFS "cephfs", all under DIR (created; must
 #       not exist), cephx on, no systemd; waits for HEALTH_OK and an active
 #       MDS.  Prints DIR/ceph.conf; the admin key is DIR/admin.keyring.
 #   scripts/ceph-cluster.sh stop DIR     stop every daemon, remove DIR
 #   scripts/ceph-cluster.sh status DIR   `ceph -s`; exit 0 only on HEALTH_OK
+#   scripts/ceph-cluster.sh wait DIR     until HEALTH_OK ($CEPH_WAIT s, 120)
 #   scripts/ceph-cluster.sh kill-osd DIR ID / start-osd DIR ID
 #   scripts/ceph-cluster.sh restart-mds DIR
 #       (fault tests: SIGKILL one OSD, start it again; restart the MDS)
@@ -17,14 +19,14 @@
 # ceph-osd, ceph-mds (scripts/deps.sh --ceph).
 set -euo pipefail
 
-usage() { sed -n '3,17s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '3,20s/^# \{0,1\}//p' "$0"; }
 die() { echo "ceph-cluster: $*" >&2; exit 1; }
 
 # the daemons log here and keep their pid files; ceph(8) talks to the mon
 cephcmd() { timeout 60 ceph -c "$D/ceph.conf" -n client.admin -k "$D/admin.keyring" "$@"; }
 
 write_conf() {
-	local fsid=$1 port=$2 size=$3
+	local fsid=$1 port=$2 size=$3 store=$4
 	# the first-match rules: per-daemon keyrings in their own sections;
 	# no admin socket for clients (every ceph(8) call, every libcephfs
 	# mount would otherwise create one in run dir and collide)
@@ -67,7 +69,8 @@ mgr initial modules =
 [osd]
 osd data = $D/osd.\$id
 keyring = $D/osd.\$id/keyring
-osd objectstore = bluestore
+osd objectstore = $store
+memstore device bytes = 1073741824
 bluestore block create = true
 bluestore block size = 4294967296
 bluestore block db create = false
@@ -186,11 +189,12 @@ stop_daemon() {
 }
 
 cmd_start() {
-	local osds=3 port=${CEPH_PORT:-0} fsid size
+	local osds=3 port=${CEPH_PORT:-0} fsid size store=bluestore
 	while (($#)); do
 		case $1 in
 		--osds) osds=$2; shift 2 ;;
 		--port) port=$2; shift 2 ;;
+		--memstore) store=memstore; shift ;;
 		*) die "unknown option '$1'" ;;
 		esac
 	done
@@ -209,7 +213,7 @@ cmd_start() {
 	mkdir -p "$D"/{run,log,crash}
 	fsid=$(cat /proc/sys/kernel/random/uuid)
 	size=$((osds < 2 ? osds : 2))
-	write_conf "$fsid" "$port" "$size"
+	write_conf "$fsid" "$port" "$size" "$store"
 	start_mon "$fsid" "$port"
 	start_mgr
 	start_osds "$osds"
@@ -243,9 +247,10 @@ shift 2
 case $cmd in
 start) cmd_start "$@" ;;
 stop) cmd_stop ;;
+wait) wait_healthy "${CEPH_WAIT:-120}" ;;
 status) cephcmd -s; [ "$(cephcmd health | cut -d' ' -f1)" = HEALTH_OK ] ;;
 kill-osd) kill -9 "$(pid_of "osd.$1")" ;;
-start-osd) ceph-osd -c "$D/ceph.conf" -i "$1" ;;
+start-osd) ceph-osd -c "$D/ceph.conf" -i "$1" 2>>"$D/log/start.osd.$1.log" ;;
 restart-mds) stop_daemon mds.a; ceph-mds -c "$D/ceph.conf" -i a
 	wait_healthy "${CEPH_WAIT:-120}" ;;
 *) usage >&2; exit 2 ;;

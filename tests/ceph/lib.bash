@@ -23,7 +23,7 @@ ceph_started=
 ceph_cluster() {
 	if [ -n "${ZCEPH_CONF:-}" ]; then
 		ceph_conf=$ZCEPH_CONF
-		"$TOP/scripts/ceph-cluster.sh" status "$(dirname "$ceph_conf")" >/dev/null ||
+		"$TOP/scripts/ceph-cluster.sh" wait "$(dirname "$ceph_conf")" >/dev/null ||
 			{ echo "FAIL: the cluster of $ceph_conf is not HEALTH_OK"; exit 1; }
 		return 0
 	fi
