@@ -8,15 +8,9 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BUILD:-$TOP/build}/bin
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-[ -c /dev/fuse ] || { echo "SKIP: no /dev/fuse"; exit 77; }
-# shellcheck source=tests/host/fuse-lib.bash
-. "$TOP/tests/host/fuse-lib.bash"
 # shellcheck source=tests/ceph/lib.bash
 . "$TOP/tests/ceph/lib.bash"
-ceph_need
-trap 'cleanup; ceph_cleanup' EXIT
-ceph_cluster
+ceph_setup
 a=$mnt b=$tmp/mnt2
 mkdir "$a" "$b"
 mount_fuse -t zceph -o "conf=$ceph_conf" none "$a" || fail "mount A"

@@ -10,15 +10,9 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BUILD:-$TOP/build}/bin
 CC=$TOP/scripts/ceph-cluster.sh
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-[ -c /dev/fuse ] || { echo "SKIP: no /dev/fuse"; exit 77; }
-# shellcheck source=tests/host/fuse-lib.bash
-. "$TOP/tests/host/fuse-lib.bash"
 # shellcheck source=tests/ceph/lib.bash
 . "$TOP/tests/ceph/lib.bash"
-ceph_need
-trap 'cleanup; ceph_cleanup' EXIT
-CEPH_OSDS=${CEPH_OSDS:-3} ceph_cluster
+ceph_setup 3
 cdir=$(dirname "$ceph_conf")
 ls -d "$cdir"/osd.1 >/dev/null 2>&1 || { echo "SKIP: needs >= 2 OSDs"; exit 77; }
 mkdir "$mnt"
