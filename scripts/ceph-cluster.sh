@@ -18,12 +18,14 @@
 # Run as root (the daemons need no other user); needs ceph-mon, ceph-mgr,
 # ceph-osd, ceph-mds (scripts/deps.sh --ceph).
 set -euo pipefail
+trap 'echo "ceph-cluster: failed: $BASH_COMMAND (line $LINENO)" >&2' ERR
 
 usage() { sed -n '3,20s/^# \{0,1\}//p' "$0"; }
 die() { echo "ceph-cluster: $*" >&2; exit 1; }
 
-# the daemons log here and keep their pid files; ceph(8) talks to the mon
-cephcmd() { timeout 60 ceph -c "$D/ceph.conf" -n client.admin -k "$D/admin.keyring" "$@"; }
+# ceph(8) talks to the mon; $CEPH_CMD_TIMEOUT (s, default 60) bounds one
+# call (a TCG guest needs more: its python start alone takes seconds)
+cephcmd() { timeout "${CEPH_CMD_TIMEOUT:-60}" ceph -c "$D/ceph.conf" -n client.admin -k "$D/admin.keyring" "$@"; }
 
 write_conf() {
 	local fsid=$1 port=$2 size=$3 store=$4

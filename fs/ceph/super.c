@@ -68,11 +68,16 @@ static void zc_ino_cb(void *handle, vinodeno_t vino, int64_t off, int64_t len)
 
 	if (off < 0 || len < 0)
 		return;
-	sb->invalidate(sb->host, vino.ino.val, (uint64_t)off, (uint64_t)len);
+	pthread_rwlock_rdlock(&sb->cb_lock);
+	if (!sb->closing)
+		sb->invalidate(sb->host, vino.ino.val, (uint64_t)off,
+			       (uint64_t)len);
+	pthread_rwlock_unlock(&sb->cb_lock);
 }
 
 static int zc_connect(struct zus_sb *sb, char *msg)
 {
+	char where[sizeof(sb->fs) + sizeof(sb->root_path) + 16];
 	const char *step;
 	int err;
 
@@ -98,7 +103,11 @@ static int zc_connect(struct zus_sb *sb, char *msg)
 	}
 	if (err)
 		goto out_release;
-	step = sb->root_path;
+	snprintf(where, sizeof(where), "mount %s%s%s", sb->fs[0] ? "fs " : "",
+		 sb->fs, sb->fs[0] ? " at " : "");
+	snprintf(where + strlen(where), sizeof(where) - strlen(where), "%s",
+		 sb->root_path);
+	step = where;
 	err = ceph_mount(sb->cm, sb->root_path);
 	if (err)
 		goto out_release;
@@ -127,6 +136,7 @@ static int zc_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 		return -ENOMEM;
 	pthread_mutex_init(&sb->lock, NULL);
 	pthread_mutex_init(&sb->rename_lock, NULL);
+	pthread_rwlock_init(&sb->cb_lock, NULL);
 	err = parse_options(sb, mi->options ? mi->options : "", out->msg);
 	if (err)
 		goto out_free;
@@ -183,6 +193,10 @@ out_free:
 
 static void zc_umount(struct zus_sb *sb)
 {
+	/* the transport's service is gone once umount is called */
+	pthread_rwlock_wrlock(&sb->cb_lock);
+	sb->closing = true;
+	pthread_rwlock_unlock(&sb->cb_lock);
 	ceph_sync_fs(sb->cm);
 	zc_node_table_destroy(sb);
 	ceph_unmount(sb->cm);

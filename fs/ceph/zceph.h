@@ -51,6 +51,9 @@ struct zus_sb {
 	/* one lock for the table, never held across a libcephfs call */
 	pthread_mutex_t	lock;
 	struct zc_node	*buckets[ZC_BUCKETS];	/* lock */
+	/* libcephfs's invalidate callbacks against umount */
+	pthread_rwlock_t cb_lock;
+	bool		closing;	/* cb_lock */
 	/* serializes renames, so NOREPLACE's check and the rename are one */
 	pthread_mutex_t	rename_lock;
 };

@@ -16,8 +16,11 @@ MNT=/mnt/zceph
 MNT2=/mnt/zceph2
 
 t0=$SECONDS
-conf=$(CEPH_WAIT=600 "$TOP/scripts/ceph-cluster.sh" start /tmp/cluster --osds 1 --memstore) ||
-	fail "the cluster did not start in the guest"
+export CEPH_WAIT=600 CEPH_CMD_TIMEOUT=300
+conf=$("$TOP/scripts/ceph-cluster.sh" start /tmp/cluster --osds 1 --memstore) || {
+	tail -n 20 /tmp/cluster/log/*.log 2>/dev/null | tail -n 60
+	fail "the cluster did not start in the guest after $((SECONDS - t0)) s"
+}
 echo "guest cluster HEALTH_OK after $((SECONDS - t0)) s"
 
 zufs_load
