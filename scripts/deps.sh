@@ -6,6 +6,8 @@
 #   scripts/deps.sh --check  only report; exit 1 when something is missing
 #   scripts/deps.sh --deb    also what `make deb` needs (dpkg-buildpackage,
 #                            debhelper, dh-dkms, lintian)
+#   scripts/deps.sh --ceph   also the Ceph daemons the zceph tests start
+#                            (ZUFS_CEPH=1 does the same; make test-ceph)
 # Kernels: every series in $ZUFS_KERNELS (default "6.1 6.12"), image and
 # headers: 6.1 is bookworm's own, a newer one comes from bookworm-backports
 # (the suite is added to apt's sources once, in zufs-backports.sources).
@@ -27,7 +29,12 @@ PKGS=(
 	ndctl fuse3 e2fsprogs xfsprogs fio gnuplot-nox strace gdb
 	# test and report scripts (tests/vm/cases, bench/report.py)
 	python3
+	# the zceph plugin's library and headers (fs/ceph)
+	libcephfs-dev
 )
+# a throwaway cluster for the zceph tests and bench (scripts/ceph-cluster.sh;
+# about 57 MB of .debs, 226 MB installed): only when asked
+CEPH_PKGS=(ceph-mon ceph-mgr ceph-osd ceph-mds ceph-fuse ceph-common)
 
 # bookworm's own series: its metapackages; others: from backports, below
 for k in $KERNELS; do
@@ -77,13 +84,16 @@ install_kernels() {
 }
 
 check_only=0
-case ${1:-} in
---check) check_only=1 ;;
---deb) PKGS+=(dpkg-dev debhelper dh-dkms dkms lintian fakeroot) ;;
--h | --help) sed -n '3,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
-'') ;;
-*) echo "scripts/deps.sh: unknown option '$1'" >&2; exit 2 ;;
-esac
+for arg in "$@"; do
+	case $arg in
+	--check) check_only=1 ;;
+	--deb) PKGS+=(dpkg-dev debhelper dh-dkms dkms lintian fakeroot) ;;
+	--ceph) ZUFS_CEPH=1 ;;
+	-h | --help) sed -n '3,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) echo "scripts/deps.sh: unknown option '$arg'" >&2; exit 2 ;;
+	esac
+done
+[ "${ZUFS_CEPH:-0}" = 1 ] && PKGS+=("${CEPH_PKGS[@]}")
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PKGS[@]}" 2>/dev/null | awk '$2 ~ /^ii/ { print $1 }' || true)
 missing=()
