@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "zcheck.h"
+#include "zmaputil.h"
 
 #define HUGE	(2UL << 20)
 #define LEN	(4 * HUGE)
@@ -55,28 +55,6 @@ static int faults(volatile char *p)
 	return bus;
 }
 
-static int open_new(const char *dir, const char *name)
-{
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	unlink(path);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		die(path);
-	return fd;
-}
-
-static char *map_at(int fd, void *addr, size_t len, int flags)
-{
-	char *p = mmap(addr, len, PROT_READ | PROT_WRITE, flags, fd, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap");
-	return p;
-}
-
 /* a byte that depends on the position, so that misplaced blocks show */
 static char pattern(size_t off, int seed)
 {
@@ -105,16 +83,6 @@ static long verify_fd(int fd, size_t len, int seed)
 			bad = (long)i;
 	free(buf);
 	return bad;
-}
-
-static int all(const char *p, int c, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != c)
-			return 0;
-	return 1;
 }
 
 /* stores through a huge shared mapping of fresh (unallocated) blocks */

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "zcheck.h"
+#include "zmaputil.h"
 
 static long pg;
 static sigjmp_buf bus_jmp;
@@ -40,38 +40,6 @@ static int faults(volatile char *p)
 	return 0;
 }
 
-static int open_new(const char *dir, const char *name)
-{
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	unlink(path);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		die(path);
-	return fd;
-}
-
-static char *map(int fd, size_t len, int flags)
-{
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap");
-	return p;
-}
-
-static int all(const char *p, int c, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != c)
-			return 0;
-	return 1;
-}
-
 static void test_coherence(const char *dir)
 {
 	int fd = open_new(dir, "coh");
@@ -79,7 +47,7 @@ static void test_coherence(const char *dir)
 
 	if (ftruncate(fd, 3 * pg))
 		die("ftruncate");
-	p = map(fd, 3 * pg, MAP_SHARED);
+	p = map_at(fd, NULL, 3 * pg, MAP_SHARED);
 	check(all(p, 0, 3 * pg), "hole pages read as zeros through mmap");
 	memset(buf, 'a', pg);
 	if (pwrite(fd, buf, pg, 0) != pg)
@@ -108,7 +76,7 @@ static void test_private(const char *dir)
 	memset(buf, 'x', pg);
 	if (pwrite(fd, buf, pg, 0) != pg)
 		die("pwrite");
-	p = map(fd, pg, MAP_PRIVATE);
+	p = map_at(fd, NULL, pg, MAP_PRIVATE);
 	check(all(p, 'x', pg), "MAP_PRIVATE reads file data");
 	memset(p, 'y', pg);
 	if (pread(fd, buf, pg, 0) != pg)
@@ -128,7 +96,7 @@ static void test_sigbus(const char *dir)
 	memset(buf, 'q', pg);
 	if (pwrite(fd, buf, pg, 0) != pg || pwrite(fd, buf, pg, pg) != pg)
 		die("pwrite");
-	p = map(fd, 3 * pg, MAP_SHARED);
+	p = map_at(fd, NULL, 3 * pg, MAP_SHARED);
 	check(!faults(p) && !faults(p + pg), "pages inside EOF map");
 	check(faults(p + 2 * pg), "SIGBUS past EOF");
 	if (ftruncate(fd, pg))
@@ -155,7 +123,7 @@ static void test_punch(const char *dir)
 	memset(buf, 'z', 2 * pg);
 	if (pwrite(fd, buf, 2 * pg, 0) != 2 * pg)
 		die("pwrite");
-	p = map(fd, 2 * pg, MAP_SHARED);
+	p = map_at(fd, NULL, 2 * pg, MAP_SHARED);
 	check(all(p, 'z', 2 * pg), "mapping sees data");
 	check(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, pg) == 0,
 	      "punch hole under a mapping");
@@ -179,7 +147,7 @@ static void test_fork(const char *dir)
 
 	if (ftruncate(fd, pg))
 		die("ftruncate");
-	p = map(fd, pg, MAP_SHARED);
+	p = map_at(fd, NULL, pg, MAP_SHARED);
 	p[0] = 'p';
 	pid = fork();
 	if (pid < 0)
