@@ -51,6 +51,10 @@ for b in /lib/modules/*/build; do
 	[ "$b" = "/lib/modules/$(uname -r)/build" ] || rm -f "$b"
 done
 rm -f /var/lib/man-db/auto-update
+# The host's root may come from a container image whose policy-rc.d (exit
+# 101) forbids package scripts to start services; a real machine has none,
+# and the test is that the package starts zusd.service.
+rm -f /usr/sbin/policy-rc.d
 step "dpkg -i ${debs[*]##*/}"
 DEBIAN_FRONTEND=noninteractive dpkg -i "${debs[@]}" >$T/dpkg.log 2>&1 ||
 	{ cat $T/dpkg.log; fail "dpkg -i"; }
