@@ -33,6 +33,15 @@ static int lookup_in(struct zus_sb *sb, struct zc_node *dir, const char *name,
 			      AT_SYMLINK_NOFOLLOW, sb->perms);
 }
 
+/* the NUL-terminated name and a reference on its directory's node */
+static int dir_name_get(struct zus_sb *sb, uint64_t dir, const char *name,
+			size_t len, char *nm, struct zc_node **d)
+{
+	int err = zc_name(nm, name, len);
+
+	return err ? err : zc_node_get(sb, dir, d);
+}
+
 int zc_lookup(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	      const char *name, size_t len, struct zufs_attr *attr)
 {
@@ -43,10 +52,7 @@ int zc_lookup(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	int err;
 
 	(void)ctx;
-	err = zc_name(nm, name, len);
-	if (err)
-		return err;
-	err = zc_node_get(sb, dir, &d);
+	err = dir_name_get(sb, dir, name, len, nm, &d);
 	if (err)
 		return err;
 	err = lookup_in(sb, d, nm, &in, &stx);
@@ -188,10 +194,7 @@ int zc_unlink(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	int err;
 
 	(void)ctx;
-	err = zc_name(nm, name, len);
-	if (err)
-		return err;
-	err = zc_node_get(sb, dir, &d);
+	err = dir_name_get(sb, dir, name, len, nm, &d);
 	if (err)
 		return err;
 	err = lookup_in(sb, d, nm, &in, &stx);
