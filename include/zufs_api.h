@@ -49,6 +49,12 @@
  *                    lays them out in table order as the t1 range.
  *                    zufs_dev_id.node (was padding): the member's NUMA
  *                    node + 1 when the table was written, 0 unknown.
+ *   1.7  2026-12-05  Fewer and cheaper round trips: zufs_op_get_blocks
+ *                    ends in a flexible ext[] with ext_max (was padding)
+ *                    saying how many extents the kernel takes; the kernel
+ *                    copies only the bytes an op uses.  ZUFS_FST_LOCAL_NAMES:
+ *                    the kernel answers negative lookups in directories
+ *                    it knows completely without asking.
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -72,7 +78,7 @@
 #include <linux/falloc.h>
 
 #define ZUFS_MAJOR_VERSION	1
-#define ZUFS_MINOR_VERSION	6
+#define ZUFS_MINOR_VERSION	7
 
 /* Magic of the zuf-root pseudo filesystem (statfs f_type), "zufr" */
 #define ZUFS_ROOT_MAGIC		0x7a756672
@@ -216,6 +222,15 @@ struct zufs_ioc_handshake {
 #define ZUFS_FST_XATTR		(1U << 3) /* supports xattrs */
 #define ZUFS_FST_ACL		(1U << 4) /* kernel may store POSIX ACLs as xattrs */
 #define ZUFS_FST_REATTACH	(1U << 5) /* mounts survive the server (1.4) */
+/*
+ * Nobody but this kernel changes the type's namespaces (1.7): no other
+ * client, no change behind its back.  The kernel then knows a directory
+ * completely when it made it itself and still holds a dentry for every
+ * name added since, and answers lookups of other names there as
+ * negative without asking (a create in a new directory is one trip, not
+ * a LOOKUP and a NEW_INODE).  Never for a shared or networked store.
+ */
+#define ZUFS_FST_LOCAL_NAMES	(1U << 6)
 
 struct zufs_fs_info {
 	char	name[ZUFS_FS_NAME_MAX];	/* "zpmfs": -t NAME, NUL terminated */
@@ -779,10 +794,16 @@ struct zufs_op_get_blocks {
 	__u64	offset;			/* in: bytes */
 	__u64	length;			/* in: bytes */
 	__u64	size_after;		/* in (WRITE): file size after the write */
-	__u32	count;			/* out: extents used */
-	__u32	pad;
+	__u32	count;			/* out: extents used, <= ext_max */
+	__u32	ext_max;		/* in: room for this many (1.7) */
 	struct zufs_attr attr;		/* out */
-	struct zufs_extent ext[ZUFS_MAX_EXTENTS];	/* out */
+	/*
+	 * out.  The kernel sends the op with room for ext_max extents
+	 * (1..ZUFS_MAX_EXTENTS; the op area always has room for all of
+	 * them) and copies back only those; more is a bad answer (1.7: the
+	 * array was fixed at ZUFS_MAX_EXTENTS).
+	 */
+	struct zufs_extent ext[];
 };
 
 /*
@@ -972,7 +993,7 @@ ZUFS_ASSERT_SIZE(struct zufs_op_rename, 1144);
 ZUFS_ASSERT_SIZE(struct zufs_op_readdir, 88);
 ZUFS_ASSERT_SIZE(struct zufs_dirent, 24);
 ZUFS_ASSERT_SIZE(struct zufs_extent, 32);
-ZUFS_ASSERT_SIZE(struct zufs_op_get_blocks, 2256);
+ZUFS_ASSERT_SIZE(struct zufs_op_get_blocks, 208);
 ZUFS_ASSERT_SIZE(struct zufs_op_io, 208);
 ZUFS_ASSERT_OFF(struct zufs_op_io, win_offset, 200);
 _Static_assert(ZUFS_WINDOW_SIZE == ZUFS_IO_MAX + 4096,
@@ -983,7 +1004,9 @@ ZUFS_ASSERT_SIZE(struct zufs_op_clone, 216);
 ZUFS_ASSERT_SIZE(struct zufs_op_xattr, 448);
 ZUFS_ASSERT_SIZE(struct zufs_dev_id, 32);
 ZUFS_ASSERT_SIZE(struct zufs_dev_table, 512);
-_Static_assert(sizeof(struct zufs_op_get_blocks) <= ZUFS_OP_AREA_SIZE,
+_Static_assert(sizeof(struct zufs_op_get_blocks) +
+	       ZUFS_MAX_EXTENTS * sizeof(struct zufs_extent) <=
+	       ZUFS_OP_AREA_SIZE,
 	       "get_blocks must fit the op area");
 _Static_assert(sizeof(struct zufs_op_rename) <= ZUFS_OP_AREA_SIZE,
 	       "rename must fit the op area");

@@ -123,8 +123,8 @@ static const char *bad_extent(struct zusd_zt *zt, struct zufs_op_hdr *hdr)
 	struct zufs_op_get_blocks *op = (void *)hdr;
 	struct zufs_extent *e;
 
-	if (!op->count || op->count > ZUFS_MAX_EXTENTS) {
-		op->count = ZUFS_MAX_EXTENTS + 1 + rnd(zt) % 100;
+	if (!op->count || op->count > op->ext_max) {
+		op->count = op->ext_max + 1 + rnd(zt) % 100;
 		return "get_blocks.count";
 	}
 	e = &op->ext[rnd(zt) % op->count];
@@ -145,7 +145,7 @@ static const char *bad_extent(struct zusd_zt *zt, struct zufs_op_hdr *hdr)
 		e->flags = (uint32_t)rnd(zt);
 		return "extent.flags";
 	default:
-		op->count = ZUFS_MAX_EXTENTS + 1;
+		op->count = op->ext_max + 1;
 		return "get_blocks.count";
 	}
 }

@@ -278,12 +278,16 @@ static int do_get_blocks(struct zusd_zt *zt, struct zusd_sb *sb,
 
 	(void)data;
 	op->count = 0;
+	/* the kernel sends only the "in" part: the rest is an older op's */
+	memset(&op->attr, 0, sizeof(op->attr));
+	if (!op->ext_max || op->ext_max > ZUFS_MAX_EXTENTS)
+		return -EINVAL;
 	if (!OPS(sb)->get_blocks)
 		return -EOPNOTSUPP;
 	n = OPS(sb)->get_blocks(sb->psb, ctx, op->ino, op->offset,
 				op->length,
 				hdr->flags & (ZUFS_GB_WRITE | ZUFS_GB_MAP),
-				op->size_after, op->ext, ZUFS_MAX_EXTENTS,
+				op->size_after, op->ext, op->ext_max,
 				&op->attr);
 	if (n < 0)
 		return n;
@@ -552,7 +556,8 @@ static const struct zusd_op_desc zusd_ops[ZUFS_OP_MAX_OPT] = {
 			       sizeof(struct zufs_op_readlink) },
 	[ZUFS_OP_EVICT] = { "EVICT", do_evict, sizeof(struct zufs_op_evict) },
 	[ZUFS_OP_GET_BLOCKS] = { "GET_BLOCKS", do_get_blocks,
-				 sizeof(struct zufs_op_get_blocks),
+				 sizeof(struct zufs_op_get_blocks) +
+				 ZUFS_MAX_EXTENTS * sizeof(struct zufs_extent),
 				 { A(struct zufs_op_get_blocks, attr) }, 1 },
 	[ZUFS_OP_READ] = { "READ", do_read, sizeof(struct zufs_op_io) },
 	[ZUFS_OP_WRITE] = { "WRITE", do_write, sizeof(struct zufs_op_io),

@@ -298,7 +298,7 @@ static const char *mut_length(struct zusd_zt *zt, struct fz_rng *r)
 		rd->count = fz_len(r, rd->count, rd->count);
 		return WHAT("readdir count %u", rd->count);
 	case ZUFS_OP_GET_BLOCKS:
-		gb->count = fz_len(r, gb->count, ZUFS_MAX_EXTENTS);
+		gb->count = fz_len(r, gb->count, gb->ext_max);
 		return WHAT("extent count %u", gb->count);
 	case ZUFS_OP_GETXATTR:
 	case ZUFS_OP_LISTXATTR:
@@ -345,7 +345,7 @@ static const char *mut_extent(struct zusd_zt *zt, struct fz_rng *r)
 	struct zufs_extent *e;
 	uint32_t i;
 
-	if (gb->hdr.err || !gb->count || gb->count > ZUFS_MAX_EXTENTS)
+	if (gb->hdr.err || !gb->count || gb->count > gb->ext_max)
 		return NULL;
 	i = fz_below(r, gb->count);
 	e = &gb->ext[i];

@@ -534,7 +534,7 @@ static const struct zus_fs_type zpmfs_type = {
 		.version	= ZPMFS_FORMAT_VERSION,
 		.flags		= ZUFS_FST_PMEM | ZUFS_FST_SYNC_META |
 				  ZUFS_FST_XATTR | ZUFS_FST_ACL |
-				  ZUFS_FST_REATTACH,
+				  ZUFS_FST_REATTACH | ZUFS_FST_LOCAL_NAMES,
 	},
 #ifdef ZPMFS_DEBUG
 	.ops		= &zp_debug_ops,	/* check.c: zp_ops + checks */

@@ -16,6 +16,55 @@ static int zuf_name_ok(const struct qstr *q)
 	return q->len > ZUFS_NAME_MAX ? -ENAMETOOLONG : 0;
 }
 
+/*
+ * Complete directories (ZUFS_FST_LOCAL_NAMES).  A directory this kernel
+ * made holds no name it has no dentry for, as long as every name added
+ * since went through a dentry that is still in the dcache.  Lookups of
+ * other names there are negative without a trip.  The mark goes when a
+ * positive child leaves the dcache (zuf_d_prune), and whenever a
+ * namespace op failed after it was sent: the server may have changed the
+ * name all the same.  The inode's state starts clear, so a directory
+ * evicted and read again is never complete.
+ */
+static bool zuf_local_names(struct inode *dir)
+{
+	return zuf_fst(dir, ZUFS_FST_LOCAL_NAMES);
+}
+
+static void zuf_dir_set_complete(struct inode *dir)
+{
+	if (zuf_local_names(dir))
+		set_bit(ZUF_I_DIR_COMPLETE, &ZUI(dir)->state);
+}
+
+void zuf_dir_uncomplete(struct inode *dir)
+{
+	if (test_bit(ZUF_I_DIR_COMPLETE, &ZUI(dir)->state)) {
+		clear_bit(ZUF_I_DIR_COMPLETE, &ZUI(dir)->state);
+		/* before the dentry leaves the hash (zuf_dir_complete) */
+		smp_mb__after_atomic();
+	}
+}
+
+static bool zuf_dir_complete(struct inode *dir)
+{
+	/* a name whose dentry we did not find is unhashed by now */
+	smp_rmb();
+	return test_bit(ZUF_I_DIR_COMPLETE, &ZUI(dir)->state) &&
+	       zuf_local_names(dir);
+}
+
+/* d_lock held: a positive name leaves the dcache, its parent forgets it */
+static void zuf_d_prune(struct dentry *dentry)
+{
+	if (!IS_ROOT(dentry) && d_really_is_positive(dentry))
+		zuf_dir_uncomplete(d_inode(dentry->d_parent));
+}
+
+const struct dentry_operations zuf_dentry_ops = {
+	.d_prune	= zuf_d_prune,
+};
+
 /* Check an answer, then find or make its inode */
 static struct inode *zuf_iget_checked(struct super_block *sb,
 				      const struct zufs_attr *attr,
@@ -39,6 +88,8 @@ static struct dentry *zuf_lookup(struct inode *dir, struct dentry *dentry,
 	err = zuf_name_ok(&dentry->d_name);
 	if (err)
 		return ERR_PTR(err);
+	if (zuf_dir_complete(dir))
+		return d_splice_alias(NULL, dentry);
 	op.hdr.op = ZUFS_OP_LOOKUP;
 	op.dir_ino = dir->i_ino;
 	zuf_fill_name(&op.name, &dentry->d_name);
@@ -202,11 +253,11 @@ static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
 		goto out_free_op;
 	err = zuf_send_new_inode(dir, dentry, a, op);
 	if (err)
-		goto out_release_acls;
+		goto out_uncomplete;
 	inode = zuf_iget_new(dir, &op->attr, a->mode);
 	if (IS_ERR(inode)) {
 		err = PTR_ERR(inode);
-		goto out_release_acls;
+		goto out_uncomplete;
 	}
 	err = zuf_dir_refresh(dir, &op->dir_attr);
 	if (err)
@@ -214,6 +265,9 @@ static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
 	err = zuf_store_new_acls(inode, dacl, acl);
 	if (err)
 		goto out_put_inode;
+	/* empty, and reachable only through the dentry we give it now */
+	if (S_ISDIR(a->mode))
+		zuf_dir_set_complete(inode);
 	if (a->tmpfile) {
 		/* d_tmpfile() drops the one link the VFS expects to find */
 		set_nlink(inode, 1);
@@ -225,6 +279,9 @@ static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
 
 out_put_inode:
 	iput(inode);
+out_uncomplete:
+	if (!a->tmpfile)
+		zuf_dir_uncomplete(dir);
 out_release_acls:
 	posix_acl_release(dacl);
 	posix_acl_release(acl);
@@ -295,11 +352,12 @@ static int zuf_link(struct dentry *old_dentry, struct inode *dir,
 	op.dir_ino = dir->i_ino;
 	zuf_fill_name(&op.name, &dentry->d_name);
 	err = zufc_dispatch_op(ZSBI(dir), &op.hdr, sizeof(op));
-	if (err)
+	if (!err)
+		err = zuf_refresh_pair(inode, &op.attr, dir, &op.dir_attr);
+	if (err) {
+		zuf_dir_uncomplete(dir);
 		return err;
-	err = zuf_refresh_pair(inode, &op.attr, dir, &op.dir_attr);
-	if (err)
-		return err;
+	}
 	ihold(inode);
 	d_instantiate(dentry, inode);
 	return 0;
@@ -391,11 +449,15 @@ static int zuf_rename(struct mnt_idmap *idmap,
 		return -ENOMEM;
 	zuf_fill_rename(op, old_dir, old_dentry, new_dir, new_dentry, flags);
 	err = zufc_dispatch_op(ZSBI(old_dir), &op->hdr, sizeof(*op));
-	if (err)
+	if (!err)
+		err = zuf_check_rename(op, old_dir, inode, new_dir, target);
+	/* a whiteout takes the old name without a dentry of ours */
+	if (err || (flags & RENAME_WHITEOUT))
+		zuf_dir_uncomplete(old_dir);
+	if (err) {
+		zuf_dir_uncomplete(new_dir);
 		goto out_free_op;
-	err = zuf_check_rename(op, old_dir, inode, new_dir, target);
-	if (err)
-		goto out_free_op;
+	}
 	zuf_update_inode(inode, &op->attr);
 	if (target) {
 		zuf_update_inode(target, &op->target_attr);

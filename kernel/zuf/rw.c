@@ -329,6 +329,10 @@ static int zuf_iomap_set(struct zuf_sb_info *sbi, struct iomap *iomap,
 	return 0;
 }
 
+/* The extents a GET_BLOCKS answer may have (zuf_get_blocks()) */
+#define ZUF_GB_EXTENTS	16
+static_assert(ZUF_GB_EXTENTS <= ZUFS_MAX_EXTENTS);
+
 /*
  * A shared block may only be read in place: in an answer that will be
  * stored into or mapped it would let one file's write show in another.
@@ -353,7 +357,7 @@ static int zuf_check_extents(struct zuf_sb_info *sbi,
 	u64 expect = start;
 	u32 i;
 
-	if (gb->count > ZUFS_MAX_EXTENTS)
+	if (gb->count > ZUF_GB_EXTENTS)
 		why = "too many extents";
 	for (i = 0; !why && i < gb->count; i++) {
 		const struct zufs_extent *x = &gb->ext[i];
@@ -438,6 +442,16 @@ static void zuf_drop_hole_pages(struct inode *inode,
 	}
 }
 
+/*
+ * The answer's room: enough extents to fill the map cache ahead of a
+ * sequential reader, small enough for the stack (no allocation per trip).
+ */
+union zuf_gb_op {
+	struct zufs_op_get_blocks gb;
+	u8 room[sizeof(struct zufs_op_get_blocks) +
+		ZUF_GB_EXTENTS * sizeof(struct zufs_extent)];
+};
+
 static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 			  unsigned int flags, struct iomap *iomap)
 {
@@ -445,14 +459,19 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 	bool write = (flags & IOMAP_WRITE) && !(flags & IOMAP_ZERO);
 	u64 start = round_down(pos, ZUFS_PMEM_BLOCK);
 	u64 end = round_up(pos + length, ZUFS_PMEM_BLOCK);
-	struct zufs_op_get_blocks *gb;
+	union zuf_gb_op op;
+	struct zufs_op_get_blocks *gb = &op.gb;
+	struct zuf_dispatch zd = {
+		.op = &gb->hdr,
+		.op_size = sizeof(op),
+		.op_in_size = sizeof(*gb),
+	};
 	u32 gb_flags;
 	u64 version;
 	int err;
 
-	gb = kzalloc(sizeof(*gb), GFP_NOFS);
-	if (!gb)
-		return -ENOMEM;
+	memset(gb, 0, sizeof(*gb));
+	gb->ext_max = ZUF_GB_EXTENTS;
 	gb->hdr.op = ZUFS_OP_GET_BLOCKS;
 	gb->hdr.flags = write ? ZUFS_GB_WRITE : 0;
 	/*
@@ -470,14 +489,14 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 	if (write && !(flags & IOMAP_FAULT))
 		gb->size_after = pos + length;
 	version = zuf_attr_version(inode);
-	err = zufc_dispatch_op(sbi, &gb->hdr, sizeof(*gb));
+	err = zufc_dispatch(sbi, &zd);
 	if (err)
-		goto out_free_gb;
+		return err;
 	err = zuf_check_extents(sbi, gb, start, gb_flags);
 	if (!err)
 		err = zuf_check_inode_attr(inode, &gb->attr);
 	if (err)
-		goto out_free_gb;
+		return err;
 	/* only a write() holds the inode lock and may change the size */
 	if (gb->size_after)
 		zuf_update_inode(inode, &gb->attr);
@@ -489,16 +508,11 @@ static int zuf_get_blocks(struct inode *inode, loff_t pos, loff_t length,
 		zuf_drop_hole_pages(inode, gb, 0, 0);
 	zuf_cache_extents(inode, gb);
 	if (!gb->count)
-		err = zuf_iomap_set(sbi, iomap, start, end - start, 0,
-				    ZUFS_EXT_HOLE);
-	else
-		err = zuf_iomap_set(sbi, iomap, gb->ext[0].offset,
-				    gb->ext[0].length, gb->ext[0].pmem_off,
-				    gb->ext[0].flags);
-
-out_free_gb:
-	kfree(gb);
-	return err;
+		return zuf_iomap_set(sbi, iomap, start, end - start, 0,
+				     ZUFS_EXT_HOLE);
+	return zuf_iomap_set(sbi, iomap, gb->ext[0].offset,
+			     gb->ext[0].length, gb->ext[0].pmem_off,
+			     gb->ext[0].flags);
 }
 
 /*

@@ -308,6 +308,7 @@ static void zuf_set_sb_fields(struct super_block *sb,
 	sb->s_time_max = S64_MAX;
 	sb->s_op = &zuf_sops;
 	sb->s_xattr = zuf_xattr_handlers;
+	sb->s_d_op = &zuf_dentry_ops;
 	if (ZSB(sb)->zft->info.flags & ZUFS_FST_ACL)
 		sb->s_flags |= SB_POSIXACL;
 }

@@ -668,10 +668,12 @@ static int zuf_chan_fill(struct zuf_sb_info *sbi, struct zuf_channel *chan,
 			 struct zuf_dispatch *zd)
 {
 	struct zufs_op_hdr *hdr = zd->op;
+	u32 in_size = zd->op_in_size ?: zd->op_size;
 	struct timespec64 now;
 	void *data = zuf_chan_data(chan);
 
 	if (zd->op_size < sizeof(*hdr) || zd->op_size > ZUFS_OP_AREA_SIZE ||
+	    in_size < sizeof(*hdr) || in_size > zd->op_size ||
 	    zd->in_len > ZUFS_DATA_AREA_SIZE ||
 	    zd->out_max > ZUFS_DATA_AREA_SIZE ||
 	    zd->win_nr > ZUFS_WINDOW_PAGES)
@@ -714,7 +716,7 @@ static int zuf_chan_fill(struct zuf_sb_info *sbi, struct zuf_channel *chan,
 	chan->win_writable = zd->win_writable;
 	chan->win_dirty = zd->win_dirty;
 	chan->win_failed = false;
-	memcpy(zuf_chan_op(chan), hdr, zd->op_size);
+	memcpy(zuf_chan_op(chan), hdr, in_size);
 	return 0;
 }
 

@@ -142,9 +142,10 @@ static inline bool zuf_is_pmem(struct zuf_sb_info *sbi)
  * @op points at a kernel copy of the op struct (struct zufs_op_*, starting
  * with struct zufs_op_hdr) of @op_size bytes.  The caller fills op->op,
  * op->flags and the op's "in" fields; zufc_dispatch() fills the rest of the
- * header, copies the struct into the channel, waits for the answer and
- * copies the whole struct back into @op, so the caller reads the "out"
- * fields from its own copy (never from the shared buffer).
+ * header, copies the struct (only its first @op_in_size bytes when the
+ * rest is all "out") into the channel, waits for the answer and copies
+ * the whole struct back into @op, so the caller reads the "out" fields
+ * from its own copy (never from the shared buffer).
  *
  * Request data for the data area comes from @in_buf (@in_len bytes) or
  * from @in_iter (@in_len bytes).  Answer data (up to @out_max bytes; the
@@ -160,6 +161,7 @@ static inline bool zuf_is_pmem(struct zuf_sb_info *sbi)
 struct zuf_dispatch {
 	struct zufs_op_hdr	*op;
 	u32			op_size;
+	u32			op_in_size;	/* sent of it; 0: op_size */
 	const void		*in_buf;
 	struct iov_iter		*in_iter;
 	u32			in_len;
@@ -301,5 +303,6 @@ int zuf_invalidate_inode(struct inode *inode, loff_t start, loff_t end);
 
 /* xattr.c */
 extern const struct xattr_handler *zuf_xattr_handlers[];
+extern const struct dentry_operations zuf_dentry_ops;
 
 #endif /* __ZUF_H */

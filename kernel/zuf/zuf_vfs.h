@@ -30,6 +30,8 @@ struct zuf_inode {
  * server's answer shows times at least as new, or after a SETATTR of them.
  */
 #define ZUF_I_TIMES_DIRTY	0
+/* a directory whose every name has a dentry (namei.c, "Complete") */
+#define ZUF_I_DIR_COMPLETE	1
 
 static inline struct zuf_inode *ZUI(struct inode *inode)
 {
@@ -60,6 +62,9 @@ extern const struct file_operations zuf_file_operations;
 extern const struct address_space_operations zuf_dax_aops;
 extern const struct address_space_operations zuf_nodev_aops;
 extern const struct iomap_ops zuf_iomap_ops;
+
+/* namei.c */
+void zuf_dir_uncomplete(struct inode *dir);
 
 /* inode.c */
 int zuf_getattr(struct mnt_idmap *idmap, const struct path *path,

@@ -5,7 +5,9 @@
 # and mmap stores on other CPUs while a neighbour file keeps reusing the
 # freed blocks (tests/vm/bin/zcache.c); plus sequential checks: write after
 # punch, read after truncate-then-extend, overwrite after the server moved
-# blocks.
+# blocks.  And no stale name: in a directory the kernel made (complete,
+# ZUFS_FST_LOCAL_NAMES) creates and renames send no LOOKUP, yet once its
+# names leave the dcache, or a whiteout takes a name, every name is found.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
@@ -75,9 +77,66 @@ zpmfs_up
 times_check
 zpmfs_stop
 
+lookups() {
+	grep -c ' LOOKUP ' "$ZUSD_LOG"
+}
+
+# renameat2(RENAME_WHITEOUT) of $1 to $2 (same directory)
+whiteout_rename() {
+	python3 - "$1" "$2" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+# renameat2(AT_FDCWD, old, AT_FDCWD, new, RENAME_WHITEOUT)
+if libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 4):
+    sys.exit(os.strerror(ctypes.get_errno()))
+PY
+}
+
+complete_dir_checks() {
+	local d=$MNT/cdir before n i
+	mkdir "$d" || fail "mkdir"
+	before=$(lookups)
+	for i in $(seq 1 20); do : >"$d/f$i" || fail "create f$i"; done
+	mv "$d/f1" "$d/g1" || fail "rename"
+	ln "$d/f2" "$d/h2" || fail "link"
+	mkdir "$d/sub" && : >"$d/sub/x" || fail "mkdir/create in sub"
+	n=$(($(lookups) - before))
+	echo "creates, rename, link in a new directory: $n LOOKUPs"
+	[ "$n" = 0 ] || fail "$n LOOKUPs in a directory the kernel made"
+	# a name that is not there is still not there, without asking
+	[ ! -e "$d/nosuch" ] || fail "phantom name"
+	# positive names leave the dcache while the directory stays: every
+	# name must still be found (asked for), none answered negative
+	exec 7<"$d"
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+	before=$(lookups)
+	for i in $(seq 3 20); do
+		[ -e "$d/f$i" ] || fail "f$i lost after its dentry was pruned"
+	done
+	[ -e "$d/g1" ] && [ -e "$d/h2" ] && [ -e "$d/sub/x" ] ||
+		fail "renamed/linked/nested name lost after pruning"
+	( set -o noclobber; : >"$d/f5" ) 2>/dev/null &&
+		fail "O_EXCL create of an existing name succeeded after pruning"
+	n=$(($(lookups) - before))
+	[ "$n" -ge 18 ] || fail "only $n LOOKUPs after pruning: names answered from a stale cache"
+	exec 7<&-
+	# a whiteout takes the old name behind the kernel's back
+	mkdir "$d/w" && : >"$d/w/a" || fail "mkdir w"
+	if whiteout_rename "$d/w/a" "$d/w/b"; then
+		[ "$(stat -c %F "$d/w/a" 2>&1)" = "character special file" ] ||
+			fail "whiteout not found: $(stat -c %F "$d/w/a" 2>&1)"
+	else
+		echo "RENAME_WHITEOUT not supported here: skipped"
+	fi
+	ls -la "$d" >/dev/null || fail "ls"
+	rm -rf "$d" || fail "rm -rf"
+}
+
 # the map cache makes overwrites server-free; nomapcache asks every time
 ZUSD_ARGS=-d
 zpmfs_up
+complete_dir_checks
 n=$(count_gb)
 echo "overwrites with the map cache: $n GET_BLOCKS"
 [ "$n" -le 2 ] || fail "overwrite of mapped blocks asked the server $n times"
