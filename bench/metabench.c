@@ -2,8 +2,9 @@
 /*
  * metabench: metadata micro-benchmark for the zufs benchmark suite.
  *
- * Creates N small files in a directory, stats each one, then unlinks each
- * one, timing every call.  Each phase reports operations per second and the
+ * Creates N small files in a directory, stats each one, renames each one
+ * (to a new name in the same directory), then unlinks each one, timing
+ * every call.  Each phase reports operations per second and the
  * mean and 99th-percentile latency of one operation, on one line:
  *
  *   create threads=1 ops=5000 secs=0.512 ops_per_s=9765.6 mean_us=102.4 p99_us=180.0
@@ -23,11 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
-enum mb_phase { MB_CREATE, MB_STAT, MB_UNLINK, MB_NR_PHASES };
+enum mb_phase { MB_CREATE, MB_STAT, MB_RENAME, MB_UNLINK, MB_NR_PHASES };
 
 static const char *const mb_phase_name[MB_NR_PHASES] = {
 	[MB_CREATE] = "create",
 	[MB_STAT] = "stat",
+	[MB_RENAME] = "rename",
 	[MB_UNLINK] = "unlink",
 };
 
@@ -36,7 +38,7 @@ struct mb_cfg {
 	unsigned long files;	/* per thread */
 	unsigned int threads;
 	size_t fsize;		/* bytes written into each new file */
-	double limit_s;		/* create/stat phases stop after this (0: no) */
+	double limit_s;		/* create/stat/rename stop after this (0: no) */
 };
 
 struct mb_thread {
@@ -47,6 +49,7 @@ struct mb_thread {
 	uint64_t *lat[MB_NR_PHASES];	/* ns, one per file */
 	unsigned long done[MB_NR_PHASES];	/* operations timed */
 	unsigned long created;		/* files that exist */
+	unsigned long renamed;		/* of them, f<i> renamed to r<i> */
 	int err;			/* first errno seen */
 };
 
@@ -72,8 +75,8 @@ static int mb_create_one(const char *path, const char *buf, size_t len)
 	return err;
 }
 
-static int mb_do_one(enum mb_phase ph, const char *path, const char *buf,
-		     size_t len)
+static int mb_do_one(enum mb_phase ph, const char *path, const char *to,
+		     const char *buf, size_t len)
 {
 	struct stat st;
 
@@ -82,6 +85,8 @@ static int mb_do_one(enum mb_phase ph, const char *path, const char *buf,
 		return mb_create_one(path, buf, len);
 	case MB_STAT:
 		return stat(path, &st) ? -errno : 0;
+	case MB_RENAME:
+		return rename(path, to) ? -errno : 0;
 	case MB_UNLINK:
 		return unlink(path) ? -errno : 0;
 	default:
@@ -90,29 +95,33 @@ static int mb_do_one(enum mb_phase ph, const char *path, const char *buf,
 }
 
 /*
- * A time limit ends create early on a slow filesystem; stat then covers
- * what was created, or what fits in its own limit.  Unlink is never cut
- * short: it also cleans up.
+ * A time limit ends create early on a slow filesystem; stat and rename
+ * then cover what was created, or what fits in their own limit.  Unlink
+ * is never cut short: it also cleans up (r<i> up to renamed, f<i> after).
  */
 static int mb_run_phase(struct mb_thread *t, enum mb_phase ph, const char *buf)
 {
 	const struct mb_cfg *cfg = t->cfg;
 	unsigned long i, n = ph == MB_CREATE ? cfg->files : t->created;
 	uint64_t t0, deadline = UINT64_MAX;
-	char path[4200];
+	char path[4200], to[4200];
 	int err = 0;
 
 	if (cfg->limit_s > 0 && ph != MB_UNLINK)
 		deadline = now_ns() + (uint64_t)(cfg->limit_s * 1e9);
 	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/f%lu", t->subdir, i);
+		snprintf(path, sizeof(path), "%s/%c%lu", t->subdir,
+			 ph == MB_UNLINK && i < t->renamed ? 'r' : 'f', i);
+		snprintf(to, sizeof(to), "%s/r%lu", t->subdir, i);
 		t0 = now_ns();
-		err = mb_do_one(ph, path, buf, cfg->fsize);
+		err = mb_do_one(ph, path, to, buf, cfg->fsize);
 		t->lat[ph][i] = now_ns() - t0;
 		if (err)
 			break;
 		if (ph == MB_CREATE)
 			t->created = i + 1;
+		if (ph == MB_RENAME)
+			t->renamed = i + 1;
 		if (t0 > deadline) {
 			i++;
 			break;
@@ -120,7 +129,7 @@ static int mb_run_phase(struct mb_thread *t, enum mb_phase ph, const char *buf)
 	}
 	t->done[ph] = i;
 	if (ph == MB_UNLINK && !err)
-		t->created = 0;
+		t->created = t->renamed = 0;
 	return err;
 }
 
@@ -266,15 +275,16 @@ static void usage(FILE *f, const char *prog)
 		"usage: %s [-n FILES] [-t THREADS] [-s BYTES] [-T SECONDS] DIR\n"
 		"\n"
 		"Metadata benchmark: creates FILES files (per thread) in a fresh\n"
-		"subdirectory of DIR, stats them, unlinks them, and prints for each\n"
-		"phase the operations per second and the mean and p99 latency of one\n"
-		"operation (create = open(O_CREAT|O_EXCL) [+ write] + close).\n"
+		"subdirectory of DIR, stats them, renames them (f<i> to r<i>),\n"
+		"unlinks them, and prints for each phase the operations per second\n"
+		"and the mean and p99 latency of one operation\n"
+		"(create = open(O_CREAT|O_EXCL) [+ write] + close).\n"
 		"\n"
 		"  -n FILES    files per thread (default 2000)\n"
 		"  -t THREADS  threads, each in its own subdirectory (default 1)\n"
 		"  -s BYTES    bytes written into each new file (default 0)\n"
-		"  -T SECONDS  stop the create and stat phases after this long\n"
-		"              (stat and unlink then cover the files created)\n"
+		"  -T SECONDS  stop the create, stat and rename phases after this\n"
+		"              long (the later phases cover the files created)\n"
 		"  -h, --help  this text\n", prog);
 }
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 OPS = ["randwrite", "randread", "write-alloc"]
-META_OPS = ["create", "stat", "unlink"]
+META_OPS = ["create", "stat", "rename", "unlink"]
 # the order rows are printed in: the zufs rows first, then what they beat
 TARGET_ORDER = [
     "zufs/zpmfs", "zufs/zpmfs-nomapcache", "zufs/passthrough",
@@ -233,6 +233,45 @@ def raw_scaling(get):
     return ", ".join(out)
 
 
+def ratio_verdict(name, a, b, factor):
+    """a's ops/s >= factor x b's, both rows of one boot"""
+    if not a or not b:
+        return verdict(name, None, "missing row")
+    return verdict(name, a.iops >= factor * b.iops,
+                   "%.0f vs %.0f ops/s (%.2fx)" % (a.iops, b.iops,
+                                                   a.iops / b.iops))
+
+
+def trip_targets(get, raw):
+    """issue 14: what fewer and cheaper round trips must reach"""
+    out = []
+    for op in ("create", "unlink", "rename"):
+        for j in (1, 2):
+            z = get("zufs/zpmfs", op, j)
+            out.append(ratio_verdict("zpmfs %s >= ext4-dax, %d thread%s"
+                                     % (op, j, "s" if j > 1 else ""),
+                                     z, get("ext4-dax", op, j), 1.0))
+            out.append(ratio_verdict("zpmfs %s >= 3x FUSE bridge, %d thread%s"
+                                     % (op, j, "s" if j > 1 else ""),
+                                     z, get("fuse-bridge/zpmfs", op, j), 3.0))
+    for op in ("randread", "randwrite", "write-alloc", "create", "stat",
+               "unlink"):
+        out.append(ratio_verdict(
+            "zufs/passthrough %s >= 1.5x fuse-bridge/passthrough, 1 job"
+            % op, get("zufs/passthrough", op, 1),
+            get("fuse-bridge/passthrough", op, 1), 1.5))
+    alloc = get("zufs/zpmfs", "write-alloc", 1)
+    if alloc and raw:
+        out.append(verdict("zpmfs allocating write latency <= 3x raw pmem",
+                           alloc.mean <= 3 * raw.mean,
+                           "%.1f us vs %.1f us (%.2fx)"
+                           % (alloc.mean, raw.mean, alloc.mean / raw.mean)))
+    else:
+        out.append(verdict("zpmfs allocating write latency <= 3x raw pmem",
+                           None, "missing zufs/zpmfs write-alloc or raw j=1"))
+    return out
+
+
 def targets(rows, pairs=None):
     def get(t, op, j):
         return find(rows, "vm", t, op, j)
@@ -321,6 +360,7 @@ def targets(rows, pairs=None):
     else:
         out.append(verdict(scal, None,
                            "missing zufs/zpmfs randwrite j=1 or j=2"))
+    out.extend(trip_targets(get, raw))
     if first_raw and again:
         out.append("drift:   raw pmem randwrite j=1 was %.0f IOPS / %.1f us at the "
                    "start and %.0f IOPS / %.1f us at the end (%+.0f%% IOPS); "

@@ -38,10 +38,15 @@ struct zuf_io_win {
 	u32			start;		/* of the buffer in page 0 */
 };
 
-/* Only the caller's user memory, and only a page's worth or more */
-static bool zuf_io_can_window(struct iov_iter *iter, u64 len)
+/*
+ * Only the caller's user memory, only a page's worth or more, and only
+ * more than the mount's copy_max
+ */
+static bool zuf_io_can_window(struct inode *inode, struct iov_iter *iter,
+			      u64 len)
 {
-	return user_backed_iter(iter) && len >= PAGE_SIZE;
+	return user_backed_iter(iter) && len >= PAGE_SIZE &&
+	       len > READ_ONCE(ZSBI(inode)->copy_max);
 }
 
 static int zuf_io_bounce_add(struct zuf_dispatch *zd, struct zuf_io_win *w,
@@ -220,7 +225,7 @@ ssize_t zuf_io_dispatch(struct inode *inode, struct zufs_op_io *op,
 	ssize_t done;
 	int err;
 
-	if (zuf_io_can_window(iter, op->length)) {
+	if (zuf_io_can_window(inode, iter, op->length)) {
 		err = zuf_io_window(&zd, &w, op, iter, write);
 		if (err)
 			return err;
@@ -336,7 +341,7 @@ ssize_t zuf_io_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		done += n;
 	}
 	/* a mmap of this file reads through the page cache: refresh it */
-	if (done)
+	if (done && inode->i_mapping->nrpages)
 		invalidate_inode_pages2_range(inode->i_mapping,
 				(iocb->ki_pos - done) >> PAGE_SHIFT,
 				(iocb->ki_pos - 1) >> PAGE_SHIFT);

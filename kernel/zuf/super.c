@@ -26,6 +26,7 @@ struct zuf_fs_context {
 	bool	nomapcache;
 	int	reattach_timeout;	/* seconds; -1: not given */
 	int	spin_us;		/* -1: not given */
+	int	copy_max;		/* bytes; -1: not given */
 	char	*devs;		/* devs=PATH:PATH...: the set's members */
 };
 
@@ -212,6 +213,9 @@ static int zuf_show_options(struct seq_file *seq, struct dentry *root)
 			   sbi->reattach_timeout / HZ);
 	if (sbi->spin_ns)
 		seq_printf(seq, ",spin=%u", sbi->spin_ns / (u32)NSEC_PER_USEC);
+	if (!(sbi->zft->info.flags & ZUFS_FST_PMEM) &&
+	    sbi->copy_max != ZUF_COPY_MAX_DEFAULT)
+		seq_printf(seq, ",copy_max=%u", sbi->copy_max);
 	zuf_show_devs(seq, sbi);
 	return 0;
 }
@@ -347,6 +351,8 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 				 ctx->reattach_timeout) * HZ;
 	if (ctx->spin_us > 0)
 		sbi->spin_ns = ctx->spin_us * NSEC_PER_USEC;
+	sbi->copy_max = ctx->copy_max < 0 ? ZUF_COPY_MAX_DEFAULT :
+			ctx->copy_max;
 	sbi->dev_name = kstrdup(fc->source ?: "", GFP_KERNEL);
 	if (!sbi->dev_name)
 		return -ENOMEM;
@@ -551,6 +557,15 @@ static int zuf_add_option(struct zuf_fs_context *ctx,
 	return 0;
 }
 
+/* An option's value: a decimal number in 0..@max */
+static int zuf_parse_int(struct fs_parameter *param, int max, int *val)
+{
+	if (param->type != fs_value_is_string ||
+	    kstrtoint(param->string, 10, val) || *val < 0 || *val > max)
+		return -EINVAL;
+	return 0;
+}
+
 static int zuf_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
 	struct zuf_fs_context *ctx = fc->fs_private;
@@ -571,11 +586,15 @@ static int zuf_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return 0;
 	}
 	if (!strcmp(param->key, "spin")) {
-		if (param->type != fs_value_is_string ||
-		    kstrtoint(param->string, 10, &ctx->spin_us) ||
-		    ctx->spin_us < 0 || ctx->spin_us > ZUFS_SPIN_MAX_US)
+		if (zuf_parse_int(param, ZUFS_SPIN_MAX_US, &ctx->spin_us))
 			return invalfc(fc, "spin: 0..%d microseconds",
 				       ZUFS_SPIN_MAX_US);
+		return 0;
+	}
+	if (!strcmp(param->key, "copy_max")) {
+		if (zuf_parse_int(param, ZUFS_IO_MAX, &ctx->copy_max))
+			return invalfc(fc, "copy_max: 0..%u bytes",
+				       ZUFS_IO_MAX);
 		return 0;
 	}
 	if (!strcmp(param->key, "devs")) {
@@ -634,6 +653,8 @@ static int zuf_reconfigure(struct fs_context *fc)
 		sbi->reattach_timeout = ctx->reattach_timeout * HZ;
 	if (ctx->spin_us >= 0)
 		WRITE_ONCE(sbi->spin_ns, ctx->spin_us * NSEC_PER_USEC);
+	if (ctx->copy_max >= 0)
+		WRITE_ONCE(sbi->copy_max, ctx->copy_max);
 out_free:
 	kfree(req);
 	return err;
@@ -663,6 +684,7 @@ int zuf_init_fs_context(struct fs_context *fc)
 		return -ENOMEM;
 	ctx->reattach_timeout = -1;
 	ctx->spin_us = -1;
+	ctx->copy_max = -1;
 	fc->fs_private = ctx;
 	fc->ops = &zuf_context_ops;
 	return 0;

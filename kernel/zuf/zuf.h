@@ -68,6 +68,9 @@ struct zuf_pmem {
 	struct zufs_dev_table	table;		/* as read from the mounted member */
 };
 
+/* -o copy_max's default: see bench/README.md "Window or copy" */
+#define ZUF_COPY_MAX_DEFAULT	0
+
 /* zuf_sb_info.flags */
 #define ZUF_SB_NO_MAPCACHE	(1UL << 0)	/* "nomapcache": no cached maps */
 
@@ -91,6 +94,13 @@ struct zuf_sb_info {
 	 * sleeps, and hands its op to a ZT polling on another CPU (zt.c)
 	 */
 	u32			spin_ns;
+	/*
+	 * -o copy_max=BYTES: old-IO of at most this many bytes is copied
+	 * through the data area: mapping a few pages into the window and
+	 * zapping them again (a TLB flush on every CPU the server runs on)
+	 * costs more than the copy (io.c)
+	 */
+	u32			copy_max;
 	bool			dying;		/* kill_sb: never wait */
 	char			*dev_name;	/* as mounted, for re-attach */
 	/* the last statfs answer: what statfs says while detached */
