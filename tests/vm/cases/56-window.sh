@@ -29,7 +29,8 @@ start_zusd() {
 	wait_registered zpassthrough ||
 		fail "zusd did not register: $(cat "$LOG")"
 	# a killed server fails its callers at once (63-restart: re-attach)
-	mount -t zpassthrough -o backing="$BACK",reattach_timeout=0 none "$MNT" ||
+	mount -t zpassthrough -o backing="$BACK",reattach_timeout=0${MOPTS:+,$MOPTS} \
+		none "$MNT" ||
 		fail "mount zpassthrough: $(tail -3 "$LOG")"
 }
 
@@ -69,6 +70,28 @@ dd if="$MNT/dd" of=/tmp/back bs=1M iflag=direct status=none || fail "dd read"
 cmp /tmp/ref /tmp/back || fail "dd data differs"
 stop_zusd
 [ "$(io_count data)" = 0 ] || fail "dd used the data area"
+
+# 2b. -o copy_max=BYTES: I/O up to that size is copied, larger is lent;
+# the option is checked, shown, and changed by remount
+MOPTS=copy_max=65536 start_zusd
+grep " $MNT " /proc/mounts | grep -q 'copy_max=65536' ||
+	fail "copy_max not shown: $(grep " $MNT " /proc/mounts)"
+mkdir -p /tmp/cm /tmp/cm-back
+mount -t zpassthrough -o backing=/tmp/cm-back,copy_max=1048577 none /tmp/cm \
+	2>/dev/null && fail "copy_max beyond ZUFS_IO_MAX accepted"
+mount -t zpassthrough -o backing=/tmp/cm-back,copy_max=1048576 none /tmp/cm ||
+	fail "copy_max=ZUFS_IO_MAX refused"
+umount /tmp/cm
+dd if=/tmp/ref of="$MNT/cp" bs=4k oflag=direct status=none || fail "dd 4k"
+dd if="$MNT/cp" of=/tmp/back bs=64k iflag=direct status=none || fail "dd 64k"
+cmp /tmp/ref /tmp/back || fail "copied data differs"
+dd if=/tmp/ref of="$MNT/cp" bs=128k status=none || fail "dd 128k"
+cmp /tmp/ref "$MNT/cp" || fail "lent data differs"
+stop_zusd
+echo "copy_max=65536: $(io_count data) through the data area, $(io_count window) in the window"
+[ "$(io_count data)" -ge 2176 ] || fail "copy_max: small I/O not copied"
+[ "$(io_count window)" -ge 64 ] && [ "$(io_count window)" -lt 100 ] ||
+	fail "copy_max: 128 KiB I/O not lent ($(io_count window) window ops)"
 
 # 3. the caller is killed while the server has its pages mapped
 start_zusd --io-delay 300000
