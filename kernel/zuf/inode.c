@@ -601,31 +601,91 @@ int zuf_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 /* eviction                                                            */
 /* ------------------------------------------------------------------ */
 
-void zuf_evict_inode(struct inode *inode)
+static void zuf_send_evict(struct zuf_sb_info *sbi, u64 ino, bool linked)
+{
+	struct zufs_op_evict op = { .hdr.op = ZUFS_OP_EVICT, .ino = ino };
+	/*
+	 * A new server never heard of a linked inode the kernel drops: only
+	 * a deleted one (its space) is worth waiting for a re-attach.
+	 */
+	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
+				   .nowait = linked };
+	int err = zufc_dispatch(sbi, &zd);
+
+	/* -EIO: the server is gone and its state with it */
+	if (err && err != -EIO)
+		zuf_dbg(sbi->sb, "evict ino %llu: %d", ino, err);
+}
+
+/*
+ * Reaping.  The last iput of an unlinked inode would make unlink (or the
+ * close after it) wait for a second trip, the EVICT that frees it.  When
+ * it owns no blocks, no space waits for that EVICT: a worker sends it
+ * instead.  Until then the inode is an orphan on the server's side (a
+ * crash leaves it to the next mount, as any open-unlinked file), and no
+ * name or answer can bring its number back, so no iget races the late
+ * EVICT.  statfs (inode counts), a create that finds no free inode, and
+ * umount wait for the pending ones.
+ */
+struct zuf_reap {
+	struct llist_node	node;
+	u64			ino;
+};
+
+static void zuf_reap_work(struct work_struct *work)
+{
+	struct zuf_sb_info *sbi = container_of(work, struct zuf_sb_info,
+					       reap_work);
+	struct llist_node *list = llist_del_all(&sbi->reap_list);
+	struct zuf_reap *r, *next;
+
+	llist_for_each_entry_safe(r, next, llist_reverse_order(list), node) {
+		zuf_send_evict(sbi, r->ino, false);
+		kfree(r);
+	}
+}
+
+void zuf_reap_init(struct zuf_sb_info *sbi)
+{
+	init_llist_head(&sbi->reap_list);
+	INIT_WORK(&sbi->reap_work, zuf_reap_work);
+}
+
+/* Wait for the pending EVICTs; true if there were any */
+bool zuf_reap_flush(struct zuf_sb_info *sbi)
+{
+	bool pending = !llist_empty(&sbi->reap_list) ||
+		       work_pending(&sbi->reap_work);
+
+	flush_work(&sbi->reap_work);
+	return pending;
+}
+
+static bool zuf_reap_later(struct inode *inode)
 {
 	struct zuf_sb_info *sbi = ZSBI(inode);
-	struct zufs_op_evict op = {};
-	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op) };
-	int err;
+	struct zuf_reap *r;
 
+	if (inode->i_nlink || inode->i_blocks || READ_ONCE(sbi->dying))
+		return false;
+	r = kmalloc(sizeof(*r), GFP_NOFS | __GFP_NOWARN);
+	if (!r)
+		return false;
+	r->ino = inode->i_ino;
+	llist_add(&r->node, &sbi->reap_list);
+	queue_work(system_unbound_wq, &sbi->reap_work);
+	return true;
+}
+
+void zuf_evict_inode(struct inode *inode)
+{
 	truncate_inode_pages_final(&inode->i_data);
 	/* a deleted inode's times do not matter any more */
 	if (inode->i_nlink && !is_bad_inode(inode))
 		zuf_flush_times(inode);
 	clear_inode(inode);
 	zuf_map_drop_all(inode);
-	if (is_bad_inode(inode))
+	if (is_bad_inode(inode) || zuf_reap_later(inode))
 		return;
-
-	op.hdr.op = ZUFS_OP_EVICT;
-	op.ino = inode->i_ino;
-	/*
-	 * A new server never heard of a linked inode the kernel drops: only
-	 * a deleted one (its space) is worth waiting for a re-attach.
-	 */
-	zd.nowait = inode->i_nlink != 0;
-	err = zufc_dispatch(sbi, &zd);
-	/* -EIO: the server is gone and its state with it */
-	if (err && err != -EIO)
-		zuf_dbg(inode->i_sb, "evict ino %lu: %d", inode->i_ino, err);
+	zuf_send_evict(ZSBI(inode), inode->i_ino, inode->i_nlink != 0);
 }

@@ -145,6 +145,8 @@ static int zuf_statfs(struct dentry *dentry, struct kstatfs *buf)
 
 	if (zuf_sb_detached(sbi))
 		return zuf_statfs_detached(sbi, buf);
+	/* inodes already unlinked count as free */
+	zuf_reap_flush(sbi);
 	err = zufc_dispatch(sbi, &zd);
 	if (err == -EIO && zuf_sb_detached(sbi))
 		return zuf_statfs_detached(sbi, buf);
@@ -225,6 +227,7 @@ static void zuf_put_super(struct super_block *sb)
 	struct zuf_sb_info *sbi = ZSB(sb);
 
 	/* inodes are evicted: the server may let go of the mount */
+	zuf_reap_flush(sbi);
 	zuf_umount(sbi);
 	zuf_pmem_unpublish(zuf_sbi_srv(sbi), sbi);
 	zuf_pmem_close(sbi);
@@ -336,6 +339,7 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 	mutex_init(&sbi->attach_lock);
 	init_waitqueue_head(&sbi->attach_wq);
 	spin_lock_init(&sbi->statfs_lock);
+	zuf_reap_init(sbi);
 	sb->s_fs_info = sbi;
 	sbi->srv = zuf_fs_type_get(zft);
 	if (!sbi->srv) {

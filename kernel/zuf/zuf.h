@@ -16,6 +16,8 @@
 #include <linux/dax.h>
 #include <linux/blkdev.h>
 #include <linux/list.h>
+#include <linux/llist.h>
+#include <linux/workqueue.h>
 #include <linux/mutex.h>
 #include <linux/wait.h>
 #include <linux/xattr.h>
@@ -116,6 +118,12 @@ struct zuf_sb_info {
 	char			*options;	/* canonical, for show_options */
 	struct ratelimit_state	bad_answer_rs;	/* "server lied" messages */
 	atomic64_t		attr_version;	/* see zuf_attr_version() */
+	/*
+	 * Deleted inodes without blocks whose EVICT a worker sends, so that
+	 * unlink costs its caller one trip (inode.c, "Reaping")
+	 */
+	struct llist_head	reap_list;
+	struct work_struct	reap_work;
 };
 
 static inline struct zuf_sb_info *ZSB(struct super_block *sb)
@@ -284,6 +292,8 @@ void zuf_inode_cache_destroy(void);
 struct inode *zuf_alloc_inode(struct super_block *sb);
 void zuf_free_inode(struct inode *inode);
 void zuf_evict_inode(struct inode *inode);
+void zuf_reap_init(struct zuf_sb_info *sbi);
+bool zuf_reap_flush(struct zuf_sb_info *sbi);
 /*
  * Check an attribute answer (type, times, size, nlink, ino range);
  * expect_ino != 0 also checks attr->ino.  -EIO and a log line if bad.

@@ -133,10 +133,40 @@ complete_dir_checks() {
 	rm -rf "$d" || fail "rm -rf"
 }
 
+# unlinked empty files are evicted by a worker (reaping): none is lost
+# to statfs, a full inode table or umount
+reap_checks() {
+	local d=$MNT/reap before after ev i
+	mkdir "$d" || fail "mkdir reap"
+	before=$(stat -f -c %d "$MNT")
+	ev=$(grep -c ' EVICT ' "$ZUSD_LOG")
+	for i in $(seq 1 300); do : >"$d/e$i"; done
+	echo data >"$d/full"
+	rm -f "$d"/e* "$d/full" || fail "rm"
+	after=$(stat -f -c %d "$MNT")
+	[ "$after" = "$before" ] ||
+		fail "free inodes $before before, $after right after the unlinks"
+	ev=$(($(grep -c ' EVICT ' "$ZUSD_LOG") - ev))
+	[ "$ev" -ge 301 ] || fail "only $ev EVICTs for 301 unlinked files"
+	# unlinked while open: evicted at the last close, not before
+	exec 8>"$d/open"
+	rm "$d/open"
+	echo more >&8 || fail "write to an open unlinked file"
+	exec 8>&-
+	for i in $(seq 1 100); do : >"$d/u$i"; done
+	rm -f "$d"/u*
+	rmdir "$d" || fail "rmdir"
+}
+
 # the map cache makes overwrites server-free; nomapcache asks every time
 ZUSD_ARGS=-d
 zpmfs_up
 complete_dir_checks
+reap_checks
+# pending EVICTs are sent before the server lets go of the mount
+zpmfs_down
+zpmfs_fsck "after unlinks and an immediate umount"
+mount -t zpmfs /dev/pmem0 "$MNT" || fail "mount again"
 n=$(count_gb)
 echo "overwrites with the map cache: $n GET_BLOCKS"
 [ "$n" -le 2 ] || fail "overwrite of mapped blocks asked the server $n times"
