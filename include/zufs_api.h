@@ -54,7 +54,8 @@
  *                    saying how many extents the kernel takes; the kernel
  *                    copies only the bytes an op uses.  ZUFS_FST_LOCAL_NAMES:
  *                    the kernel answers negative lookups in directories
- *                    it knows completely without asking.
+ *                    it knows completely without asking.  ZUFS_READDIR_PLUS:
+ *                    a READDIR answers every entry's attributes too.
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -714,6 +715,15 @@ struct zufs_op_rename {
  */
 #define ZUFS_DIR_POS_FIRST	2
 
+/*
+ * ZUFS_OP_READDIR hdr.flags (1.7): each record is followed by the struct
+ * zufs_attr of its inode (ZUFS_DIRENT_PLUS_SIZE), so that listing a
+ * directory and stat()ing its entries (ls -l) costs no LOOKUP per entry:
+ * the kernel makes their dentries from it.  An entry whose attributes
+ * could not be read has attr.ino 0 (the kernel then looks it up later).
+ */
+#define ZUFS_READDIR_PLUS	(1U << 0)
+
 struct zufs_op_readdir {
 	struct zufs_op_hdr hdr;
 	__u64	ino;			/* in */
@@ -733,6 +743,9 @@ struct zufs_dirent {
 /* Bytes one record takes: header + name rounded up to 8 */
 #define ZUFS_DIRENT_SIZE(len) \
 	((sizeof(struct zufs_dirent) + (len) + 7) & ~(__u32)7)
+/* With ZUFS_READDIR_PLUS: the record, then its struct zufs_attr */
+#define ZUFS_DIRENT_PLUS_SIZE(len) \
+	(ZUFS_DIRENT_SIZE(len) + (__u32)sizeof(struct zufs_attr))
 
 /* ZUFS_OP_READLINK: target in the data area, hdr.data_out bytes */
 struct zufs_op_readlink {

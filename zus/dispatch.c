@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -220,25 +221,75 @@ static int fill_dirent(void *buf, const char *name, size_t len, uint64_t ino,
 	return 0;
 }
 
+/*
+ * ZUFS_READDIR_PLUS: give each of the plugin's records in @plain its
+ * attributes, into @data (up to @max bytes).  Done after the plugin's
+ * readdir returned, never from inside it (its getattr may take locks its
+ * readdir holds).  Returns the records that fit; *used their bytes.
+ */
+static uint32_t add_attrs(struct zusd_sb *sb, const struct zus_ctx *ctx,
+			  const uint8_t *plain, uint32_t count, uint8_t *data,
+			  uint32_t max, uint32_t *used)
+{
+	uint32_t i, in = 0, out = 0;
+
+	for (i = 0; i < count; i++) {
+		const struct zufs_dirent *de = (const void *)(plain + in);
+		uint32_t sz = ZUFS_DIRENT_SIZE(de->name_len);
+		struct zufs_attr *attr;
+
+		if (out + ZUFS_DIRENT_PLUS_SIZE(de->name_len) > max)
+			break;
+		memcpy(data + out, de, sz);
+		attr = (void *)(data + out + sz);
+		if (OPS(sb)->getattr(sb->psb, ctx, de->ino, attr) ||
+		    attr->ino != de->ino)
+			memset(attr, 0, sizeof(*attr));
+		in += sz;
+		out += sz + sizeof(*attr);
+	}
+	*used = out;
+	return i;
+}
+
+/* Attributes take room: a plain record of a short name is ~1/4 of one */
+#define PLUS_PLAIN_SHARE	4
+
 static int do_readdir(struct zusd_zt *zt, struct zusd_sb *sb,
 		      struct zufs_op_hdr *hdr, void *data,
 		      const struct zus_ctx *ctx)
 {
 	struct zufs_op_readdir *op = (void *)hdr;
-	struct dir_buf db = {
-		.p = data,
-		.max = hdr->data_max > ZUFS_DATA_AREA_SIZE ?
-		       ZUFS_DATA_AREA_SIZE : hdr->data_max,
-	};
+	bool plus = hdr->flags & ZUFS_READDIR_PLUS;
+	uint32_t max = hdr->data_max > ZUFS_DATA_AREA_SIZE ?
+		       ZUFS_DATA_AREA_SIZE : hdr->data_max;
+	struct dir_buf db = { .p = data, .max = max };
 	bool eof = false;
 	int err;
 
 	(void)zt;
+	if (plus) {
+		db.max = max / PLUS_PLAIN_SHARE;
+		db.p = malloc(db.max ?: 1);
+		if (!db.p)
+			return -ENOMEM;
+	}
 	err = OPS(sb)->readdir(sb->psb, ctx, op->ino, op->pos, fill_dirent,
 			       &db, &eof);
+	if (plus && !err) {
+		uint32_t n = add_attrs(sb, ctx, (const uint8_t *)db.p,
+				       db.count, data, max, &db.used);
+
+		/* what did not fit is read again from the last position */
+		if (n < db.count)
+			eof = false;
+		db.count = n;
+	}
+	if (plus)
+		free(db.p);
 	op->count = db.count;
 	op->eof = eof;
-	hdr->data_out = db.used;
+	hdr->data_out = err ? 0 : db.used;
 	return err;
 }
 

@@ -3,6 +3,12 @@
  * dir.c - directory listing.  "." and ".." are ours (positions 0 and 1);
  * the server fills a large buffer with records from a stable cookie on,
  * and every record is checked before any of them reaches the caller.
+ *
+ * Readdirplus: a listing from the start, or one after lookups in the
+ * directory went to the server, asks for every entry's attributes too
+ * (ZUFS_READDIR_PLUS) and makes the dentries and inodes of the entries
+ * the dcache lacks, so that ls -l or a find that stats costs no LOOKUP
+ * per entry.  Listings of names only (a later chunk of a find) do not.
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -33,9 +39,20 @@ static bool zuf_dtype_valid(u8 type)
 	return false;
 }
 
+static u32 zuf_dirent_size(const struct zufs_dirent *de, bool plus)
+{
+	return plus ? ZUFS_DIRENT_PLUS_SIZE(de->name_len) :
+		      ZUFS_DIRENT_SIZE(de->name_len);
+}
+
+static const struct zufs_attr *zuf_dirent_attr(const struct zufs_dirent *de)
+{
+	return (const void *)de + ZUFS_DIRENT_SIZE(de->name_len);
+}
+
 static const char *zuf_dirent_problem(struct zuf_sb_info *sbi,
 				      const struct zufs_dirent *de, u32 room,
-				      u64 pos)
+				      u64 pos, bool plus)
 {
 	u16 len;
 
@@ -44,8 +61,11 @@ static const char *zuf_dirent_problem(struct zuf_sb_info *sbi,
 	len = de->name_len;
 	if (!len || len > ZUFS_NAME_MAX)
 		return "bad name length";
-	if (ZUFS_DIRENT_SIZE(len) > room)
+	if (zuf_dirent_size(de, plus) > room)
 		return "record past the data";
+	if (plus && zuf_dirent_attr(de)->ino &&
+	    zuf_dirent_attr(de)->ino != de->ino)
+		return "attributes of another inode";
 	if (memchr(de->name, '/', len) || memchr(de->name, 0, len))
 		return "bad character in name";
 	if ((len == 1 && de->name[0] == '.') ||
@@ -62,7 +82,7 @@ static const char *zuf_dirent_problem(struct zuf_sb_info *sbi,
 
 /* Validate a whole answer before emitting anything from it */
 static int zuf_check_dirents(struct zuf_sb_info *sbi, const void *buf,
-			     u32 len, u32 count, u64 pos)
+			     u32 len, u32 count, u64 pos, bool plus)
 {
 	const struct zufs_dirent *de;
 	const char *why = NULL;
@@ -70,11 +90,11 @@ static int zuf_check_dirents(struct zuf_sb_info *sbi, const void *buf,
 
 	while (off < len) {
 		de = buf + off;
-		why = zuf_dirent_problem(sbi, de, len - off, pos);
+		why = zuf_dirent_problem(sbi, de, len - off, pos, plus);
 		if (why)
 			break;
 		pos = de->next_pos;
-		off += ZUFS_DIRENT_SIZE(de->name_len);
+		off += zuf_dirent_size(de, plus);
 		n++;
 	}
 	if (!why && n != count)
@@ -86,26 +106,74 @@ static int zuf_check_dirents(struct zuf_sb_info *sbi, const void *buf,
 	return -EIO;
 }
 
+/*
+ * Make the dentry and inode of an entry the dcache lacks, as a lookup
+ * would.  Best effort: whatever fails here, a lookup does later.
+ */
+static void zuf_prefill(struct dentry *parent, const struct zufs_dirent *de,
+			u64 version)
+{
+	DECLARE_WAIT_QUEUE_HEAD_ONSTACK(wq);
+	const struct zufs_attr *attr = zuf_dirent_attr(de);
+	struct qstr name = QSTR_INIT(de->name, de->name_len);
+	struct super_block *sb = parent->d_sb;
+	struct dentry *dentry, *alias;
+	struct inode *inode;
+
+	if (!attr->ino || zuf_attr_check(ZSB(sb), attr, 0))
+		return;
+	name.hash = full_name_hash(parent, name.name, name.len);
+	dentry = d_lookup(parent, &name);
+	if (!dentry) {
+		dentry = d_alloc_parallel(parent, &name, &wq);
+		if (IS_ERR(dentry))
+			return;
+	}
+	if (!d_in_lookup(dentry))
+		goto out_put;	/* known already, or someone looks it up */
+	inode = zuf_iget(sb, attr, version);
+	if (IS_ERR(inode)) {
+		d_lookup_done(dentry);
+		goto out_put;
+	}
+	alias = d_splice_alias(inode, dentry);
+	d_lookup_done(dentry);
+	if (!IS_ERR_OR_NULL(alias))
+		dput(alias);
+out_put:
+	dput(dentry);
+}
+
+struct zuf_listing {
+	struct file	*file;
+	struct dir_context *ctx;
+	bool		plus;
+	u64		version;	/* of the dir, before the question */
+};
+
 /* Returns true when the caller's buffer is full */
-static bool zuf_emit_dirents(struct dir_context *ctx, const void *buf,
-			     u32 len)
+static bool zuf_emit_dirents(struct zuf_listing *l, const void *buf, u32 len)
 {
 	const struct zufs_dirent *de;
 	u32 off = 0;
 
 	while (off < len) {
 		de = buf + off;
-		if (!dir_emit(ctx, de->name, de->name_len, de->ino, de->type))
+		if (l->plus)
+			zuf_prefill(l->file->f_path.dentry, de, l->version);
+		if (!dir_emit(l->ctx, de->name, de->name_len, de->ino,
+			      de->type))
 			return true;
-		ctx->pos = de->next_pos;
-		off += ZUFS_DIRENT_SIZE(de->name_len);
+		l->ctx->pos = de->next_pos;
+		off += zuf_dirent_size(de, l->plus);
 	}
 	return false;
 }
 
-static int zuf_readdir_once(struct inode *dir, struct dir_context *ctx,
+static int zuf_readdir_once(struct inode *dir, struct zuf_listing *l,
 			    void *buf, u32 size, bool *more)
 {
+	struct dir_context *ctx = l->ctx;
 	struct zuf_sb_info *sbi = ZSBI(dir);
 	struct zufs_op_readdir op = {};
 	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
@@ -113,24 +181,37 @@ static int zuf_readdir_once(struct inode *dir, struct dir_context *ctx,
 	int err;
 
 	op.hdr.op = ZUFS_OP_READDIR;
+	op.hdr.flags = l->plus ? ZUFS_READDIR_PLUS : 0;
 	op.ino = dir->i_ino;
 	op.pos = ctx->pos;
+	l->version = zuf_attr_version(dir);
 	err = zufc_dispatch(sbi, &zd);
 	if (err)
 		return err;
-	err = zuf_check_dirents(sbi, buf, zd.out_len, op.count, ctx->pos);
+	err = zuf_check_dirents(sbi, buf, zd.out_len, op.count, ctx->pos,
+				l->plus);
 	if (err)
 		return err;
-	*more = !zuf_emit_dirents(ctx, buf, zd.out_len);
+	*more = !zuf_emit_dirents(l, buf, zd.out_len);
 	/* no records and no eof would make us ask the same thing forever */
 	if (op.eof || !op.count)
 		*more = false;
 	return 0;
 }
 
+/* From the start, or after lookups there went to the server */
+static bool zuf_readdir_plus(struct inode *dir, struct dir_context *ctx)
+{
+	bool looked_up = test_and_clear_bit(ZUF_I_DIR_LOOKED_UP,
+					    &ZUI(dir)->state);
+
+	return ctx->pos == ZUFS_DIR_POS_FIRST || looked_up;
+}
+
 static int zuf_iterate(struct file *file, struct dir_context *ctx)
 {
 	struct inode *dir = file_inode(file);
+	struct zuf_listing l = { .file = file, .ctx = ctx };
 	u32 size = ZUF_READDIR_FIRST;
 	bool more = true;
 	void *buf;
@@ -138,10 +219,11 @@ static int zuf_iterate(struct file *file, struct dir_context *ctx)
 
 	if (!dir_emit_dots(file, ctx))
 		return 0;
+	l.plus = zuf_readdir_plus(dir, ctx);
 	buf = kmalloc(size, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	err = zuf_readdir_once(dir, ctx, buf, size, &more);
+	err = zuf_readdir_once(dir, &l, buf, size, &more);
 	if (!err && more) {
 		kfree(buf);
 		size = ZUF_READDIR_BUF;
@@ -154,7 +236,7 @@ static int zuf_iterate(struct file *file, struct dir_context *ctx)
 			err = -EINTR;
 			break;
 		}
-		err = zuf_readdir_once(dir, ctx, buf, size, &more);
+		err = zuf_readdir_once(dir, &l, buf, size, &more);
 	}
 	kvfree(buf);
 	return err;

@@ -90,6 +90,7 @@ static struct dentry *zuf_lookup(struct inode *dir, struct dentry *dentry,
 		return ERR_PTR(err);
 	if (zuf_dir_complete(dir))
 		return d_splice_alias(NULL, dentry);
+	set_bit(ZUF_I_DIR_LOOKED_UP, &ZUI(dir)->state);
 	op.hdr.op = ZUFS_OP_LOOKUP;
 	op.dir_ino = dir->i_ino;
 	zuf_fill_name(&op.name, &dentry->d_name);

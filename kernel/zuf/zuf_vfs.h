@@ -32,6 +32,8 @@ struct zuf_inode {
 #define ZUF_I_TIMES_DIRTY	0
 /* a directory whose every name has a dentry (namei.c, "Complete") */
 #define ZUF_I_DIR_COMPLETE	1
+/* a lookup in this directory went to the server (dir.c, readdirplus) */
+#define ZUF_I_DIR_LOOKED_UP	2
 
 static inline struct zuf_inode *ZUI(struct inode *inode)
 {

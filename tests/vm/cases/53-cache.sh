@@ -133,6 +133,26 @@ complete_dir_checks() {
 	rm -rf "$d" || fail "rm -rf"
 }
 
+# readdirplus: ls -l of a directory the dcache does not know asks no
+# LOOKUP per entry, and what it shows is right
+plus_checks() {
+	local d=$MNT/plus before n i
+	mkdir "$d" && for i in $(seq 1 60); do echo "$i" >"$d/p$i"; done
+	ln -s p1 "$d/link" && mkdir "$d/sub" || fail "plus setup"
+	ls -l "$d" >/tmp/ls-before || fail "ls -l"
+	zpmfs_down
+	mount -t zpmfs /dev/pmem0 "$MNT" || fail "remount"
+	before=$(lookups)
+	ls -l "$d" >/tmp/ls-after || fail "ls -l after remount"
+	n=$(($(lookups) - before))
+	echo "ls -l of 62 entries after a remount: $n LOOKUPs"
+	[ "$n" -le 2 ] || fail "ls -l asked $n LOOKUPs (no readdirplus?)"
+	diff /tmp/ls-before /tmp/ls-after || fail "ls -l differs after remount"
+	[ "$(cat "$d/p17")" = 17 ] && [ "$(readlink "$d/link")" = p1 ] ||
+		fail "prefilled entries read wrong"
+	rm -rf "$d" || fail "rm -rf plus"
+}
+
 # unlinked empty files are evicted by a worker (reaping): none is lost
 # to statfs, a full inode table or umount
 reap_checks() {
@@ -162,6 +182,7 @@ reap_checks() {
 ZUSD_ARGS=-d
 zpmfs_up
 complete_dir_checks
+plus_checks
 reap_checks
 # pending EVICTs are sent before the server lets go of the mount
 zpmfs_down
