@@ -9,14 +9,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devset.h"
@@ -288,4 +291,84 @@ void zp_devset_close(struct zp_devset *s)
 	for (i = 0; i < s->n; i++)
 		close(s->m[i].fd);
 	s->n = 0;
+}
+
+void zp_devset_drop_left(struct zp_devset *s)
+{
+	unsigned int i, j;
+
+	for (i = j = 0; i < s->n; i++) {
+		if (s->m[i].left)
+			close(s->m[i].fd);
+		else
+			s->m[j++] = s->m[i];
+	}
+	s->n = j;
+}
+
+/* Name of a filesystem found on the target, or NULL */
+const char *zp_existing_fs(int fd)
+{
+	static const struct {
+		off_t off;
+		const char *magic;
+		size_t len;
+		const char *name;
+	} sigs[] = {
+		{ 0, "UZFSDEVT", 8, "a zufs device set" },
+		{ 4096, "ZZPMFS1", 7, "zpmfs" },
+		{ 1080, "\x53\xef", 2, "ext2/3/4" },
+		{ 0, "XFSB", 4, "xfs" },
+		{ 0x10040, "_BHRfS_M", 8, "btrfs" },
+		{ 3, "NTFS    ", 8, "ntfs" },
+		{ 0x52, "FAT32   ", 8, "vfat" },
+		{ 4086, "SWAPSPACE2", 10, "swap" },
+	};
+	char buf[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (pread(fd, buf, sigs[i].len, sigs[i].off) !=
+		    (ssize_t)sigs[i].len)
+			continue;
+		if (!memcmp(buf, sigs[i].magic, sigs[i].len))
+			return sigs[i].name;
+	}
+	return NULL;
+}
+
+
+void zp_make_uuid(uint8_t *u)
+{
+	if (getrandom(u, 16, 0) != 16) {
+		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+
+		memcpy(u, &t, 8);
+		memcpy(u + 8, &t, 8);
+	}
+	u[6] = (u[6] & 0x0f) | 0x40;	/* RFC 4122 version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80;
+}
+
+/* Is dev (or the file it names) the source of a mount? */
+bool zp_path_mounted(const char *dev)
+{
+	char want[PATH_MAX], src[PATH_MAX], line[3 * PATH_MAX], *sp;
+	bool found = false;
+	FILE *m;
+
+	if (!realpath(dev, want))
+		return false;
+	m = fopen("/proc/mounts", "r");
+	if (!m)
+		return false;
+	while (!found && fgets(line, sizeof(line), m)) {
+		sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		found = realpath(line, src) && !strcmp(src, want);
+	}
+	fclose(m);
+	return found;
 }
