@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cpuid.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -148,6 +149,14 @@ static int open_member(const char *path, const char *type, bool rdonly,
 			 path);
 		close(fd);
 		return err ? err : -EINVAL;
+	}
+	/* what O_EXCL is for a block device: the zpmfs tools test it */
+	if (flock(fd, (rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) &&
+	    errno == EWOULDBLOCK) {
+		snprintf(msg, mlen, "%s: in use (by another zus-fuse or a zpmfs tool)",
+			 path);
+		close(fd);
+		return -EBUSY;
 	}
 	if (pread(fd, t, sizeof(*t), ZUFS_DEV_TABLE_OFFSET) != sizeof(*t))
 		memset(t, 0, sizeof(*t));

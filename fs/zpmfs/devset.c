@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -141,6 +142,16 @@ int zp_devset_add(struct zp_devset *s, const char *path, int flags)
 	if (m->fd < 0) {
 		fprintf(stderr, "%s: %s: %s\n", s->tool, path,
 			errno == EBUSY ? "in use (mounted?)" : strerror(errno));
+		return -1;
+	}
+	/* an image file has no O_EXCL: zus-fuse holds a lock on it instead */
+	if (S_ISREG(st.st_mode) &&
+	    flock(m->fd, ((flags & O_ACCMODE) == O_RDONLY ? LOCK_SH : LOCK_EX) |
+		  LOCK_NB)) {
+		fprintf(stderr, "%s: %s: %s\n", s->tool, path,
+			errno == EWOULDBLOCK ? "in use (mounted by zus-fuse?)" :
+			strerror(errno));
+		close(m->fd);
 		return -1;
 	}
 	m->dev_size = st.st_size;
