@@ -74,6 +74,8 @@ void zp_devset_drop_left(struct zp_devset *s);
 const char *zp_existing_fs(int fd);
 /* Is path (a device or image file) the source of a mount? */
 bool zp_path_mounted(const char *path);
+/* "64M", "1GiB", "4096": bytes, K/M/G/T binary suffixes; -1 if bad */
+int zp_parse_size(const char *s, uint64_t *out);
 /* A random (version 4) uuid */
 void zp_make_uuid(uint8_t *u);
 

@@ -59,30 +59,6 @@ static void usage(FILE *f)
 		"2 usage.\n");
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'g': case 'G': shift = 30; break;
-	case 't': case 'T': shift = 40; break;
-	default: break;
-	}
-	end += !!shift;
-	if (*end || (shift && v > (~0ULL >> shift)))
-		return -1;
-	*out = v << shift;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct grow *g)
 {
 	static const struct option lopts[] = {
@@ -99,7 +75,7 @@ static int parse_args(int argc, char **argv, struct grow *g)
 	while ((c = getopt_long(argc, argv, "s:fnqh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (parse_size(optarg, &g->size) || !g->size) {
+			if (zp_parse_size(optarg, &g->size) || !g->size) {
 				fprintf(stderr, TOOL ": bad size '%s'\n", optarg);
 				return 2;
 			}

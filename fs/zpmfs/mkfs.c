@@ -74,32 +74,6 @@ static void usage(FILE *f)
 		ZUFS_MAX_DEVS, GROW_FACTOR, BYTES_PER_INODE / 1024);
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	case 't': case 'T': v <<= 40; end++; break;
-	default: break;
-	}
-	if (*end == 'i' && end[1] == 'B')
-		end += 2;
-	else if (*end == 'B')
-		end++;
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct mkfs_opts *o)
 {
 	static const struct option lopts[] = {
@@ -120,14 +94,14 @@ static int parse_args(int argc, char **argv, struct mkfs_opts *o)
 		case 'q': o->quiet = true; break;
 		case 'L': o->label = optarg; break;
 		case 's':
-			if (parse_size(optarg, &o->size)) {
+			if (zp_parse_size(optarg, &o->size)) {
 				fprintf(stderr, "mkfs.zpmfs: bad size '%s'\n",
 					optarg);
 				return 2;
 			}
 			break;
 		case 'm':
-			if (parse_size(optarg, &o->max_size)) {
+			if (zp_parse_size(optarg, &o->max_size)) {
 				fprintf(stderr, "mkfs.zpmfs: bad maximum size '%s'\n",
 					optarg);
 				return 2;
@@ -135,7 +109,7 @@ static int parse_args(int argc, char **argv, struct mkfs_opts *o)
 			o->max_given = true;
 			break;
 		case 'i':
-			if (parse_size(optarg, &o->inodes) || !o->inodes) {
+			if (zp_parse_size(optarg, &o->inodes) || !o->inodes) {
 				fprintf(stderr, "mkfs.zpmfs: bad inode count '%s'\n",
 					optarg);
 				return 2;
