@@ -47,10 +47,11 @@ struct zf_bridge {
 	struct fuse_session	*se;
 
 	/* the image (pmem plugins) */
-	int			src_fd;
+	int			src_fds[ZUFS_MAX_DEVS];	/* by member */
+	unsigned int		nsrc;
+	struct zufs_pmem_dev	devs[ZUFS_MAX_DEVS];	/* in the range */
 	char			*pmem;
-	uint64_t		pmem_size;	/* the t1 range: the table's size */
-	uint64_t		map_size;	/* the whole source */
+	uint64_t		pmem_size;	/* the t1 range: the tables' size */
 	const char		*zeros;		/* ZF_ZERO_SIZE read-only zeros */
 
 	/*
@@ -120,7 +121,7 @@ int zf_pmem_msync(const struct zf_bridge *b);
 /* main.c, serve.c */
 void zf_daemon_ready(int fd, bool quiet);
 int zf_serve(const struct zus_fs_type *type, const char *source,
-	     const char *mnt, const char *plugopts, bool rdonly,
+	     const char *devs, const char *mnt, const char *plugopts, bool rdonly,
 	     bool debug, bool writeback, unsigned int threads, int ready_fd);
 
 /*

@@ -5,8 +5,12 @@
 
 #include "bridge.h"
 
-int zf_image_open(struct zf_bridge *br, const char *path, const char *type,
-		  bool rdonly, char *msg, size_t mlen);
+/*
+ * Map source, or the set it is a member of: devs (NULL: none) lists the
+ * members, colon separated.  msg says why not, naming the member.
+ */
+int zf_image_open(struct zf_bridge *br, const char *source, const char *devs,
+		  const char *type, bool rdonly, char *msg, size_t mlen);
 void zf_image_close(struct zf_bridge *br);
 
 #endif /* _ZUS_FUSE_IMAGE_H */

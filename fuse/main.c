@@ -31,6 +31,7 @@ struct zf_opts {
 	bool		foreground, debug, writeback, rdonly, help;
 	unsigned int	threads;
 	const char	*source;
+	char		devs[ZUFS_OPTIONS_MAX];	/* -o devs=: a set's members */
 	char		mnt[PATH_MAX];
 };
 
@@ -42,9 +43,15 @@ static void usage(FILE *f)
 "Run the zusFS plugin filesystem TYPE over FUSE.\n"
 "\n"
 "  SOURCE           image file or block device holding a zufs device table\n"
-"                   (mkfs.zpmfs makes one), or 'none' for NODEV types\n"
+"                   (mkfs.zpmfs makes one), or 'none' for NODEV types; for\n"
+"                   a set, any member (and -o devs=)\n"
 "  -t TYPE          filesystem type, e.g. zpmfs, zpassthrough\n"
-"  -o OPTS          comma separated: ro, rw, and the type's own options\n"
+"  -o OPTS          comma separated: ro, rw, devs=, and the type's own\n"
+"                   options\n"
+"  -o devs=PATH:PATH...\n"
+"                   the members of a device set (mkfs.zpmfs DEV DEV...),\n"
+"                   SOURCE among them or not: they are mapped one after\n"
+"                   the other, in the set's order, as zuf.ko does\n"
 "  -p PLUGIN        plugin .so or directory of them (repeatable); default\n"
 "                   $" ZUS_PLUGIN_ENV " (colon separated), else ../plugins next\n"
 "                   to this binary if it exists (build tree), else the\n"
@@ -71,6 +78,11 @@ static int add_opts(struct zf_opts *o, const char *opts)
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "ro") || !strcmp(tok, "rw")) {
 			o->rdonly = !strcmp(tok, "ro");
+			continue;
+		}
+		/* the bridge's, as zuf.ko's: the plugin never sees it */
+		if (!strncmp(tok, "devs=", 5)) {
+			strcpy(o->devs, tok + 5);
 			continue;
 		}
 		len = strlen(o->plugopts);
@@ -311,7 +323,7 @@ int main(int argc, char **argv)
 	}
 	if (!o.foreground)
 		ready = daemon_start();
-	err = zf_serve(type, o.source, o.mnt, o.plugopts, o.rdonly, o.debug,
+	err = zf_serve(type, o.source, o.devs[0] ? o.devs : NULL, o.mnt, o.plugopts, o.rdonly, o.debug,
 		       o.writeback, o.threads, ready);
 	zus_plugins_free(set);
 	free(o.env_plugins);

@@ -43,9 +43,8 @@ static int plugin_mount(struct zf_bridge *b, const char *source,
 	mi.pmem = b->pmem;
 	mi.pmem_size = b->pmem_size;
 	if (b->pmem) {
-		mi.ndevs = 1;
-		mi.devs[0].size = b->pmem_size;
-		mi.devs[0].numa_node = -1;
+		mi.ndevs = b->nsrc;
+		memcpy(mi.devs, b->devs, sizeof(mi.devs));
 	}
 	mi.dev_name = source;
 	mi.options = plugopts;
@@ -142,11 +141,11 @@ out_destroy:
 }
 
 int zf_serve(const struct zus_fs_type *type, const char *source,
-	     const char *mnt, const char *plugopts, bool rdonly,
+	     const char *devs, const char *mnt, const char *plugopts, bool rdonly,
 	     bool debug, bool writeback, unsigned int threads, int ready_fd)
 {
 	struct zf_bridge *b;
-	char msg[256];
+	char msg[512];
 	void *zeros;
 	int err;
 
@@ -157,7 +156,6 @@ int zf_serve(const struct zus_fs_type *type, const char *source,
 	b->ops = type->ops;
 	b->debug = debug;
 	b->writeback = writeback;
-	b->src_fd = -1;
 	b->pmem_io = (type->info.flags & ZUFS_FST_PMEM) &&
 		     !(b->ops->read && b->ops->write);
 	zf_nodes_init(b);
@@ -169,8 +167,8 @@ int zf_serve(const struct zus_fs_type *type, const char *source,
 	}
 	b->zeros = zeros;
 	if (type->info.flags & ZUFS_FST_PMEM) {
-		err = zf_image_open(b, source, type->info.name, rdonly, msg,
-				    sizeof(msg));
+		err = zf_image_open(b, source, devs, type->info.name, rdonly,
+				    msg, sizeof(msg));
 		if (err) {
 			fprintf(stderr, "zus-fuse: %s: %s\n", source, msg);
 			goto out_zeros;

@@ -4,7 +4,8 @@
 #
 #   DESTDIR         staging root prepended to every path (packaging, tests)
 #   PREFIX          /usr/local; a distribution package uses PREFIX=/usr
-#   sbindir         $(PREFIX)/sbin            zusd, zus-fuse, mkfs.zpmfs, fsck.zpmfs
+#   sbindir         $(PREFIX)/sbin            zusd, zus-fuse, mkfs.zpmfs, fsck.zpmfs,
+#                                             zpmfs-grow
 #   libdir          $(PREFIX)/lib             libzus.so.N
 #   zufs_plugindir  $(libdir)/zufs/plugins    plugins; zusd's and zus-fuse's
 #                                             default (compiled into libzus)

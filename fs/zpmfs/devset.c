@@ -9,14 +9,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devset.h"
@@ -138,6 +142,16 @@ int zp_devset_add(struct zp_devset *s, const char *path, int flags)
 	if (m->fd < 0) {
 		fprintf(stderr, "%s: %s: %s\n", s->tool, path,
 			errno == EBUSY ? "in use (mounted?)" : strerror(errno));
+		return -1;
+	}
+	/* an image file has no O_EXCL: zus-fuse holds a lock on it instead */
+	if (S_ISREG(st.st_mode) &&
+	    flock(m->fd, ((flags & O_ACCMODE) == O_RDONLY ? LOCK_SH : LOCK_EX) |
+		  LOCK_NB)) {
+		fprintf(stderr, "%s: %s: %s\n", s->tool, path,
+			errno == EWOULDBLOCK ? "in use (mounted by zus-fuse?)" :
+			strerror(errno));
+		close(m->fd);
 		return -1;
 	}
 	m->dev_size = st.st_size;
@@ -288,4 +302,112 @@ void zp_devset_close(struct zp_devset *s)
 	for (i = 0; i < s->n; i++)
 		close(s->m[i].fd);
 	s->n = 0;
+}
+
+void zp_devset_drop_left(struct zp_devset *s)
+{
+	unsigned int i, j;
+
+	for (i = j = 0; i < s->n; i++) {
+		if (s->m[i].left)
+			close(s->m[i].fd);
+		else
+			s->m[j++] = s->m[i];
+	}
+	s->n = j;
+}
+
+/* Name of a filesystem found on the target, or NULL */
+const char *zp_existing_fs(int fd)
+{
+	static const struct {
+		off_t off;
+		const char *magic;
+		size_t len;
+		const char *name;
+	} sigs[] = {
+		{ 0, "UZFSDEVT", 8, "a zufs device set" },
+		{ 4096, "ZZPMFS1", 7, "zpmfs" },
+		{ 1080, "\x53\xef", 2, "ext2/3/4" },
+		{ 0, "XFSB", 4, "xfs" },
+		{ 0x10040, "_BHRfS_M", 8, "btrfs" },
+		{ 3, "NTFS    ", 8, "ntfs" },
+		{ 0x52, "FAT32   ", 8, "vfat" },
+		{ 4086, "SWAPSPACE2", 10, "swap" },
+	};
+	char buf[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (pread(fd, buf, sigs[i].len, sigs[i].off) !=
+		    (ssize_t)sigs[i].len)
+			continue;
+		if (!memcmp(buf, sigs[i].magic, sigs[i].len))
+			return sigs[i].name;
+	}
+	return NULL;
+}
+
+
+void zp_make_uuid(uint8_t *u)
+{
+	if (getrandom(u, 16, 0) != 16) {
+		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+
+		memcpy(u, &t, 8);
+		memcpy(u + 8, &t, 8);
+	}
+	u[6] = (u[6] & 0x0f) | 0x40;	/* RFC 4122 version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80;
+}
+
+/* Is dev (or the file it names) the source of a mount? */
+bool zp_path_mounted(const char *dev)
+{
+	char want[PATH_MAX], src[PATH_MAX], line[3 * PATH_MAX], *sp;
+	bool found = false;
+	FILE *m;
+
+	if (!realpath(dev, want))
+		return false;
+	m = fopen("/proc/mounts", "r");
+	if (!m)
+		return false;
+	while (!found && fgets(line, sizeof(line), m)) {
+		sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		found = realpath(line, src) && !strcmp(src, want);
+	}
+	fclose(m);
+	return found;
+}
+
+int zp_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 't': case 'T': shift = 40; break;
+	default: break;
+	}
+	end += !!shift;
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
 }

@@ -9,6 +9,7 @@
 #define _ZPMFS_DEVSET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "zufs_api.h"
@@ -37,6 +38,7 @@ struct zp_member {
 	int		node;		/* NUMA node, -1 unknown */
 	struct zufs_dev_table table;	/* as read (zp_devset_read_tables) */
 	const char	*bad;		/* why table is not valid, or NULL */
+	bool		left;		/* an undone grow wiped its table */
 };
 
 struct zp_devset {
@@ -65,5 +67,36 @@ int zp_devset_map(struct zp_devset *s, bool writable);
 /* msync and fsync every member; -1 with a message on failure */
 int zp_devset_sync(struct zp_devset *s);
 void zp_devset_close(struct zp_devset *s);
+/* Close and forget the members an undone grow took out (m[i].left) */
+void zp_devset_drop_left(struct zp_devset *s);
+
+/* Name of a filesystem (or set) found on the device open at fd, or NULL */
+const char *zp_existing_fs(int fd);
+/* Is path (a device or image file) the source of a mount? */
+bool zp_path_mounted(const char *path);
+/* "64M", "1GiB", "4096": bytes, K/M/G/T binary suffixes; -1 if bad */
+int zp_parse_size(const char *s, uint64_t *out);
+/* A random (version 4) uuid */
+void zp_make_uuid(uint8_t *u);
+
+/* growset.c: growing a set (zpmfs-grow) and settling an interrupted grow */
+struct zpmfs_super;
+/* old = t without its last member */
+void zp_table_shrink(const struct zufs_dev_table *t,
+		     struct zufs_dev_table *old);
+/* Blocks the bitmap and refcount table have room for (mkfs --max-size) */
+uint64_t zp_super_room(const struct zpmfs_super *s);
+/* Read and check the superblock at block of fd: 0, or -1 if not valid */
+int zp_super_read(int fd, unsigned int block, struct zpmfs_super *s);
+/* pwrite and fdatasync; -1 with a message naming m */
+int zp_write_sync(const struct zp_devset *s, const struct zp_member *m,
+		  const void *buf, size_t len, uint64_t off);
+/*
+ * Read the members' tables; if they show an interrupted zpmfs-grow, tell
+ * (stderr) and, when flags is O_RDWR, roll it back or forward as the
+ * primary superblock says.  Members not open are looked for by set uuid.
+ * Returns 1 if one was found, 0 if not, -1 on a write error.
+ */
+int zp_grow_settle(struct zp_devset *s, int flags);
 
 #endif /* _ZPMFS_DEVSET_H */

@@ -650,29 +650,6 @@ static int run(struct fsck *f)
 	return f->fixed_total ? 1 : 0;
 }
 
-/* Is dev (or the file it names) the source of a mount? */
-static bool mounted(const char *dev)
-{
-	char want[PATH_MAX], src[PATH_MAX], line[3 * PATH_MAX], *sp;
-	bool found = false;
-	FILE *m;
-
-	if (!realpath(dev, want))
-		return false;
-	m = fopen("/proc/mounts", "r");
-	if (!m)
-		return false;
-	while (!found && fgets(line, sizeof(line), m)) {
-		sp = strchr(line, ' ');
-		if (!sp)
-			continue;
-		*sp = '\0';
-		found = realpath(line, src) && !strcmp(src, want);
-	}
-	fclose(m);
-	return found;
-}
-
 static void usage(FILE *o)
 {
 	fprintf(o, "usage: fsck.zpmfs [-n|-p|-y] [-v] [-C] DEVICE-OR-FILE...\n"
@@ -680,7 +657,8 @@ static void usage(FILE *o)
 		"device or image is refused.  For a set of devices name its members\n"
 		"(those not named are looked for among /dev/pmem* by set uuid); a\n"
 		"member whose device table is damaged is repaired from the others'\n"
-		"when it is the one member missing.\n"
+		"when it is the one member missing.  An unfinished zpmfs-grow is\n"
+		"reported (exit 4) and, with -p or -y, finished or undone.\n"
 		"  -n  no changes (the default)\n"
 		"  -p  repair what is safe: roll back unfinished journal ops, free\n"
 		"      orphan inodes and unreachable blocks, fix link counts, block\n"
@@ -808,7 +786,7 @@ static int open_set(struct fsck *f, char **paths, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		if (mounted(paths[i])) {
+		if (zp_path_mounted(paths[i])) {
 			fprintf(stderr, "fsck.zpmfs: %s is mounted: refusing\n",
 				paths[i]);
 			return -1;
@@ -816,7 +794,20 @@ static int open_set(struct fsck *f, char **paths, unsigned int n)
 		if (zp_devset_add(&f->set, paths[i], flags))
 			return -1;
 	}
-	zp_devset_read_tables(&f->set);
+	switch (zp_grow_settle(&f->set, flags)) {
+	case 0:
+		break;
+	case 1:
+		if (f->mode != FIX_NONE) {
+			f->fixed_total++;
+			zp_devset_drop_left(&f->set);
+			break;
+		}
+		fprintf(stderr, "fsck.zpmfs: an unfinished zpmfs-grow: -p finishes or undoes it, as the superblock says\n");
+		return 1;
+	default:
+		return -1;
+	}
 	t = set_table(f);
 	if (!t) {
 		/* one device with a broken table: check the rest of it */
@@ -879,9 +870,11 @@ int main(int argc, char **argv)
 		return 8;
 	}
 	f.dev = argv[optind];
-	if (open_set(&f, argv + optind, argc - optind)) {
+	ret = open_set(&f, argv + optind, argc - optind);
+	if (ret) {
 		zp_devset_close(&f.set);
-		return 8;
+		/* an unfinished grow is an error left, not a failure */
+		return ret > 0 ? 4 : 8;
 	}
 	ret = run(&f);
 	if (f.fixed_total && zp_devset_sync(&f.set)) {

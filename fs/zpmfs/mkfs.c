@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +32,9 @@
 #define BYTES_PER_INODE	8192
 #define SMALL_DEV_INODES	131072
 #define ZP_DIV_UP_(a, b)	(((a) + (b) - 1) / (b))
+/* Default room for zpmfs-grow: a set may grow to this many times its size
+ * (the refcount table, 0.1 % of the room, is the cost) */
+#define GROW_FACTOR	4
 
 struct mkfs_opts {
 	const char *dev;	/* the first member, for messages */
@@ -40,6 +42,8 @@ struct mkfs_opts {
 	unsigned int ndevs;
 	const char *label;
 	uint64_t size;
+	uint64_t max_size;	/* room for zpmfs-grow; 0: the default */
+	bool max_given;
 	uint64_t inodes;
 	bool force;
 	bool quiet;
@@ -48,46 +52,26 @@ struct mkfs_opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mkfs.zpmfs [-f] [-s SIZE] [-i INODES] [-L LABEL] [-q] DEVICE-OR-FILE...\n"
+		"usage: mkfs.zpmfs [-f] [-s SIZE] [-m SIZE] [-i INODES] [-L LABEL] [-q]\n"
+		"                  DEVICE-OR-FILE...\n"
 		"Make a zpmfs filesystem on a pmem block device or an image file, or\n"
 		"one over a set of up to %d of them (mount it by any member).\n\n"
 		"  -f, --force        overwrite an existing filesystem\n"
 		"  -s, --size SIZE    size of each member (K/M/G/T suffixes); a file is\n"
 		"                     created or extended to it; default: the whole device\n"
+		"  -m, --max-size SIZE  reserve bitmap and refcount room for zpmfs-grow\n"
+		"                     to grow the set up to SIZE in all (default: %d times\n"
+		"                     its size, less if the first member cannot hold it;\n"
+		"                     0: no room beyond the size)\n"
 		"  -i, --inodes N     number of inodes (default: one per %d KiB, but\n"
 		"                     one per 2 KiB up to 131072 inodes)\n"
 		"  -L, --label LABEL  volume label (up to 63 bytes)\n"
 		"  -q, --quiet        print nothing but errors\n"
 		"  -h, --help         this help\n"
 		"Members of a set but the last use a multiple of 256 KiB; the metadata\n"
-		"(inode table, bitmaps) lives on the first member.\n",
-		ZUFS_MAX_DEVS, BYTES_PER_INODE / 1024);
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	case 't': case 'T': v <<= 40; end++; break;
-	default: break;
-	}
-	if (*end == 'i' && end[1] == 'B')
-		end += 2;
-	else if (*end == 'B')
-		end++;
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
+		"(inode table, bitmaps) lives on the first member.  The last member is\n"
+		"rounded down to 256 KiB too when the set has room to grow.\n",
+		ZUFS_MAX_DEVS, GROW_FACTOR, BYTES_PER_INODE / 1024);
 }
 
 static int parse_args(int argc, char **argv, struct mkfs_opts *o)
@@ -95,6 +79,7 @@ static int parse_args(int argc, char **argv, struct mkfs_opts *o)
 	static const struct option lopts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "size", required_argument, NULL, 's' },
+		{ "max-size", required_argument, NULL, 'm' },
 		{ "inodes", required_argument, NULL, 'i' },
 		{ "label", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -103,20 +88,28 @@ static int parse_args(int argc, char **argv, struct mkfs_opts *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fs:i:L:qh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fs:m:i:L:qh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->force = true; break;
 		case 'q': o->quiet = true; break;
 		case 'L': o->label = optarg; break;
 		case 's':
-			if (parse_size(optarg, &o->size)) {
+			if (zp_parse_size(optarg, &o->size)) {
 				fprintf(stderr, "mkfs.zpmfs: bad size '%s'\n",
 					optarg);
 				return 2;
 			}
 			break;
+		case 'm':
+			if (zp_parse_size(optarg, &o->max_size)) {
+				fprintf(stderr, "mkfs.zpmfs: bad maximum size '%s'\n",
+					optarg);
+				return 2;
+			}
+			o->max_given = true;
+			break;
 		case 'i':
-			if (parse_size(optarg, &o->inodes) || !o->inodes) {
+			if (zp_parse_size(optarg, &o->inodes) || !o->inodes) {
 				fprintf(stderr, "mkfs.zpmfs: bad inode count '%s'\n",
 					optarg);
 				return 2;
@@ -184,7 +177,8 @@ static int open_targets(const struct mkfs_opts *o, struct zp_devset *set)
 			return -1;
 		}
 		m->blocks = (o->size ? o->size : m->dev_size) / ZPMFS_BLOCK;
-		if (i + 1 < o->ndevs)
+		/* a member that another may follow (zpmfs-grow) is aligned */
+		if (i + 1 < o->ndevs || !o->max_given || o->max_size)
 			m->blocks -= m->blocks % ZP_MEMBER_ALIGN;
 		if (o->ndevs > 1 && m->blocks < ZP_MEMBER_ALIGN) {
 			fprintf(stderr, "mkfs.zpmfs: %s: %lu bytes is too small for a set member (minimum 256 KiB)\n",
@@ -195,42 +189,59 @@ static int open_targets(const struct mkfs_opts *o, struct zp_devset *set)
 	return 0;
 }
 
-/* Name of a filesystem found on the target, or NULL */
-static const char *existing_fs(int fd)
-{
-	static const struct {
-		off_t off;
-		const char *magic;
-		size_t len;
-		const char *name;
-	} sigs[] = {
-		{ 0, "UZFSDEVT", 8, "a zufs device set" },
-		{ 4096, "ZZPMFS1", 7, "zpmfs" },
-		{ 1080, "\x53\xef", 2, "ext2/3/4" },
-		{ 0, "XFSB", 4, "xfs" },
-		{ 0x10040, "_BHRfS_M", 8, "btrfs" },
-		{ 3, "NTFS    ", 8, "ntfs" },
-		{ 0x52, "FAT32   ", 8, "vfat" },
-		{ 4086, "SWAPSPACE2", 10, "swap" },
-	};
-	char buf[16];
-	size_t i;
-
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		if (pread(fd, buf, sigs[i].len, sigs[i].off) !=
-		    (ssize_t)sigs[i].len)
-			continue;
-		if (!memcmp(buf, sigs[i].magic, sigs[i].len))
-			return sigs[i].name;
-	}
-	return NULL;
-}
-
 struct layout {
-	uint64_t blocks, inodes, itable_start, itable_blocks;
+	uint64_t blocks, room, inodes, itable_start, itable_blocks;
 	uint64_t bitmap_start, bitmap_blocks, data_start;
 	uint64_t rc_start, rc_blocks;	/* refcount table (reflink) */
 };
+
+/* Bitmap and refcount table sized for room blocks, and where data starts */
+static void place_tables(struct layout *l, uint64_t room)
+{
+	l->bitmap_blocks = ZP_DIV_UP_(room, ZPMFS_BLOCK * 8);
+	l->rc_start = l->bitmap_start + l->bitmap_blocks;
+	l->rc_blocks = ZP_DIV_UP_(room, ZPMFS_BLOCK / sizeof(uint32_t));
+	l->data_start = l->rc_start + l->rc_blocks;
+	/* what the rounding up leaves is room too */
+	l->room = l->bitmap_blocks * ZPMFS_BLOCK * 8;
+	if (l->rc_blocks * (ZPMFS_BLOCK / sizeof(uint32_t)) < l->room)
+		l->room = l->rc_blocks * (ZPMFS_BLOCK / sizeof(uint32_t));
+}
+
+/*
+ * Room for zpmfs-grow: --max-size as given, else GROW_FACTOR times the
+ * size while the tables leave the first member half of its blocks.
+ */
+static int plan_room(const struct mkfs_opts *o, uint64_t first_blocks,
+		     struct layout *l)
+{
+	uint64_t room = o->max_size / ZPMFS_BLOCK;
+
+	if (o->max_given) {
+		if (room && room < l->blocks) {
+			fprintf(stderr, "mkfs.zpmfs: %s: --max-size %lu is smaller than the filesystem (%lu bytes)\n",
+				o->dev, (unsigned long)o->max_size,
+				(unsigned long)(l->blocks * ZPMFS_BLOCK));
+			return -1;
+		}
+		place_tables(l, room > l->blocks ? room : l->blocks);
+		if (room && l->data_start + 8 > first_blocks) {
+			fprintf(stderr, "mkfs.zpmfs: %s: the room for --max-size %lu (%lu metadata blocks) does not fit on the first member (%lu blocks)\n",
+				o->dev, (unsigned long)o->max_size,
+				(unsigned long)l->data_start,
+				(unsigned long)first_blocks);
+			return -1;
+		}
+		return 0;
+	}
+	for (room = l->blocks * GROW_FACTOR; room > l->blocks; room /= 2) {
+		place_tables(l, room);
+		if (l->data_start <= first_blocks / 2)
+			return 0;
+	}
+	place_tables(l, l->blocks);
+	return 0;
+}
 
 static int plan(const struct mkfs_opts *o, uint64_t first_blocks,
 		uint64_t size, struct layout *l)
@@ -255,10 +266,8 @@ static int plan(const struct mkfs_opts *o, uint64_t first_blocks,
 	l->itable_blocks = ZP_DIV_UP_(l->inodes, ZPMFS_INODES_PER_BLOCK);
 	l->inodes = l->itable_blocks * ZPMFS_INODES_PER_BLOCK;
 	l->bitmap_start = l->itable_start + l->itable_blocks;
-	l->bitmap_blocks = ZP_DIV_UP_(l->blocks, ZPMFS_BLOCK * 8);
-	l->rc_start = l->bitmap_start + l->bitmap_blocks;
-	l->rc_blocks = ZP_DIV_UP_(l->blocks, ZPMFS_BLOCK / sizeof(uint32_t));
-	l->data_start = l->rc_start + l->rc_blocks;
+	if (plan_room(o, first_blocks, l))
+		return -1;
 	if (l->data_start + 8 > l->blocks) {
 		fprintf(stderr, "mkfs.zpmfs: %s: %lu inodes do not fit in %lu bytes\n",
 			o->dev, (unsigned long)l->inodes, (unsigned long)size);
@@ -301,8 +310,6 @@ static void zero_blocks(const struct mkfs_opts *o, char *base, uint64_t start,
 	}
 }
 
-static void make_uuid(uint8_t *u);
-
 /* The same table on every member, but for its own index */
 static void write_dev_tables(const struct zp_devset *set,
 			     const uint8_t *set_uuid)
@@ -319,7 +326,7 @@ static void write_dev_tables(const struct zp_devset *set,
 	dt.t2_count = 0;
 	dt.block_size = ZUFS_PMEM_BLOCK;
 	for (i = 0; i < set->n; i++) {
-		make_uuid(dt.devs[i].uuid);
+		zp_make_uuid(dt.devs[i].uuid);
 		dt.devs[i].blocks = set->m[i].blocks;
 		dt.devs[i].node = set->m[i].node + 1;
 	}
@@ -434,22 +441,13 @@ static void print_summary(const struct mkfs_opts *o, const struct zp_devset *set
 	       (unsigned long)l->blocks, ZPMFS_BLOCK,
 	       (unsigned long)l->inodes,
 	       (unsigned long)(l->blocks - l->data_start));
+	if (l->room > l->blocks)
+		printf("room to grow (zpmfs-grow) to %lu MiB\n",
+		       (unsigned long)(l->room * ZPMFS_BLOCK >> 20));
 	printf("uuid %02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x label '%s'\n",
 	       u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
 	       u[10], u[11], u[12], u[13], u[14], u[15],
 	       o->label ? o->label : "");
-}
-
-static void make_uuid(uint8_t *u)
-{
-	if (getrandom(u, 16, 0) != 16) {
-		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-
-		memcpy(u, &t, 8);
-		memcpy(u + 8, &t, 8);
-	}
-	u[6] = (u[6] & 0x0f) | 0x40;	/* RFC 4122 version 4 */
-	u[8] = (u[8] & 0x3f) | 0x80;
 }
 
 /* Refuse to overwrite a filesystem on any member, without -f */
@@ -458,7 +456,7 @@ static int check_existing(const struct mkfs_opts *o, const struct zp_devset *set
 	unsigned int i;
 
 	for (i = 0; i < set->n; i++) {
-		const char *fs = existing_fs(set->m[i].fd);
+		const char *fs = zp_existing_fs(set->m[i].fd);
 
 		if (fs && !o->force) {
 			fprintf(stderr, "mkfs.zpmfs: %s contains %s; use -f to overwrite it\n",
@@ -488,7 +486,7 @@ int main(int argc, char **argv)
 		size += set.m[i].blocks * ZPMFS_BLOCK;
 	if (plan(&o, set.m[0].blocks, size, &l) || zp_devset_map(&set, true))
 		return 1;
-	make_uuid(set_uuid);
+	zp_make_uuid(set_uuid);
 	/* Kill the old identity first, so a crash mid-mkfs leaves nothing
 	 * that looks mountable. */
 	zero_blocks(&o, set.base, 0, ZPMFS_SB_COPY_BLOCK + 1, "superblocks");

@@ -238,6 +238,24 @@ static int check_dev_table(const struct zus_mount_info *mi,
 	return 0;
 }
 
+/*
+ * A set's superblock covers all of it: less is a zpmfs-grow that stopped
+ * before its commit point (growset.c), which fsck.zpmfs -p undoes.
+ */
+static int check_covers_set(const struct zus_mount_info *mi,
+			    const struct zpmfs_super *s,
+			    struct zus_mount_out *out)
+{
+	const struct zufs_dev_table *dt = mi->pmem;
+
+	if (dt->t1_count < 2 || s->total_blocks * ZPMFS_BLOCK == mi->pmem_size)
+		return 0;
+	return mount_err(out, -EINVAL, "the set's %u members hold %lu blocks, the superblock only %lu: an unfinished zpmfs-grow (run fsck.zpmfs -p or zpmfs-grow again)",
+			 dt->t1_count,
+			 (unsigned long)(mi->pmem_size / ZPMFS_BLOCK),
+			 (unsigned long)s->total_blocks);
+}
+
 /* Later members' first blocks hold their tables: never the allocator's */
 static void set_members(struct zus_sb *sb)
 {
@@ -390,6 +408,8 @@ static int zp_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	if (!sb)
 		return mount_err(out, -ENOMEM, "out of memory");
 	err = read_super(mi, &sb->sbc, &repaired, out);
+	if (!err)
+		err = check_covers_set(mi, &sb->sbc, out);
 	if (err)
 		goto out_free;
 	sb->rdonly = mi->flags & ZUS_MOUNT_RDONLY;

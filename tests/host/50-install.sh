@@ -37,12 +37,14 @@ sed 's/^ *//' >"$T/want" <<'LIST'
 ./usr/local/lib/zufs/plugins/zpmfs.so
 ./usr/local/sbin/fsck.zpmfs
 ./usr/local/sbin/mkfs.zpmfs
+./usr/local/sbin/zpmfs-grow
 ./usr/local/sbin/zus-fuse
 ./usr/local/sbin/zusctl
 ./usr/local/sbin/zusd
 ./usr/local/share/man/man7/zufs.7
 ./usr/local/share/man/man8/fsck.zpmfs.8
 ./usr/local/share/man/man8/mkfs.zpmfs.8
+./usr/local/share/man/man8/zpmfs-grow.8
 ./usr/local/share/man/man8/zus-fuse.8
 ./usr/local/share/man/man8/zusctl.8
 ./usr/local/share/man/man8/zusd.8
