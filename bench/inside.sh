@@ -572,6 +572,23 @@ rt_point() {
 		>>"$OUT/rt-breakdown.txt"
 }
 
+# rt_pairs VARIANT PLACE FILE: PAIRS back-to-back (futex, zufs) pairs of
+# 1-caller points, 0.5 s each, to OUT/rt-pairs.tsv: a drifting host load
+# moves both halves of a pair alike, so the ratio targets are judged on
+# the pairs' median ratio rather than on two rows minutes apart
+rt_pairs() {
+	local v=$1 place=$2 file=$3 r f z
+	for ((r = 1; r <= PAIRS; r++)); do
+		f=$(timeout -k 5 30 "$BIN/rtbench" -T 0.5 -p "$place" futex \
+			2>>"$OUT/logs/rtbench.log" | sed -n 's/^rt .* us=\([0-9.]*\) .*/\1/p')
+		z=$(timeout -k 5 30 "$BIN/rtbench" -T 0.5 -p "$place" zufs "$file" \
+			2>>"$OUT/logs/rtbench.log" | sed -n 's/^rt .* us=\([0-9.]*\) .*/\1/p')
+		[ -n "$f" ] && [ -n "$z" ] &&
+			printf '%s\t%s\t%s\t%s\t%s\n' "$v" "$place" $r "$f" "$z" \
+				>>"$OUT/rt-pairs.tsv"
+	done
+}
+
 # rt_zufs VARIANT SPIN_US: a zusd of our own (with --spin SPIN_US when not
 # 0) and a zpassthrough mount (-o spin=SPIN_US): the NULL op never reaches
 # the plugin, so the plugin does not matter
@@ -597,6 +614,8 @@ rt_zufs() {
 	else
 		touch $m/null
 		rt_rows "$v" zufs $m/null
+		# sleeping: against the same-CPU floor; polling pays off across CPUs
+		rt_pairs "$v" "$([ -n "$spin" ] && echo cross || echo same)" $m/null
 		umount $m || say "roundtrip: umount $m failed"
 	fi
 	kill $pid 2>/dev/null
@@ -657,6 +676,7 @@ main() {
 	: >"$OUT/times.tsv"
 	: >"$OUT/pairs.tsv"
 	: >"$OUT/rt.tsv"
+	: >"$OUT/rt-pairs.tsv"
 	{
 		echo "jobs=$JOBS runtime=$RUNTIME fsize=$FSIZE meta_files=$META_FILES"
 		echo "kernel=$(uname -r) cpus=$(nproc) host_mode=$HOST_MODE"

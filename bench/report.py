@@ -336,8 +336,7 @@ def targets(rows, pairs=None):
     ratios = sorted(p[2] / p[1] for p in (pairs or {}).values()
                     if p.get(1) and p.get(2))
     if ratios:
-        med = ratios[len(ratios) // 2] if len(ratios) % 2 else \
-            (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+        med = median(ratios)
         out.append(verdict(
             scal, med >= want,
             "median %.2fx of %d back-to-back pairs (%s)%s"
@@ -475,13 +474,44 @@ def rt_table(rt, out):
     return "\n".join(lines) + "\n"
 
 
-def rt_targets(rt):
+def load_rt_pairs(out):
+    """vm/rt-pairs.tsv: {(variant, place): [(futex_us, zufs_us), ...]}"""
+    pairs = {}
+    for p in tsv_lines(os.path.join(out, "vm", "rt-pairs.tsv"), 5):
+        try:
+            pairs.setdefault((p[0], p[1]), []).append((float(p[3]),
+                                                       float(p[4])))
+        except ValueError:
+            continue
+    return pairs
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def rt_pair_verdict(name, pairs, limit):
+    """judge on the median zufs/futex ratio of back-to-back pairs"""
+    ratios = [z / f for f, z in pairs if f > 0]
+    med = median(ratios)
+    return verdict(name, med <= limit,
+                   "median %.2fx of %d back-to-back pairs (%s us)"
+                   % (med, len(ratios),
+                      ", ".join("%.1f/%.1f" % (z, f) for f, z in pairs)))
+
+
+def rt_targets(rt, pairs=None):
     if not rt:
         return ""
     out = []
+    pairs = pairs or {}
     futex, zufs = rt_get(rt, "futex", 1, "same"), rt_get(rt, "zufs", 1, "same")
     name = "ZT round trip <= 1.2x futex ping-pong, sleeping (1 thread, same CPU)"
-    if futex and zufs:
+    if pairs.get(("zufs", "same")):
+        out.append(rt_pair_verdict(name, pairs[("zufs", "same")], 1.2))
+    elif futex and zufs:
         f, z = float(futex["us"]), float(zufs["us"])
         out.append(verdict(name, z <= 1.2 * f,
                            "%.2f us vs futex %.2f us (%.2fx)" % (z, f, z / f)))
@@ -491,7 +521,12 @@ def rt_targets(rt):
     futex = rt_get(rt, "futex", 1, "cross")
     spins = [r for r in rt if r["variant"].startswith("zufs-spin") and
              r["threads"] == "1" and "us" in r]
-    if futex and spins:
+    spin_pairs = [(k, v) for k, v in pairs.items()
+                  if k[0].startswith("zufs-spin") and v]
+    if spin_pairs:
+        k, v = spin_pairs[0]
+        out.append(rt_pair_verdict(name + ", %s %s" % k, v, 0.5))
+    elif futex and spins:
         best = min(spins, key=lambda r: float(r["us"]))
         f, z = float(futex["us"]), float(best["us"])
         out.append(verdict(name, z <= 0.5 * f,
@@ -527,7 +562,8 @@ def main(argv):
     with open(os.path.join(out, "roundtrip.txt"), "w") as f:
         f.write(rtt)
     text = (table(rows) if rows else "") + ("\n" + rtt if rtt else "")
-    tgt = (targets(rows, load_pairs(out)) if rows else "") + rt_targets(rt)
+    tgt = (targets(rows, load_pairs(out)) if rows else "") + \
+        rt_targets(rt, load_rt_pairs(out))
     with open(os.path.join(out, "table.txt"), "w") as f:
         f.write(text + "\n" + tgt)
     with open(os.path.join(out, "targets.txt"), "w") as f:
