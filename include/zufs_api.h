@@ -56,6 +56,7 @@
  *                    the kernel answers negative lookups in directories
  *                    it knows completely without asking.  ZUFS_READDIR_PLUS:
  *                    a READDIR answers every entry's attributes too.
+ *                    zufs_ioc_init_thread.lane: several channels per CPU.
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -420,9 +421,14 @@ struct zufs_ioc_pmem {
 	__u32	pad;
 };
 
-/* Make a file the ZT channel of one CPU, then mmap ZUFS_CHAN_MAP_SIZE */
+/*
+ * Make a file a ZT channel of one CPU, then mmap ZUFS_CHAN_MAP_SIZE.
+ * (1.7) A CPU may have up to ZUFS_MAX_LANES channels (lanes): a caller
+ * takes the first idle lane of its CPU, then any idle channel, so that an
+ * op that blocks in the plugin does not hold the CPU's other callers.
+ */
 struct zufs_ioc_init_thread {
-	__u32	channel;	/* in: CPU number = channel number */
+	__u32	channel;	/* in: the CPU this channel serves */
 	__s32	numa_node;	/* out: node the buffer was allocated on */
 	__u64	map_size;	/* out: ZUFS_CHAN_MAP_SIZE */
 	__s32	err;		/* out */
@@ -433,8 +439,11 @@ struct zufs_ioc_init_thread {
 	 * wants the CPU or a signal is pending.
 	 */
 	__u32	spin_us;
+	__u32	lane;		/* in (1.7): 0..ZUFS_MAX_LANES - 1 */
+	__u32	pad;
 };
 #define ZUFS_SPIN_MAX_US	1000
+#define ZUFS_MAX_LANES		4
 
 #define ZUFS_IOC_HANDSHAKE	_IOWR(ZUFS_IOC_MAGIC, 1, struct zufs_ioc_handshake)
 #define ZUFS_IOC_REGISTER_FS	_IOWR(ZUFS_IOC_MAGIC, 2, struct zufs_ioc_register_fs)
@@ -992,7 +1001,7 @@ ZUFS_ASSERT_SIZE(struct zufs_ioc_mount, 1704);
 ZUFS_ASSERT_OFF(struct zufs_ioc_mount, caps, 1696);
 ZUFS_ASSERT_SIZE(struct zufs_pmem_dev, 24);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_pmem, 224);
-ZUFS_ASSERT_SIZE(struct zufs_ioc_init_thread, 24);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_init_thread, 32);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_invalidate, 40);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_sb_rdonly, 16);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_null, 88);

@@ -63,7 +63,7 @@ static uint64_t rnd(struct zusd_zt *zt)
 void zusd_chaos_seed(struct zusd_zt *zt)
 {
 	zt->rng = (zt->zd->opts.chaos.seed ^ 0x9E3779B97F4A7C15ULL) *
-		  (2 * (uint64_t)zt->cpu + 1) | 1;
+		  (2 * (uint64_t)zt->id + 1) | 1;
 }
 
 /* Corrupt one field of an attribute answer */
@@ -211,5 +211,5 @@ void zusd_chaos_answer(struct zusd_zt *zt)
 		break;
 	}
 	zusd_dbg(zt->zd, "chaos: cpu %d seq %" PRIu64 " %s: corrupted %s",
-		 zt->cpu, (uint64_t)hdr->seq, zusd_op_name(hdr->op), what);
+		 zt->id, (uint64_t)hdr->seq, zusd_op_name(hdr->op), what);
 }

@@ -372,7 +372,7 @@ static void window_spy(struct zusd_zt *zt, const struct zufs_op_io *op)
 	}
 	if (seen)
 		zusd_err(zt->zd, "window spy: channel %d seq %llu %s: %llu bytes of the caller's outside the op",
-			 zt->cpu, (unsigned long long)op->hdr.seq,
+			 zt->id, (unsigned long long)op->hdr.seq,
 			 read ? "READ" : "WRITE", (unsigned long long)seen);
 }
 
@@ -652,7 +652,7 @@ static void debug_op(struct zusd_zt *zt, struct zusd_sb *sb,
 
 	if (!zus_debug_on(type, zusd_op_class[hdr->op]) && !zt->zd->opts.debug)
 		return;
-	zus_log_at(type, ZUS_LOG_DEBUG, "cpu %d seq %llu %s -> %d", zt->cpu,
+	zus_log_at(type, ZUS_LOG_DEBUG, "ch %d seq %llu %s -> %d", zt->id,
 		   (unsigned long long)hdr->seq, zusd_op_name(hdr->op), err);
 }
 
@@ -699,7 +699,7 @@ void zusd_dispatch(struct zusd_zt *zt)
 	}
 	if (hdr->flags & ZUFS_OPF_RESENT) {
 		hdr->flags &= ~ZUFS_OPF_RESENT;
-		zusd_dbg(zt->zd, "cpu %d seq %llu %s: resent", zt->cpu,
+		zusd_dbg(zt->zd, "ch %d seq %llu %s: resent", zt->id,
 			 (unsigned long long)hdr->seq, zusd_op_name(hdr->op));
 		if (zusd_resent(sb, hdr, data, &ctx, &err))
 			goto out;

@@ -333,7 +333,7 @@ void zusd_fuzz_answer(struct zusd_zt *zt)
 	if (!hdr->err && d && d->nattrs)
 		fz_note_ino(f, hdr->sb_handle, ((struct zufs_attr *)
 			    ((char *)hdr + d->attrs[0]))->ino);
-	r = fz_rng_for(f, zt->cpu, seq, op);
+	r = fz_rng_for(f, zt->id, seq, op);
 	if (fz_below(&r, 1000) >= f->conf.permille) {
 		fz_count(f, op, -1);
 		return;
@@ -355,7 +355,7 @@ void zusd_fuzz_answer(struct zusd_zt *zt)
 				 ms);
 			what = buf;
 			if (!f->conf.quiet || cls == FZ_HOLD)
-				fz_log(f, "answer", zt->cpu, seq,
+				fz_log(f, "answer", zt->id, seq,
 				       zusd_op_name(op), what);
 			fz_sleep_ms(ms);
 			break;
@@ -366,12 +366,12 @@ void zusd_fuzz_answer(struct zusd_zt *zt)
 			break;
 		case FZ_NEVER:
 			what = "never answer";
-			fz_log(f, "answer", zt->cpu, seq, zusd_op_name(op),
+			fz_log(f, "answer", zt->id, seq, zusd_op_name(op),
 			       what);
 			fz_never(f);
 			break;
 		case FZ_DIE:
-			fz_log(f, "answer", zt->cpu, seq, zusd_op_name(op),
+			fz_log(f, "answer", zt->id, seq, zusd_op_name(op),
 			       "die mid-answer");
 			fz_count(f, op, cls);
 			fz_die(f, (char *)hdr + sizeof(*hdr),
@@ -393,7 +393,7 @@ void zusd_fuzz_answer(struct zusd_zt *zt)
 
 		snprintf(line, sizeof(line), "%s: %s", fz_class_names[cls],
 			 what);
-		fz_log(f, "answer", zt->cpu, seq, zusd_op_name(op), line);
+		fz_log(f, "answer", zt->id, seq, zusd_op_name(op), line);
 	}
 }
 

@@ -55,6 +55,9 @@ static void usage(FILE *f)
 "      --spin USEC         after each answer a ZT polls that long for its\n"
 "                          next op before it sleeps (0..1000, default 0);\n"
 "                          pair it with mount -o spin=USEC, see zusd(8)\n"
+"      --lanes N           ZT channels per CPU (1..4, default 1): with more,\n"
+"                          an op that blocks in a plugin (a network or disk\n"
+"                          wait) does not hold the CPU's other callers\n"
 "  -d, --debug             log every operation and corruption (all debug\n"
 "                          classes of all plugins; zusctl debug turns them\n"
 "                          on and off per plugin at run time)\n"
@@ -94,7 +97,7 @@ static void usage(FILE *f)
 
 enum { OPT_ROOT = 256, OPT_PIDFILE, OPT_CHAOS, OPT_ABI, OPT_IO_DELAY, OPT_STORM,
        OPT_LATE_OP, OPT_WINDOW_SPY, OPT_MOUNT_DELAY, OPT_FUZZ,
-       OPT_TAKEOVER, OPT_CONTROL, OPT_SPIN };
+       OPT_TAKEOVER, OPT_CONTROL, OPT_SPIN, OPT_LANES };
 
 static const struct option long_opts[] = {
 	{ "foreground",  no_argument,       NULL, 'f' },
@@ -105,6 +108,7 @@ static const struct option long_opts[] = {
 	{ "takeover",    no_argument,       NULL, OPT_TAKEOVER },
 	{ "debug",       no_argument,       NULL, 'd' },
 	{ "spin",        required_argument, NULL, OPT_SPIN },
+	{ "lanes",       required_argument, NULL, OPT_LANES },
 	{ "chaos",       required_argument, NULL, OPT_CHAOS },
 	{ "fuzz",        required_argument, NULL, OPT_FUZZ },
 	{ "abi-version", required_argument, NULL, OPT_ABI },
@@ -224,6 +228,14 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 			if (parse_uint(optarg, ZUFS_SPIN_MAX_US, &o->spin_us)) {
 				fprintf(stderr, ZUSD_NAME ": bad --spin '%s' (0..%u microseconds)\n",
 					optarg, ZUFS_SPIN_MAX_US);
+				return -EINVAL;
+			}
+			break;
+		case OPT_LANES:
+			if (parse_uint(optarg, ZUFS_MAX_LANES, &o->lanes) ||
+			    !o->lanes) {
+				fprintf(stderr, ZUSD_NAME ": bad --lanes '%s' (1..%u)\n",
+					optarg, ZUFS_MAX_LANES);
 				return -EINVAL;
 			}
 			break;

@@ -124,7 +124,7 @@ static int zt_fault_answer(struct zusd_zt *zt, struct zufs_op_hdr *hdr,
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	zt->faults++;
 	zusd_err(zt->zd, "channel %d: plugin took %s at %s+0x%lx serving %s ino %llu (seq %llu): answered EIO",
-		 zt->cpu, sig == SIGBUS ? "SIGBUS" : "SIGSEGV",
+		 zt->id, sig == SIGBUS ? "SIGBUS" : "SIGSEGV",
 		 in_win ? "window" : "channel",
 		 (unsigned long)(a - (in_win ? win : (uintptr_t)zt->map)),
 		 zusd_op_name(hdr->op), op_ino(hdr),
@@ -144,7 +144,7 @@ static int zt_check_err(struct zusd_zt *zt, struct zufs_op_hdr *hdr, int err)
 		return err;
 	zt->bad_errs++;
 	zusd_err(zt->zd, "channel %d: plugin answered %s ino %llu (seq %llu) with %d%s: answered EIO",
-		 zt->cpu, zusd_op_name(hdr->op), op_ino(hdr),
+		 zt->id, zusd_op_name(hdr->op), op_ino(hdr),
 		 (unsigned long long)hdr->seq, err,
 		 err == -EFAULT ? " (EFAULT: it faulted on the window)" : "");
 	return -EIO;
@@ -200,6 +200,7 @@ static int zt_open_channel(struct zusd_zt *zt)
 	struct zusd *zd = zt->zd;
 	struct zufs_ioc_init_thread it = {
 		.channel = zt->cpu,
+		.lane = zt->lane,
 		.spin_us = zd->opts.spin_us,
 	};
 	int err;
@@ -209,7 +210,7 @@ static int zt_open_channel(struct zusd_zt *zt)
 		return zt->fd;
 	if (ioctl(zt->fd, ZUFS_IOC_INIT_THREAD, &it)) {
 		err = -errno;
-		zusd_err(zd, "channel %d: init: %s", zt->cpu, strerror(-err));
+		zusd_err(zd, "channel %d: init: %s", zt->id, strerror(-err));
 		return err;
 	}
 	zt->map = mmap(NULL, ZUFS_CHAN_MAP_SIZE, PROT_READ | PROT_WRITE,
@@ -217,7 +218,7 @@ static int zt_open_channel(struct zusd_zt *zt)
 	if (zt->map == MAP_FAILED) {
 		err = -errno;
 		zt->map = NULL;
-		zusd_err(zd, "channel %d: mmap: %s", zt->cpu, strerror(-err));
+		zusd_err(zd, "channel %d: mmap: %s", zt->id, strerror(-err));
 		return err;
 	}
 	/* the kernel maps the callers' pages here while we serve their I/O */
@@ -226,7 +227,7 @@ static int zt_open_channel(struct zusd_zt *zt)
 	if (zt->window == MAP_FAILED) {
 		err = -errno;
 		zt->window = NULL;
-		zusd_err(zd, "channel %d: mmap window: %s", zt->cpu,
+		zusd_err(zd, "channel %d: mmap window: %s", zt->id,
 			 strerror(-err));
 		return err;
 	}
@@ -242,21 +243,21 @@ static void *zt_main(void *arg)
 	cpu_set_t set;
 
 	/* named, so tests and people can find a ZT among zusd's threads */
-	snprintf(name, sizeof(name), "zusd-zt%d", zt->cpu);
+	snprintf(name, sizeof(name), "zusd-zt%d", zt->id);
 	pthread_setname_np(pthread_self(), name);
 	zt_self = zt;
 	zusd_set_io_flusher(zd, name);
 	CPU_ZERO(&set);
 	CPU_SET(zt->cpu, &set);
 	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-		zusd_err(zd, "channel %d: cannot pin to its CPU", zt->cpu);
+		zusd_err(zd, "channel %d: cannot pin to its CPU", zt->id);
 	zusd_chaos_seed(zt);
 
 	for (;;) {
 		if (ioctl(zt->fd, ZUFS_IOC_WAIT_OP)) {
 			if (errno == EINTR)
 				continue;
-			zusd_err(zd, "channel %d: wait: %s", zt->cpu,
+			zusd_err(zd, "channel %d: wait: %s", zt->id,
 				 strerror(errno));
 			break;
 		}
@@ -272,7 +273,7 @@ static void *zt_main(void *arg)
 				zusd_mono_ns();
 	}
 	zusd_info(zd, "channel %d: %llu ops served, %llu I/O in the window, %llu through the data area, %llu plugin faults, %llu bad plugin errnos",
-		  zt->cpu, (unsigned long long)zt->ops,
+		  zt->id, (unsigned long long)zt->ops,
 		  (unsigned long long)zt->io_window,
 		  (unsigned long long)zt->io_copied,
 		  (unsigned long long)zt->faults,
@@ -289,25 +290,27 @@ int zusd_zt_start(struct zusd *zd)
 	err = zt_install_fault_handler(zd);
 	if (err)
 		return err;
-	zd->zts = calloc(zd->nr_cpus, sizeof(*zd->zts));
+	zd->nzts = zd->nr_cpus * (zd->opts.lanes ?: 1);
+	zd->zts = calloc(zd->nzts, sizeof(*zd->zts));
 	if (!zd->zts)
 		return -ENOMEM;
-	zd->nzts = zd->nr_cpus;
 	for (i = 0; i < zd->nzts; i++) {
 		struct zusd_zt *zt = &zd->zts[i];
 
 		zt->zd = zd;
-		zt->cpu = i;
+		zt->id = i;
+		zt->cpu = i % zd->nr_cpus;
+		zt->lane = i / zd->nr_cpus;
 		zt->fd = -1;
-		if (!cpu_online(i))
+		if (!cpu_online(zt->cpu))
 			continue;
-		zt->numa_node = cpu_node(i);
+		zt->numa_node = cpu_node(zt->cpu);
 		err = zt_open_channel(zt);
 		if (err)
 			return err;
 		err = -pthread_create(&zt->thread, NULL, zt_main, zt);
 		if (err) {
-			zusd_err(zd, "channel %d: thread: %s", zt->cpu,
+			zusd_err(zd, "channel %d: thread: %s", zt->id,
 				 strerror(-err));
 			return err;
 		}

@@ -95,6 +95,8 @@ struct zusd_zt {
 	pthread_t	thread;
 	bool		started;
 	int		cpu;
+	unsigned int	lane;		/* of the CPU's channels */
+	int		id;		/* lane * CPUs + cpu: in logs, names */
 	int		numa_node;	/* of the CPU, -1 if unknown */
 	int		fd;		/* channel file */
 	void		*map;		/* ZUFS_CHAN_MAP_SIZE bytes */
@@ -142,6 +144,7 @@ struct zusd_opts {
 	unsigned int	late_us;	/* by that long, after the plugin */
 	unsigned int	storm_ms;	/* testing: invalidation storm period */
 	unsigned int	spin_us;	/* ZT polls this long before sleeping */
+	unsigned int	lanes;		/* ZT channels per CPU (0: 1) */
 };
 
 struct zusd {

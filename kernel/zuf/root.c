@@ -73,7 +73,8 @@ static struct zuf_server *zuf_server_new(struct zuf_root_info *zri)
 
 	if (!srv)
 		return NULL;
-	srv->nr_chans = nr_cpu_ids;
+	/* channel (lane, cpu) is chans[lane * nr_cpu_ids + cpu] */
+	srv->nr_chans = nr_cpu_ids * ZUFS_MAX_LANES;
 	srv->chans = kcalloc(srv->nr_chans, sizeof(*srv->chans), GFP_KERNEL);
 	if (!srv->chans) {
 		kfree(srv);
@@ -578,7 +579,7 @@ static int zuf_ioc_init_thread(struct zuf_special *zs, void __user *uarg)
 	err = zuf_attach(zs, ZUF_ROLE_CHAN);
 	if (err)
 		goto out_answer;
-	chan = zuf_chan_create(zs->srv, it.channel, it.spin_us);
+	chan = zuf_chan_create(zs->srv, it.channel, it.lane, it.spin_us);
 	if (IS_ERR(chan)) {
 		err = PTR_ERR(chan);
 		goto out_answer;

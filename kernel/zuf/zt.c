@@ -3,9 +3,10 @@
  * zt.c - the per-CPU ZT channels and zufc_dispatch().
  *
  * Each server thread (ZT) owns one channel: a buffer shared with the
- * server (op area + data area) and a small state machine.  A caller takes
- * the channel of the CPU it runs on; if that one is busy it takes any idle
- * one, or waits.  The fast path takes only the channel's own spinlock.
+ * server (op area + data area) and a small state machine.  A CPU has one
+ * to ZUFS_MAX_LANES channels (lanes).  A caller takes the first idle lane
+ * of the CPU it runs on; if all are busy it takes any idle channel, or
+ * waits.  The fast path takes only the channel's own spinlock.
  *
  * Old-IO ops bring the caller's pages along: the ZT maps them into its
  * window (a VM_PFNMAP mapping of the channel file) when it picks the op up
@@ -193,14 +194,21 @@ out_free_chan:
 	return NULL;
 }
 
+static u32 zuf_chan_index(u32 cpu, u32 lane)
+{
+	return lane * nr_cpu_ids + cpu;
+}
+
 struct zuf_channel *zuf_chan_create(struct zuf_server *srv, u32 cpu,
-				    u32 spin_us)
+				    u32 lane, u32 spin_us)
 {
 	struct zuf_channel *chan;
+	u32 idx;
 
-	if (cpu >= srv->nr_chans || !cpu_possible(cpu))
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu) || lane >= ZUFS_MAX_LANES)
 		return ERR_PTR(-EINVAL);
-	if (READ_ONCE(srv->chans[cpu]))
+	idx = zuf_chan_index(cpu, lane);
+	if (READ_ONCE(srv->chans[idx]))
 		return ERR_PTR(-EBUSY);
 	chan = zuf_chan_alloc(srv, cpu);
 	if (!chan)
@@ -208,7 +216,7 @@ struct zuf_channel *zuf_chan_create(struct zuf_server *srv, u32 cpu,
 	chan->zt_spin_ns = min_t(u32, spin_us, ZUFS_SPIN_MAX_US) *
 			   NSEC_PER_USEC;
 	/* publish: dispatchers read chans[] without a lock */
-	if (cmpxchg_release(&srv->chans[cpu], NULL, chan)) {
+	if (cmpxchg_release(&srv->chans[idx], NULL, chan)) {
 		zuf_chan_free(chan);
 		return ERR_PTR(-EBUSY);
 	}
@@ -623,17 +631,35 @@ static struct zuf_channel *zuf_chan_claim_polling(struct zuf_server *srv,
 		struct zuf_channel *chan;
 
 		chan = READ_ONCE(srv->chans[(cpu + i) % srv->nr_chans]);
-		if (chan && READ_ONCE(chan->zt_polling) &&
+		if (chan && chan->cpu != cpu && READ_ONCE(chan->zt_polling) &&
 		    zuf_chan_try_claim(chan))
 			return chan;
 	}
 	return NULL;
 }
 
+/* The first idle lane of @cpu */
+static struct zuf_channel *zuf_chan_claim_lane(struct zuf_server *srv,
+					       u32 cpu)
+{
+	u32 lane;
+
+	if (cpu >= nr_cpu_ids)
+		return NULL;
+	for (lane = 0; lane < ZUFS_MAX_LANES; lane++) {
+		struct zuf_channel *chan;
+
+		chan = READ_ONCE(srv->chans[zuf_chan_index(cpu, lane)]);
+		if (zuf_chan_try_claim(chan))
+			return chan;
+	}
+	return NULL;
+}
+
 /*
- * Take the wanted channel (@want = CPU + 1, 0: the caller's CPU's; a
- * spinning caller prefers a polling ZT on another CPU), else any idle
- * one, else wait.
+ * Take an idle lane of the wanted CPU (@want = CPU + 1, 0: the caller's
+ * CPU; a spinning caller prefers a polling ZT on another CPU), else any
+ * idle channel, else wait.
  */
 static struct zuf_channel *zuf_chan_get(struct zuf_server *srv, u32 want,
 					bool spin)
@@ -647,11 +673,9 @@ static struct zuf_channel *zuf_chan_get(struct zuf_server *srv, u32 want,
 		if (chan)
 			return chan;
 	}
-	if (cpu < srv->nr_chans) {
-		chan = READ_ONCE(srv->chans[cpu]);
-		if (zuf_chan_try_claim(chan))
-			return chan;
-	}
+	chan = zuf_chan_claim_lane(srv, cpu);
+	if (chan)
+		return chan;
 	if (!zuf_srv_has_chans(srv))
 		return ERR_PTR(-EIO);
 	err = wait_event_killable(srv->chan_free_wq,

@@ -146,7 +146,7 @@ void zuf_fs_type_put(struct zuf_fs_type *zft);
 
 /* zt.c */
 struct zuf_channel *zuf_chan_create(struct zuf_server *srv, u32 cpu,
-				    u32 spin_us);
+				    u32 lane, u32 spin_us);
 void zuf_chan_free(struct zuf_channel *chan);
 int zuf_chan_mmap(struct zuf_channel *chan, struct vm_area_struct *vma);
 int zuf_chan_wait_op(struct zuf_channel *chan);

@@ -6,7 +6,9 @@
 #    with every step of the trip stamped; bad arguments are EINVAL;
 #  - -o spin=USEC is checked, shown and changed by remount; zusd --spin
 #    is checked; polling callers and ZTs still see a server killed under
-#    them: their ops fail, nothing hangs, umount works.
+#    them: their ops fail, nothing hangs, umount works;
+#  - zusd --lanes: an op blocked in the plugin does not hold its CPU's
+#    other callers.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
@@ -91,6 +93,53 @@ rc=$?
 grep -q 'Input/output error' /tmp/rt-kill.out ||
 	fail "rtbench across the server's death: $(cat /tmp/rt-kill.out)"
 umount "$MNT" || fail "umount after the server died"
+
+# lanes: every CPU's first channel is held by a read the server sits on
+# (--io-delay); a NULL op then waits for one to free, unless zusd runs
+# --lanes 2 and it takes a second lane of its CPU at once
+LANE_MNT=/mnt/lanes
+lane_wait() {
+	local lanes=$1 pid r c readers=()
+	mkdir -p "$LANE_MNT" /tmp/lanes-back
+	"$TOP/build/bin/zusd" -f --lanes "$lanes" --io-delay 3000000 \
+		-p "$TOP/build/plugins/zpassthrough.so" >/tmp/zusd-lanes.log 2>&1 &
+	pid=$!
+	wait_registered zpassthrough || fail "zusd --lanes $lanes: $(cat /tmp/zusd-lanes.log)"
+	mount -t zpassthrough -o backing=/tmp/lanes-back none "$LANE_MNT" ||
+		fail "mount zpassthrough"
+	: >"$LANE_MNT/f"
+	for c in $(seq 0 $(($(nproc) - 1))); do
+		taskset -c "$c" dd if="$LANE_MNT/f" of=/dev/null bs=4k count=1 \
+			iflag=direct status=none &
+		readers+=($!)
+	done
+	sleep 0.5
+	r=$(python3 - "$LANE_MNT/f" <<'PY'
+import fcntl, os, struct, sys, time
+req = (3 << 30) | (88 << 16) | (0xB9 << 8) | 10
+buf = bytearray(struct.pack("<IIII9Q", 0xffffffff, 0, 0, 0, *([0] * 9)))
+fd = os.open(sys.argv[1], os.O_RDONLY)
+t = time.monotonic()
+fcntl.ioctl(fd, req, buf)
+print("%.2f" % (time.monotonic() - t))
+PY
+)
+	wait "${readers[@]}" 2>/dev/null
+	umount "$LANE_MNT" || fail "umount lanes"
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	[ "$(grep -c 'ops served' /tmp/zusd-lanes.log)" = $(($(nproc) * lanes)) ] ||
+		fail "zusd --lanes $lanes did not run $(($(nproc) * lanes)) ZTs: $(grep 'ops served' /tmp/zusd-lanes.log)"
+	echo "lanes=$lanes: NULL op behind $(nproc) blocked reads took $r s"
+	LANE_SECS=$r
+}
+! "$TOP/build/bin/zusd" -f --lanes 5 2>/dev/null || fail "zusd --lanes 5 accepted"
+lane_wait 1
+awk -v t="$LANE_SECS" 'BEGIN { exit !(t >= 1.5) }' ||
+	fail "one lane: the NULL op did not wait for a blocked channel ($LANE_SECS s)"
+lane_wait 2
+awk -v t="$LANE_SECS" 'BEGIN { exit !(t < 1.0) }' ||
+	fail "two lanes: the NULL op waited $LANE_SECS s behind blocked reads"
 zufs_unload
 check_dmesg_clean || fail "kernel log"
 pass
