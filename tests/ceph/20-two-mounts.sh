@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Two clients of one CephFS (two zus-fuse mounts, two libcephfs clients):
 # what one writes the other sees, through the MDS's cap revocations that
-# the plugin passes to the transport's invalidate service.  Each change
-# must show within 10 s; the lag is printed.
+# the plugin passes to the transport's invalidate service, and names one
+# removes or renames that the other had looked up (the invalidate_name
+# service: the bridge's entries otherwise live 1 h).  Each change must
+# show within 10 s; the lag is printed.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BUILD:-$TOP/build}/bin
@@ -33,6 +35,7 @@ within() {
 	fail "$what: not seen in 10 s"
 }
 same() { [ "$(cat "$1")" = "$2" ]; }
+absent() { ! stat "$1" >/dev/null 2>&1; }
 size_is() { [ "$(stat -c %s "$1")" = "$2" ]; }
 
 echo one >"$a/$d/f"
@@ -48,6 +51,14 @@ cp "$tmp/ref" "$a/$d/big"
 within "1 MiB of A in B" cmp -s "$tmp/ref" "$b/$d/big"
 mkdir "$b/$d/sub"
 within "B's mkdir in A" test -d "$a/$d/sub"
+echo gone >"$a/$d/gone"
+echo old >"$a/$d/old"
+within "A's names in B" same "$b/$d/old" old
+stat "$b/$d/gone" >/dev/null || fail "B: stat gone"
+rm "$a/$d/gone"
+within "A's unlink in B" absent "$b/$d/gone"
+mv "$a/$d/old" "$a/$d/new"
+within "A's rename in B (new name)" same "$b/$d/new" old
 rm -rf "$a/$d"
 fusermount3 -u "$b" || fail "unmount B"
 umount_fuse || fail "unmount A"
