@@ -67,8 +67,11 @@ awk '$3 == "zuf"' /proc/mounts | grep -q . || mount -t zuf zuf /sys/fs/zuf
 start_zusd
 wait_registered zceph || fail "zusd did not register: $(cat "$ZUSD_LOG")"
 mkdir -p "$MNT" "$MNT2"
-mount -t zceph -o "conf=$conf" none "$MNT" || fail "mount zceph: $(tail -3 "$ZUSD_LOG")"
-mount -t zceph -o "conf=$conf,name=admin" none "$MNT2" ||
+# a re-attach reconnects to the cluster: far more than the 30 s default
+# under TCG
+mount -t zceph -o "conf=$conf,reattach_timeout=600" none "$MNT" ||
+	fail "mount zceph: $(tail -3 "$ZUSD_LOG")"
+mount -t zceph -o "conf=$conf,name=admin,reattach_timeout=600" none "$MNT2" ||
 	fail "second mount: $(tail -3 "$ZUSD_LOG")"
 grep zceph /proc/mounts
 lap "two mounts"
