@@ -20,22 +20,6 @@ mount_fuse -t zceph -o "conf=$ceph_conf" none "$a" || fail "mount A"
 d=two.$$
 mkdir "$a/$d" || fail "mkdir"
 
-# until CMD succeeds, at most 10 s; prints how long it took
-within() {
-	local what=$1 t0
-	shift
-	t0=$(date +%s%N)
-	for _ in $(seq 200); do
-		if "$@" 2>/dev/null; then
-			echo "$what: seen after $((($(date +%s%N) - t0) / 1000000)) ms"
-			return 0
-		fi
-		sleep 0.05
-	done
-	fail "$what: not seen in 10 s"
-}
-same() { [ "$(cat "$1")" = "$2" ]; }
-absent() { ! stat "$1" >/dev/null 2>&1; }
 size_is() { [ "$(stat -c %s "$1")" = "$2" ]; }
 
 echo one >"$a/$d/f"

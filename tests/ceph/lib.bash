@@ -3,7 +3,7 @@
 # after setting TOP and BIN: sources tests/host/fuse-lib.bash (tmp, mnt,
 # fail, mount_fuse, ...), and ceph_setup [OSDS] checks what the test needs
 # and gives it a cluster (ceph_conf), stopped on exit with the mounts.
-# Also the posix-test exclusions CephFS's own semantics need (exclude.bash).
+# Also the posix-test exclusions CephFS's own semantics need (shared.bash).
 #
 # ZCEPH_CONF=FILE uses a running cluster (its client.admin keyring must be
 # found by FILE, as scripts/ceph-cluster.sh writes it); otherwise a
@@ -62,6 +62,6 @@ ceph_cleanup() {
 	ceph_started=
 }
 
-# CEPH_POSIX_EXCLUDE: shared with vm/70-ceph-zuf
-# shellcheck source=tests/ceph/exclude.bash
-. "$TOP/tests/ceph/exclude.bash"
+# CEPH_POSIX_EXCLUDE, within, same, absent: shared with vm/70-ceph-zuf
+# shellcheck source=tests/ceph/shared.bash
+. "$TOP/tests/ceph/shared.bash"

@@ -16,7 +16,7 @@
 # Each step prints its duration.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
-. "$TOP/tests/ceph/exclude.bash"
+. "$TOP/tests/ceph/shared.bash"
 require_vm
 [ "${ZUFS_TEST_CEPH:-0}" = 1 ] ||
 	skip "a cluster in the guest takes minutes: ZUFS_TEST_CEPH=1 (make test-ceph)"
@@ -37,22 +37,7 @@ start_zusd() {
 	pid=$!
 }
 
-# until CMD succeeds, at most 20 s; prints how long it took
-within() {
-	local what=$1 t0
-	shift
-	t0=$(date +%s%N)
-	for _ in $(seq 200); do
-		if "$@" 2>/dev/null; then
-			echo "$what: seen after $((($(date +%s%N) - t0) / 1000000)) ms"
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "$what: not seen in 20 s"
-}
-absent() { ! stat "$1" >/dev/null 2>&1; }
-same() { [ "$(cat "$1")" = "$2" ]; }
+CEPH_WITHIN_S=20
 
 export CEPH_WAIT=900 CEPH_CMD_TIMEOUT=300 CEPH_VERBOSE=1
 conf=$("$TOP/scripts/ceph-cluster.sh" start /tmp/cluster --osds 1 --memstore) || {

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# Sourced by tests/ceph/lib.bash and tests/vm/cases/70-ceph-zuf.sh: one list
-# of posix-test exclusions for both transports.
+# Sourced by tests/ceph/lib.bash and tests/vm/cases/70-ceph-zuf.sh (after
+# their own fail()): what the bridge and the zuf runs share.
 #
 # posix-test cases whose expectations CephFS breaks (also with its kernel
 # client): free space (statfs) comes from the monitors' PG statistics,
@@ -12,3 +12,21 @@
 # set by utimes just before a mkdir in it stays the old one (cause not
 # established).
 CEPH_POSIX_EXCLUDE='statvfs_space,unlink_open_space,falloc_punch,rename_cross_dir,dir_times'
+
+# within WHAT CMD...: until CMD succeeds, at most $CEPH_WITHIN_S seconds
+# (default 10); prints how long it took, or fails the test
+within() {
+	local what=$1 t0 i
+	shift
+	t0=$(date +%s%N)
+	for ((i = 0; i < ${CEPH_WITHIN_S:-10} * 20; i++)); do
+		if "$@" 2>/dev/null; then
+			echo "$what: seen after $((($(date +%s%N) - t0) / 1000000)) ms"
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "$what: not seen in ${CEPH_WITHIN_S:-10} s"
+}
+same() { [ "$(cat "$1")" = "$2" ]; }
+absent() { ! stat "$1" >/dev/null 2>&1; }
