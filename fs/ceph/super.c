@@ -320,6 +320,7 @@ static const struct zus_fs_ops zc_ops = {
 	.write		= zc_write,
 	.fsync		= zc_fsync,
 	.fallocate	= zc_fallocate,
+	.seek		= zc_seek,
 	.getxattr	= zc_getxattr,
 	.setxattr	= zc_setxattr,
 	.listxattr	= zc_listxattr,

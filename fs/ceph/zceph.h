@@ -123,6 +123,8 @@ int zc_fsync(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 int zc_fallocate(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		 uint32_t mode, uint64_t offset, uint64_t length,
 		 struct zufs_attr *attr);
+int zc_seek(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
+	    uint64_t offset, int whence, uint64_t *result);
 
 /* xattr.c */
 ssize_t zc_getxattr(struct zus_sb *sb, const struct zus_ctx *ctx,
