@@ -35,9 +35,11 @@ mount_row() {
 		wait_registered zceph &&
 			mount -t zceph -o "conf=$conf" none "${MP[$1]}" ;;
 	zceph-bridge)
-		"$B/zus-fuse" -t zceph -o "conf=$conf" none "${MP[$1]}" ;;
+		{ grep -qw fuse /proc/filesystems || modprobe fuse; } &&
+			"$B/zus-fuse" -t zceph -o "conf=$conf" none "${MP[$1]}" ;;
 	ceph-fuse)
-		ceph-fuse -c "$conf" --id admin "${MP[$1]}" >"$T/ceph-fuse.log" 2>&1 ;;
+		{ grep -qw fuse /proc/filesystems || modprobe fuse; } &&
+			ceph-fuse -c "$conf" --id admin "${MP[$1]}" >"$T/ceph-fuse.log" 2>&1 ;;
 	kernel-ceph)
 		modprobe ceph &&
 			mount -t ceph "127.0.0.1:$((port + 1)):/" "${MP[$1]}" \
