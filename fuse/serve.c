@@ -32,6 +32,27 @@ static int bridge_invalidate(void *host, uint64_t ino, uint64_t offset,
 	return err == -ENOENT ? 0 : err;
 }
 
+/*
+ * zus_mount_info.invalidate_name: another client changed a name; FUSE's
+ * dentry cache would keep answering the old lookup until its timeout.
+ */
+static int bridge_invalidate_name(void *host, uint64_t dir, const char *name,
+				  size_t len)
+{
+	struct zf_bridge *b = host;
+	struct fuse_session *se = __atomic_load_n(&b->se, __ATOMIC_ACQUIRE);
+	int err;
+
+	if (!len || len > ZUFS_NAME_MAX || memchr(name, '/', len) ||
+	    memchr(name, 0, len))
+		return -EINVAL;
+	if (!se)
+		return 0;
+	err = fuse_lowlevel_notify_inval_entry(se, zf_ino(b, dir), name, len);
+	/* a directory or name the kernel does not cache is already forgotten */
+	return err == -ENOENT ? 0 : err;
+}
+
 static int plugin_mount(struct zf_bridge *b, const char *source,
 			const char *plugopts, bool rdonly)
 {
@@ -50,6 +71,7 @@ static int plugin_mount(struct zf_bridge *b, const char *source,
 	mi.options = plugopts;
 	mi.flags = rdonly ? ZUS_MOUNT_RDONLY : 0;
 	mi.invalidate = bridge_invalidate;
+	mi.invalidate_name = bridge_invalidate_name;
 	mi.host = b;
 	out = calloc(1, sizeof(*out));
 	if (!out)

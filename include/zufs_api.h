@@ -57,6 +57,10 @@
  *                    it knows completely without asking.  ZUFS_READDIR_PLUS:
  *                    a READDIR answers every entry's attributes too.
  *                    zufs_ioc_init_thread.lane: several channels per CPU.
+ *                    ZUFS_IOC_INVALIDATE_NAME: the server makes the kernel
+ *                    forget a cached name (positive or negative) under a
+ *                    directory, for names another client of a shared
+ *                    filesystem changed.
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -496,6 +500,30 @@ struct zufs_ioc_sb_rdonly {
 	__u32	pad;
 };
 #define ZUFS_IOC_SB_RDONLY	_IOWR(ZUFS_IOC_MAGIC, 9, struct zufs_ioc_sb_rdonly)
+
+/*
+ * On the control file (1.7): the name name under directory dir_ino of
+ * mount sb_id changed on the server's side without an op from this kernel
+ * (another client of a shared filesystem removed, renamed or created it).
+ * When the call returns 0 the kernel keeps no cached lookup result of that
+ * name, positive or negative: its next use asks the server.  A directory
+ * the kernel does not hold, or a name it has not cached, is 0.  -ENOENT:
+ * no such mount; -EINVAL: name_len not 1..ZUFS_NAME_MAX, or the name has
+ * a '/' or NUL, or is "." or "..".  A cached directory name that is a
+ * mount point is detached, as on NFS.  Takes the directory's dentry
+ * locks and sends no op, but may evict inodes (which sends ops): call it
+ * from a thread that is not a ZT.
+ */
+struct zufs_ioc_invalidate_name {
+	__u64	sb_id;		/* in: zufs_ioc_mount.sb_id of the mount */
+	__u64	dir_ino;	/* in */
+	__s32	err;		/* out */
+	__u16	name_len;	/* in */
+	__u16	pad;
+	char	name[ZUFS_NAME_MAX + 1];	/* in: NUL not needed */
+};
+#define ZUFS_IOC_INVALIDATE_NAME \
+	_IOWR(ZUFS_IOC_MAGIC, 11, struct zufs_ioc_invalidate_name)
 
 /* ---------------------------------------------------------------------- */
 /* ioctl on a file or directory of a mounted zufs filesystem (1.5)        */
@@ -1004,6 +1032,7 @@ ZUFS_ASSERT_SIZE(struct zufs_ioc_pmem, 224);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_init_thread, 32);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_invalidate, 40);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_sb_rdonly, 16);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_invalidate_name, 280);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_null, 88);
 ZUFS_ASSERT_SIZE(struct zufs_op_hdr, 64);
 ZUFS_ASSERT_SIZE(struct zufs_name, 264);

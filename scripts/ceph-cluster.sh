@@ -13,6 +13,8 @@
 #   scripts/ceph-cluster.sh kill-osd DIR ID / start-osd DIR ID
 #   scripts/ceph-cluster.sh restart-mds DIR
 #       (fault tests: SIGKILL one OSD, start it again; restart the MDS)
+# CEPH_WAIT (s) bounds the wait for health, CEPH_VERBOSE=1 times each
+# step of a start on stderr.
 # Pools are replicated min(N, 2) times with min_size 1, so with N >= 2 a
 # killed OSD stalls I/O until the monitor marks it down, never fails it.
 # Run as root (the daemons need no other user); needs ceph-mon, ceph-mgr,
@@ -20,12 +22,14 @@
 set -euo pipefail
 trap 'echo "ceph-cluster: failed: $BASH_COMMAND (line $LINENO)" >&2' ERR
 
-usage() { sed -n '3,20s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '3,22s/^# \{0,1\}//p' "$0"; }
 die() { echo "ceph-cluster: $*" >&2; exit 1; }
 
 # ceph(8) talks to the mon; $CEPH_CMD_TIMEOUT (s, default 60) bounds one
 # call (a TCG guest needs more: its python start alone takes seconds)
 cephcmd() { timeout "${CEPH_CMD_TIMEOUT:-60}" ceph -c "$D/ceph.conf" -n client.admin -k "$D/admin.keyring" "$@"; }
+# the start's monitor commands through one librados session (see there)
+moncmd() { /usr/bin/python3 "$(dirname "$0")/ceph-moncmd.py" "$D/ceph.conf" "$D/admin.keyring" "$@"; }
 
 write_conf() {
 	local fsid=$1 port=$2 size=$3 store=$4
@@ -61,6 +65,7 @@ mon data avail warn = 1
 mon data avail crit = 0
 osd heartbeat interval = 1
 osd heartbeat grace = 6
+mds beacon interval = 1
 ms bind ipv6 = false
 [mon]
 mon data = $D/mon.\$id
@@ -68,6 +73,9 @@ mon data = $D/mon.\$id
 mgr data = $D/mgr.\$id
 keyring = $D/mgr.\$id/keyring
 mgr initial modules =
+# the mgr imports every module it finds, enabled or not: seconds each in
+# a TCG guest.  Only the always-on ones (their absence is HEALTH_ERR).
+mgr disabled modules = alerts,diskprediction_local,influx,insights,iostat,localpool,mirroring,nfs,osd_perf_query,osd_support,prometheus,restful,selftest,snap_schedule,stats,telegraf,test_orchestrator,zabbix,cephadm,dashboard,k8sevents,rook
 [osd]
 osd data = $D/osd.\$id
 keyring = $D/osd.\$id/keyring
@@ -108,26 +116,23 @@ start_mon() {
 	ceph-mon -c "$D/ceph.conf" -i a
 }
 
-start_mgr() {
-	mkdir -p "$D/mgr.x"
-	cephcmd auth get-or-create mgr.x mon 'allow profile mgr' osd 'allow *' \
-		mds 'allow *' >"$D/mgr.x/keyring"
-	ceph-mgr -c "$D/ceph.conf" -i x
+# every monitor command of a start through one client: keys of the mgr,
+# the MDS and N OSDs (ids 0..N-1), the pools and the CephFS
+mon_setup() {
+	local i uuids=()
+	mkdir -p "$D/mgr.x" "$D/mds.a"
+	for ((i = 0; i < $1; i++)); do
+		mkdir -p "$D/osd.$i"
+		ceph-authtool --create-keyring "$D/osd.$i/keyring" --gen-key -n "osd.$i" >/dev/null
+		uuids+=("$(cat /proc/sys/kernel/random/uuid)")
+		echo "${uuids[i]}" >"$D/osd.$i/uuid"
+	done
+	moncmd setup "$D" "${uuids[@]}"
 }
 
-# osd N: an id and a key from the mon (one at a time), then the
-# bluestore mkfs and start, which may run in parallel (the block file is
-# created sparse in the data dir: no block path given)
-new_osd() {
-	local uuid=$1 id
-	id=$(cephcmd osd new "$uuid")
-	mkdir -p "$D/osd.$id"
-	ceph-authtool --create-keyring "$D/osd.$id/keyring" --gen-key -n "osd.$id" >/dev/null
-	cephcmd auth add "osd.$id" osd 'allow *' mon 'allow profile osd' \
-		mgr 'allow profile osd' -i "$D/osd.$id/keyring" 2>/dev/null
-	echo "$id"
-}
-
+# the bluestore (or memstore) mkfs and start of OSD $1, in parallel with
+# the others (the block file is created sparse in the data dir: no block
+# path given)
 mkfs_start_osd() {
 	local id=$1 uuid=$2
 	ceph-osd -c "$D/ceph.conf" -i "$id" --mkfs --osd-uuid "$uuid" 2>>"$D/log/mkfs.$id.log" ||
@@ -136,42 +141,20 @@ mkfs_start_osd() {
 }
 
 start_osds() {
-	local i id uuid pids=()
+	local i pids=()
 	for ((i = 0; i < $1; i++)); do
-		uuid=$(cat /proc/sys/kernel/random/uuid)
-		id=$(new_osd "$uuid")
-		mkfs_start_osd "$id" "$uuid" &
+		mkfs_start_osd "$i" "$(cat "$D/osd.$i/uuid")" &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i" || die "an OSD did not start"; done
 }
 
-start_mds() {
-	mkdir -p "$D/mds.a"
-	cephcmd auth get-or-create mds.a mon 'allow profile mds' osd 'allow rwx' \
-		mds 'allow' mgr 'allow profile mds' >"$D/mds.a/keyring"
-	ceph-mds -c "$D/ceph.conf" -i a >/dev/null
-	cephcmd osd pool create cephfs_metadata 16 >/dev/null 2>&1
-	cephcmd osd pool create cephfs_data 16 >/dev/null 2>&1
-	cephcmd fs new cephfs cephfs_metadata cephfs_data >/dev/null 2>&1
-	# ext4's 16 TiB, not CephFS's default 1 TiB (tests/posix makes a
-	# sparse 1 TiB file)
-	cephcmd fs set cephfs max_file_size 17592186044416 >/dev/null
-}
-
-# HEALTH_OK and an active MDS, within $1 seconds
+# HEALTH_OK, an available mgr and an active MDS, within $1 seconds
 wait_healthy() {
-	local end=$((SECONDS + $1)) h
-	while ((SECONDS < end)); do
-		h=$(cephcmd health 2>/dev/null || true)
-		if [ "${h%% *}" = HEALTH_OK ] &&
-			cephcmd mds stat 2>/dev/null | grep -q 'up:active'; then
-			return 0
-		fi
-		sleep 0.5
-	done
-	cephcmd -s >&2 || true
-	die "not HEALTH_OK after $1 s (logs in $D/log)"
+	moncmd wait "$1" || {
+		cephcmd -s >&2 || true
+		die "not HEALTH_OK after $1 s (logs in $D/log)"
+	}
 }
 
 pid_of() { cat "$D/run/$1.pid" 2>/dev/null || true; }
@@ -190,7 +173,14 @@ stop_daemon() {
 	while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
 
+# $CEPH_VERBOSE=1: how long each step of a start took, on stderr
+step() {
+	[ "${CEPH_VERBOSE:-0}" = 1 ] && echo "ceph-cluster: $((SECONDS - t0)) s: $1" >&2
+	return 0
+}
+
 cmd_start() {
+	local t0=$SECONDS
 	local osds=3 port=${CEPH_PORT:-0} fsid size store=bluestore
 	while (($#)); do
 		case $1 in
@@ -217,10 +207,15 @@ cmd_start() {
 	size=$((osds < 2 ? osds : 2))
 	write_conf "$fsid" "$port" "$size" "$store"
 	start_mon "$fsid" "$port"
-	start_mgr
+	step "mon up"
+	mon_setup "$osds"
+	step "keys, pools, fs"
+	ceph-mgr -c "$D/ceph.conf" -i x
 	start_osds "$osds"
-	start_mds
+	step "$osds OSD(s) started"
+	ceph-mds -c "$D/ceph.conf" -i a >/dev/null
 	wait_healthy "${CEPH_WAIT:-120}"
+	step "HEALTH_OK, mgr available, MDS active"
 	echo "$D/ceph.conf"
 }
 

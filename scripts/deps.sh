@@ -32,9 +32,10 @@ PKGS=(
 	# the zceph plugin's library and headers (fs/ceph)
 	libcephfs-dev
 )
-# a throwaway cluster for the zceph tests and bench (scripts/ceph-cluster.sh;
+# a throwaway cluster for the zceph tests and bench (scripts/ceph-cluster.sh,
+# whose monitor commands go through python3-rados;
 # about 57 MB of .debs, 226 MB installed): only when asked
-CEPH_PKGS=(ceph-mon ceph-mgr ceph-osd ceph-mds ceph-fuse ceph-common)
+CEPH_PKGS=(ceph-mon ceph-mgr ceph-osd ceph-mds ceph-fuse ceph-common python3-rados)
 
 # bookworm's own series: its metapackages; others: from backports, below
 for k in $KERNELS; do

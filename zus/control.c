@@ -167,3 +167,18 @@ int zusd_sb_rdonly(struct zusd *zd, uint64_t sb_id)
 		return -errno;
 	return 0;
 }
+
+/* Another client changed a name: the kernel must look it up again */
+int zusd_invalidate_name(struct zusd *zd, uint64_t sb_id, uint64_t dir,
+			 const char *name, size_t len)
+{
+	struct zufs_ioc_invalidate_name in = { .sb_id = sb_id, .dir_ino = dir };
+
+	if (!len || len > ZUFS_NAME_MAX)
+		return -EINVAL;
+	in.name_len = (uint16_t)len;
+	memcpy(in.name, name, len);
+	if (ioctl(zd->ctl_fd, ZUFS_IOC_INVALIDATE_NAME, &in))
+		return -errno;
+	return 0;
+}

@@ -71,6 +71,15 @@ static int host_invalidate(void *host, uint64_t ino, uint64_t offset,
 	return zusd_invalidate(sb->zd, sb->sb_id, ino, offset, length);
 }
 
+/* zus_mount_info.invalidate_name for the plugins */
+static int host_invalidate_name(void *host, uint64_t dir, const char *name,
+				size_t len)
+{
+	struct zusd_sb *sb = host;
+
+	return zusd_invalidate_name(sb->zd, sb->sb_id, dir, name, len);
+}
+
 /* zus_mount_info.rdonly for the plugins */
 static int host_rdonly(void *host)
 {
@@ -141,6 +150,7 @@ static int do_mount(struct zusd *zd, struct zufs_ioc_mount *im,
 	mi.dev_name = im->dev_name;
 	mi.invalidate = host_invalidate;
 	mi.rdonly = host_rdonly;
+	mi.invalidate_name = host_invalidate_name;
 	mi.host = sb;
 	mi.options = im->options;
 	mi.flags = (im->mount_flags & ZUFS_MF_RDONLY ? ZUS_MOUNT_RDONLY : 0) |

@@ -278,6 +278,8 @@ void zusd_fuzz_mount(struct zusd *zd, struct zufs_ioc_mount *im);
 
 /* storm.c: server-initiated invalidation, and its test storm */
 int zusd_sb_rdonly(struct zusd *zd, uint64_t sb_id);
+int zusd_invalidate_name(struct zusd *zd, uint64_t sb_id, uint64_t dir,
+			 const char *name, size_t len);
 int zusd_invalidate(struct zusd *zd, uint64_t sb_id, uint64_t ino,
 		    uint64_t offset, uint64_t length);
 void zusd_storm_note(struct zusd_zt *zt, uint64_t sb_id, uint64_t ino);

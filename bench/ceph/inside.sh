@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Guest side of bench/ceph/run: one cluster, four clients of its CephFS,
 # the same fio and metabench points on each, a table in $BENCH_OUT.
+# With --host the same on the host: $BENCH_ROWS, all under $BENCH_TMP.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/vm/lib.sh"
@@ -9,16 +10,18 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 O=$BENCH_OUT RT=${BENCH_RUNTIME:-5} SZ=${BENCH_SIZE:-64M} NF=${BENCH_FILES:-300}
 B=$TOP/build/bin
 
+T=${BENCH_TMP:-/tmp}
 t0=$SECONDS
-conf=$("$TOP/scripts/ceph-cluster.sh" start /tmp/cluster --osds 1 --memstore) ||
+conf=$("$TOP/scripts/ceph-cluster.sh" start "$T/cluster" --osds 1 --memstore) ||
 	{ echo "bench: the cluster did not start" >&2; exit 1; }
-echo "guest cluster HEALTH_OK after $((SECONDS - t0)) s" | tee "$O/cluster.txt"
+echo "cluster HEALTH_OK after $((SECONDS - t0)) s" | tee "$O/cluster.txt"
 port=$(sed -n 's/^mon host = \[v2:127.0.0.1:\([0-9]*\),.*/\1/p' "$conf")
-key=$(sed -n 's/^[[:space:]]*key = //p' /tmp/cluster/admin.keyring)
+key=$(sed -n 's/^[[:space:]]*key = //p' "$T/cluster/admin.keyring")
 
-declare -A MP=([zceph-zuf]=/mnt/b-zuf [zceph-bridge]=/mnt/b-bridge
-	[ceph-fuse]=/mnt/b-cfuse [kernel-ceph]=/mnt/b-kc)
-ROWS=(zceph-zuf zceph-bridge ceph-fuse kernel-ceph)
+M=${BENCH_TMP:-/mnt}
+declare -A MP=([zceph-zuf]=$M/b-zuf [zceph-bridge]=$M/b-bridge
+	[ceph-fuse]=$M/b-cfuse [kernel-ceph]=$M/b-kc)
+read -ra ROWS <<<"${BENCH_ROWS:-zceph-zuf zceph-bridge ceph-fuse kernel-ceph}"
 zusd_pid=
 mkdir -p "${MP[@]}"
 
@@ -32,9 +35,11 @@ mount_row() {
 		wait_registered zceph &&
 			mount -t zceph -o "conf=$conf" none "${MP[$1]}" ;;
 	zceph-bridge)
-		"$B/zus-fuse" -t zceph -o "conf=$conf" none "${MP[$1]}" ;;
+		{ grep -qw fuse /proc/filesystems || modprobe fuse; } &&
+			"$B/zus-fuse" -t zceph -o "conf=$conf" none "${MP[$1]}" ;;
 	ceph-fuse)
-		ceph-fuse -c "$conf" --id admin "${MP[$1]}" >/tmp/ceph-fuse.log 2>&1 ;;
+		{ grep -qw fuse /proc/filesystems || modprobe fuse; } &&
+			ceph-fuse -c "$conf" --id admin "${MP[$1]}" >"$T/ceph-fuse.log" 2>&1 ;;
 	kernel-ceph)
 		modprobe ceph &&
 			mount -t ceph "127.0.0.1:$((port + 1)):/" "${MP[$1]}" \
@@ -78,5 +83,6 @@ for row in "${ROWS[@]}"; do
 	echo "bench: $row done"
 done
 [ -n "$zusd_pid" ] && kill "$zusd_pid"
-"$TOP/scripts/ceph-cluster.sh" stop /tmp/cluster
+"$TOP/scripts/ceph-cluster.sh" stop "$T/cluster"
+if [ -n "${BENCH_TMP:-}" ]; then rm -f "$T/ceph-fuse.log"; rmdir "${MP[@]}" "$BENCH_TMP"; fi
 cat "$O/results.md"

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <unistd.h>
 #include <linux/falloc.h>
 
 #include "zceph.h"
@@ -102,4 +103,26 @@ int zc_fallocate(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		err = zc_getattr_in(sb, n->in, attr);
 	zc_node_put(sb, n);
 	return err;
+}
+
+/*
+ * CephFS keeps no hole map a client can ask for (its objects are sparse
+ * on the OSDs only): the whole file is data, as libcephfs's own lseek and
+ * the kernel client answer.  The kernel flushed its dirty pages first, so
+ * the size is the one that counts.
+ */
+int zc_seek(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
+	    uint64_t offset, int whence, uint64_t *result)
+{
+	struct zufs_attr attr;
+	int err;
+
+	(void)ctx;
+	err = zc_attr_ino(sb, ino, &attr);
+	if (err)
+		return err;
+	if (offset >= attr.size)
+		return -ENXIO;
+	*result = whence == SEEK_DATA ? offset : attr.size;
+	return 0;
 }

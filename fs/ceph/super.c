@@ -46,6 +46,8 @@ static int parse_options(struct zus_sb *sb, const char *opts, char *msg)
 			err = set_opt(sb->name, sizeof(sb->name), tok + 5, "name", msg);
 		else if (!strncmp(tok, "fs=", 3))
 			err = set_opt(sb->fs, sizeof(sb->fs), tok + 3, "fs", msg);
+		else if (!strncmp(tok, "uuid=", 5))
+			err = set_opt(sb->uuid, sizeof(sb->uuid), tok + 5, "uuid", msg);
 		else if (!strncmp(tok, "root=", 5))
 			err = set_opt(sb->root_path, sizeof(sb->root_path),
 				      tok + 5, "root", msg);
@@ -75,7 +77,60 @@ static void zc_ino_cb(void *handle, vinodeno_t vino, int64_t off, int64_t len)
 	pthread_rwlock_unlock(&sb->cb_lock);
 }
 
-static int zc_connect(struct zus_sb *sb, char *msg)
+/*
+ * The MDS took back this client's lease on a name (another client removed,
+ * renamed or created it): the transport forgets its cached lookup of it.
+ * Called from libcephfs's dentry invalidator thread.
+ */
+static void zc_dentry_cb(void *handle, vinodeno_t dir, vinodeno_t ino,
+			 const char *name, size_t len)
+{
+	struct zus_sb *sb = handle;
+
+	(void)ino;
+	pthread_rwlock_rdlock(&sb->cb_lock);
+	if (!sb->closing)
+		sb->invalidate_name(sb->host, dir.ino.val, name, len);
+	pthread_rwlock_unlock(&sb->cb_lock);
+}
+
+/*
+ * The client's uuid names this mount's CephFS session across server
+ * restarts: given, or made here and kept in the canonical options, which
+ * the kernel gives back to the MOUNT of a re-attach.
+ */
+static int zc_uuid(struct zus_sb *sb)
+{
+	FILE *f;
+	int ok;
+
+	if (sb->uuid[0])
+		return 0;
+	f = fopen("/proc/sys/kernel/random/uuid", "re");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%36s", sb->uuid) == 1;
+	fclose(f);
+	return ok ? 0 : -EIO;
+}
+
+/*
+ * A re-attach: the dead server's session (same uuid) still holds caps the
+ * MDS would wait for until the session times out (a minute); end it at
+ * once.  Failing that, ops on what it held wait for the timeout.
+ */
+static void zc_reclaim(struct zus_sb *sb)
+{
+	int err = ceph_start_reclaim(sb->cm, sb->uuid, CEPH_RECLAIM_RESET);
+
+	if (!err)
+		ceph_finish_reclaim(sb->cm);
+	else if (err != -ENOENT)	/* ENOENT: the session ended already */
+		zus_log(ZUS_LOG_WARNING, "uuid %s: reclaiming the session of the server before: %s",
+			sb->uuid, strerror(-err));
+}
+
+static int zc_connect(struct zus_sb *sb, bool reattach, char *msg)
 {
 	char where[sizeof(sb->fs) + sizeof(sb->root_path) + 16];
 	const char *step;
@@ -97,6 +152,10 @@ static int zc_connect(struct zus_sb *sb, char *msg)
 		goto out_release;
 	step = "ceph_init";
 	err = ceph_init(sb->cm);
+	if (!err && reattach)
+		zc_reclaim(sb);
+	if (!err)
+		ceph_set_uuid(sb->cm, sb->uuid);
 	if (!err && sb->fs[0]) {
 		step = sb->fs;
 		err = ceph_select_filesystem(sb->cm, sb->fs);
@@ -140,7 +199,9 @@ static int zc_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	err = parse_options(sb, mi->options ? mi->options : "", out->msg);
 	if (err)
 		goto out_free;
-	err = zc_connect(sb, out->msg);
+	err = zc_uuid(sb);
+	if (!err)
+		err = zc_connect(sb, mi->flags & ZUS_MOUNT_REATTACH, out->msg);
 	if (err)
 		goto out_free;
 	sb->perms = ceph_mount_perms(sb->cm);
@@ -162,9 +223,15 @@ static int zc_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	zc_node_put(sb, n);	/* the table keeps it until umount */
 	if (mi->invalidate) {
 		sb->invalidate = mi->invalidate;
+		cb.ino_cb = zc_ino_cb;
+	}
+	if (mi->invalidate_name) {
+		sb->invalidate_name = mi->invalidate_name;
+		cb.dentry_cb = zc_dentry_cb;
+	}
+	if (cb.ino_cb || cb.dentry_cb) {
 		sb->host = mi->host;
 		cb.handle = sb;
-		cb.ino_cb = zc_ino_cb;
 		ceph_ll_register_callbacks(sb->cm, &cb);
 	}
 	/*
@@ -176,9 +243,9 @@ static int zc_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	out->block_size = 4096;
 	out->max_bytes = INT64_MAX;
 	out->max_ino = UINT64_MAX;
-	snprintf(out->options, sizeof(out->options), "conf=%s,name=%s%s%s,root=%s",
-		 sb->conf, sb->name, sb->fs[0] ? ",fs=" : "", sb->fs,
-		 sb->root_path);
+	snprintf(out->options, sizeof(out->options),
+		 "conf=%s,name=%s%s%s,root=%s,uuid=%s", sb->conf, sb->name,
+		 sb->fs[0] ? ",fs=" : "", sb->fs, sb->root_path, sb->uuid);
 	*sbp = sb;
 	return 0;
 
@@ -253,6 +320,7 @@ static const struct zus_fs_ops zc_ops = {
 	.write		= zc_write,
 	.fsync		= zc_fsync,
 	.fallocate	= zc_fallocate,
+	.seek		= zc_seek,
 	.getxattr	= zc_getxattr,
 	.setxattr	= zc_setxattr,
 	.listxattr	= zc_listxattr,
@@ -264,13 +332,15 @@ static const struct zus_fs_type zc_type = {
 		.name	= "zceph",
 		.magic	= ZC_MAGIC,
 		.version = 1,
-		.flags	= ZUFS_FST_NODEV | ZUFS_FST_XATTR,
+		.flags	= ZUFS_FST_NODEV | ZUFS_FST_XATTR | ZUFS_FST_REATTACH,
 	},
 	.ops	= &zc_ops,
 	.usage	= "  -o conf=FILE      ceph.conf (default /etc/ceph/ceph.conf)\n"
 		  "  -o name=ID        cephx client id (default admin: client.admin)\n"
 		  "  -o fs=NAME        the CephFS to mount (default: the default one)\n"
-		  "  -o root=PATH      mount this directory of it (default /)\n",
+		  "  -o root=PATH      mount this directory of it (default /)\n"
+		  "  -o uuid=UUID      the client's session uuid (default: a new\n"
+		  "                    one, kept across zusd restarts)\n",
 };
 
 const struct zus_fs_type *const zus_plugin_types[] = { &zc_type, NULL };

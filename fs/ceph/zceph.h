@@ -18,6 +18,7 @@
 
 #include <cephfs/libcephfs.h>
 
+#define ZUS_PLUGIN_NAME	"zceph"
 #include "zus.h"
 
 #define ZC_BUCKETS	4096	/* node table hash chains, power of two */
@@ -44,10 +45,13 @@ struct zus_sb {
 	char		name[64];
 	char		fs[64];
 	char		root_path[256];
+	char		uuid[64];	/* the client's, see zc_uuid() */
 	uint64_t	root_ino;
 	void		*host;		/* the transport's, for invalidate */
 	int		(*invalidate)(void *host, uint64_t ino,
 				      uint64_t offset, uint64_t length);
+	int		(*invalidate_name)(void *host, uint64_t dir,
+					   const char *name, size_t len);
 	/* one lock for the table, never held across a libcephfs call */
 	pthread_mutex_t	lock;
 	struct zc_node	*buckets[ZC_BUCKETS];	/* lock */
@@ -119,6 +123,8 @@ int zc_fsync(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 int zc_fallocate(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 		 uint32_t mode, uint64_t offset, uint64_t length,
 		 struct zufs_attr *attr);
+int zc_seek(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
+	    uint64_t offset, int whence, uint64_t *result);
 
 /* xattr.c */
 ssize_t zc_getxattr(struct zus_sb *sb, const struct zus_ctx *ctx,

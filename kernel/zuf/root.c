@@ -652,6 +652,7 @@ static int zuf_role_of_cmd(unsigned int cmd)
 	case ZUFS_IOC_REGISTER_FS:
 	case ZUFS_IOC_BREAK_ALL:
 	case ZUFS_IOC_INVALIDATE:
+	case ZUFS_IOC_INVALIDATE_NAME:
 	case ZUFS_IOC_SB_RDONLY:
 		return ZUF_ROLE_CONTROL;
 	case ZUFS_IOC_MOUNT:
@@ -681,6 +682,7 @@ static long zuf_ioctl_first(struct zuf_special *zs, struct file *file,
 }
 
 static long zuf_ioc_invalidate(struct zuf_server *srv, void __user *uarg);
+static long zuf_ioc_invalidate_name(struct zuf_server *srv, void __user *uarg);
 static long zuf_ioc_sb_rdonly(struct zuf_server *srv, void __user *uarg);
 
 static long zuf_ioctl_control(struct zuf_special *zs, unsigned int cmd,
@@ -703,6 +705,8 @@ static long zuf_ioctl_control(struct zuf_special *zs, unsigned int cmd,
 		return 0;
 	case ZUFS_IOC_INVALIDATE:
 		return zuf_ioc_invalidate(zs->srv, uarg);
+	case ZUFS_IOC_INVALIDATE_NAME:
+		return zuf_ioc_invalidate_name(zs->srv, uarg);
 	case ZUFS_IOC_SB_RDONLY:
 		return zuf_ioc_sb_rdonly(zs->srv, uarg);
 	}
@@ -739,6 +743,76 @@ out:
 	inv.err = err;
 	if (copy_to_user(uarg, &inv, sizeof(inv)))
 		return -EFAULT;
+	return err;
+}
+
+/* A name that could be a child's name in a directory */
+static bool zuf_inval_name_ok(const struct zufs_ioc_invalidate_name *in)
+{
+	unsigned int len = in->name_len;
+
+	if (!len || len > ZUFS_NAME_MAX)
+		return false;
+	if (memchr(in->name, '/', len) || memchr(in->name, 0, len))
+		return false;
+	return !(in->name[0] == '.' &&
+		 (len == 1 || (len == 2 && in->name[1] == '.')));
+}
+
+/* Drop the cached dentry of @name in the (held) directory @dir, if any */
+static void zuf_drop_name(struct inode *dir, const char *name,
+			  unsigned int len)
+{
+	struct qstr q = QSTR_INIT(name, len);
+	struct dentry *parent, *dentry;
+
+	/* the name changed behind this kernel's back */
+	zuf_dir_uncomplete(dir);
+	parent = d_find_any_alias(dir);
+	if (!parent)
+		return;
+	dentry = d_hash_and_lookup(parent, &q);
+	if (!IS_ERR_OR_NULL(dentry)) {
+		d_invalidate(dentry);
+		dput(dentry);
+	}
+	dput(parent);
+}
+
+/* ZUFS_IOC_INVALIDATE_NAME: see include/zufs_api.h */
+static long zuf_ioc_invalidate_name(struct zuf_server *srv, void __user *uarg)
+{
+	struct zufs_ioc_invalidate_name *in;
+	struct super_block *sb;
+	struct inode *dir;
+	long err = 0;
+
+	in = memdup_user(uarg, sizeof(*in));
+	if (IS_ERR(in))
+		return PTR_ERR(in);
+	if (!zuf_inval_name_ok(in)) {
+		pr_err_ratelimited("zuf: invalidate-name from the server: bad name (%u bytes) in dir %llu of mount %llu\n",
+				   in->name_len, in->dir_ino, in->sb_id);
+		err = -EINVAL;
+		goto out;
+	}
+	sb = zuf_sb_get_by_id(srv, in->sb_id);
+	if (!sb) {
+		err = -ENOENT;
+		goto out;
+	}
+	dir = ilookup(sb, in->dir_ino);
+	if (dir) {
+		if (S_ISDIR(dir->i_mode))
+			zuf_drop_name(dir, in->name, in->name_len);
+		iput(dir);
+	}
+	deactivate_super(sb);
+out:
+	in->err = err;
+	if (copy_to_user(uarg, in, sizeof(*in)))
+		err = -EFAULT;
+	kfree(in);
 	return err;
 }
 

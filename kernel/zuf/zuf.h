@@ -324,5 +324,7 @@ int zuf_invalidate_inode(struct inode *inode, loff_t start, loff_t end);
 /* xattr.c */
 extern const struct xattr_handler *zuf_xattr_handlers[];
 extern const struct dentry_operations zuf_dentry_ops;
+/* namei.c: a name of @dir may exist without a dentry of ours */
+void zuf_dir_uncomplete(struct inode *dir);
 
 #endif /* __ZUF_H */

@@ -65,9 +65,6 @@ extern const struct address_space_operations zuf_dax_aops;
 extern const struct address_space_operations zuf_nodev_aops;
 extern const struct iomap_ops zuf_iomap_ops;
 
-/* namei.c */
-void zuf_dir_uncomplete(struct inode *dir);
-
 /* inode.c */
 int zuf_getattr(struct mnt_idmap *idmap, const struct path *path,
 		struct kstat *stat, u32 request_mask, unsigned int flags);

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Two clients of one CephFS (two zus-fuse mounts, two libcephfs clients):
 # what one writes the other sees, through the MDS's cap revocations that
-# the plugin passes to the transport's invalidate service.  Each change
-# must show within 10 s; the lag is printed.
+# the plugin passes to the transport's invalidate service, and names one
+# removes or renames that the other had looked up (the invalidate_name
+# service: the bridge's entries otherwise live 1 h).  Each change must
+# show within 10 s; the lag is printed.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BUILD:-$TOP/build}/bin
@@ -18,21 +20,6 @@ mount_fuse -t zceph -o "conf=$ceph_conf" none "$a" || fail "mount A"
 d=two.$$
 mkdir "$a/$d" || fail "mkdir"
 
-# until CMD succeeds, at most 10 s; prints how long it took
-within() {
-	local what=$1 t0
-	shift
-	t0=$(date +%s%N)
-	for _ in $(seq 200); do
-		if "$@" 2>/dev/null; then
-			echo "$what: seen after $((($(date +%s%N) - t0) / 1000000)) ms"
-			return 0
-		fi
-		sleep 0.05
-	done
-	fail "$what: not seen in 10 s"
-}
-same() { [ "$(cat "$1")" = "$2" ]; }
 size_is() { [ "$(stat -c %s "$1")" = "$2" ]; }
 
 echo one >"$a/$d/f"
@@ -48,6 +35,14 @@ cp "$tmp/ref" "$a/$d/big"
 within "1 MiB of A in B" cmp -s "$tmp/ref" "$b/$d/big"
 mkdir "$b/$d/sub"
 within "B's mkdir in A" test -d "$a/$d/sub"
+echo gone >"$a/$d/gone"
+echo old >"$a/$d/old"
+within "A's names in B" same "$b/$d/old" old
+stat "$b/$d/gone" >/dev/null || fail "B: stat gone"
+rm "$a/$d/gone"
+within "A's unlink in B" absent "$b/$d/gone"
+mv "$a/$d/old" "$a/$d/new"
+within "A's rename in B (new name)" same "$b/$d/new" old
 rm -rf "$a/$d"
 fusermount3 -u "$b" || fail "unmount B"
 umount_fuse || fail "unmount A"

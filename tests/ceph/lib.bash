@@ -3,7 +3,7 @@
 # after setting TOP and BIN: sources tests/host/fuse-lib.bash (tmp, mnt,
 # fail, mount_fuse, ...), and ceph_setup [OSDS] checks what the test needs
 # and gives it a cluster (ceph_conf), stopped on exit with the mounts.
-# Also the posix-test exclusions CephFS's own semantics need.
+# Also the posix-test exclusions CephFS's own semantics need (shared.bash).
 #
 # ZCEPH_CONF=FILE uses a running cluster (its client.admin keyring must be
 # found by FILE, as scripts/ceph-cluster.sh writes it); otherwise a
@@ -62,13 +62,6 @@ ceph_cleanup() {
 	ceph_started=
 }
 
-# posix-test cases whose expectations CephFS breaks (also with its kernel
-# client): free space (statfs) comes from the monitors' PG statistics,
-# seconds late; st_blocks is the size rounded up, so a punched hole does
-# not lower it.  And two where libcephfs 16's cached directory attributes
-# lag what its MDS did (the plugin answers what libcephfs says; README
-# "zceph"): the source parent of a directory renamed elsewhere keeps its
-# old subdirectory count (nlink) for this client, and a directory's mtime
-# set by utimes just before a mkdir in it stays the old one (cause not
-# established).
-CEPH_POSIX_EXCLUDE='statvfs_space,unlink_open_space,falloc_punch,rename_cross_dir,dir_times'
+# CEPH_POSIX_EXCLUDE, within, same, absent: shared with vm/70-ceph-zuf
+# shellcheck source=tests/ceph/shared.bash
+. "$TOP/tests/ceph/shared.bash"

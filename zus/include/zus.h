@@ -34,6 +34,8 @@
  *   4  2026-12-05  get_blocks takes ZUFS_GB_* flags instead of a write
  *                  bool (ZUFS_GB_WRITE is 1, so true/false still mean
  *                  the same) and may answer ZUFS_EXT_SHARED extents
+ *   6  2026-12-05  zus_mount_info.invalidate_name: the transport's service
+ *                  for names another client of a shared filesystem changed
  */
 #ifndef _ZUS_H
 #define _ZUS_H
@@ -48,8 +50,8 @@
 
 #include "zufs_api.h"
 
-#define ZUS_API_VERSION		5
-/* the oldest a host still loads: 5 only added calls a plugin may make */
+#define ZUS_API_VERSION		6
+/* the oldest a host still loads: 5 and 6 only added calls a plugin may make */
 #define ZUS_API_OLDEST		4
 #define ZUS_PLUGIN_SYMBOL	"zus_plugin_types"
 
@@ -112,6 +114,16 @@ struct zus_mount_info {
 	 * operation; may be NULL.
 	 */
 	int		(*rdonly)(void *host);
+	/*
+	 * invalidate_name(host, dir, name, len) (API 6): name (len bytes, no
+	 * NUL needed) in directory dir changed without an operation of this
+	 * transport (another client of a shared filesystem removed, renamed
+	 * or created it).  Returns 0 once the transport's next use of the
+	 * name asks the plugin again, or -errno (-EINVAL: not a valid name).
+	 * Same calling rules as invalidate; may be NULL.
+	 */
+	int		(*invalidate_name)(void *host, uint64_t dir,
+					   const char *name, size_t len);
 };
 
 /* What a mount answers */

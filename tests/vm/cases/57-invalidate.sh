@@ -6,7 +6,9 @@
 # it just mapped, while the data exerciser (persistent mmap), the mmap
 # checks and the map-cache race test run.  Nothing may change for them;
 # cached overwrites must start asking the server again (the maps really
-# went), and the kernel log must stay clean.
+# went), and the kernel log must stay clean.  Then a hostile server's
+# ZUFS_IOC_INVALIDATE_NAME (bad names, absent mounts, a bad pointer) fails
+# with the documented errors (the names' own effect: tests/ceph, vm/70).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
@@ -50,4 +52,9 @@ echo "overwrites under the storm: $n GET_BLOCKS"
 [ "$n" -ge 2 ] || fail "the storm did not drop any cached map ($n GET_BLOCKS)"
 zpmfs_stop
 check_dmesg_clean || fail "kernel log"
+
+gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$TOP/include" \
+	-o "$ZBIN/zinvname" "$TOP/tests/vm/bin/zinvname.c" || fail "cannot build zinvname"
+"$ZBIN/zinvname" /sys/fs/zuf || fail "ZUFS_IOC_INVALIDATE_NAME took a bad request"
+check_dmesg_clean || fail "kernel log after bad name invalidations"
 pass

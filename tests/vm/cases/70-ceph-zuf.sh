@@ -1,54 +1,134 @@
 #!/bin/bash
-# vm: --cpus 2 --mem 6G --timeout 1500
+# vm: --cpus 2 --mem 6G --timeout 2400
 # SPDX-License-Identifier: BSD-3-Clause
-# zceph through zuf.ko: a one-OSD throwaway Ceph cluster on the guest's own
-# loopback (the guest has no network), HEALTH_OK, then
-# `mount -t zceph -o conf=...` and the posix suite's namei, rw, symlink,
-# xattr, link and dir groups with the data in the ZT window; a second
-# mount of the same CephFS reads what the first wrote.
+# zceph through zuf.ko: a one-OSD (memstore) throwaway Ceph cluster on the
+# guest's own loopback (the guest has no network), HEALTH_OK, then two
+# `mount -t zceph` of the same CephFS (two libcephfs clients in one zusd):
+#  - the posix suite's namespace groups (namei, link, symlink, xattr, dir,
+#    rename, perm) with the bridge run's exclusions (tests/ceph), EXDEV
+#    against the second mount.  Not the whole suite: every op goes through
+#    a mon, MDS and OSD emulated in the same guest, and the whole suite
+#    (3 min on the host) did not finish in 25 min here; the data groups
+#    run through the same plugin code on the bridge (tests/ceph), and
+#    zfsx below covers data through zuf.ko;
+#  - names one mount removes or renames leave the other's dentry cache
+#    (the invalidate_name service), data one writes the other reads;
+#  - zfsx and zstress (shorter than on zpmfs: every op is an MDS or OSD
+#    round trip in an emulated CPU);
+#  - zusd killed (-9) under a writer and started again: the mounts
+#    re-attach (a new CephFS session reclaims the dead one's), the writer
+#    sees no error and every byte it fsynced is there.
+# Each step prints its duration.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
+. "$TOP/tests/ceph/shared.bash"
 require_vm
 [ "${ZUFS_TEST_CEPH:-0}" = 1 ] ||
-	skip "a cluster in the guest takes ~12 min: ZUFS_TEST_CEPH=1 (make test-ceph)"
+	skip "a cluster in the guest takes minutes: ZUFS_TEST_CEPH=1 (make test-ceph)"
 PLUGIN=$TOP/build/plugins/zceph.so
 [ -f "$PLUGIN" ] || skip "zceph.so not built (libcephfs-dev)"
 command -v ceph-osd >/dev/null || skip "Ceph daemons not installed (scripts/deps.sh --ceph)"
+BIN=$TOP/build/bin
 MNT=/mnt/zceph
 MNT2=/mnt/zceph2
+ZUSD_LOG=/tmp/zusd.log
+pid=
 
-t0=$SECONDS
-export CEPH_WAIT=600 CEPH_CMD_TIMEOUT=300
+t=$SECONDS
+lap() { echo "$1: $((SECONDS - t)) s"; t=$SECONDS; }
+
+start_zusd() {
+	"$BIN/zusd" -f -p "$PLUGIN" >>"$ZUSD_LOG" 2>&1 &
+	pid=$!
+}
+
+CEPH_WITHIN_S=20
+
+export CEPH_WAIT=900 CEPH_CMD_TIMEOUT=300 CEPH_VERBOSE=1
 conf=$("$TOP/scripts/ceph-cluster.sh" start /tmp/cluster --osds 1 --memstore) || {
 	tail -n 20 /tmp/cluster/log/*.log 2>/dev/null | tail -n 60
-	fail "the cluster did not start in the guest after $((SECONDS - t0)) s"
+	fail "the cluster did not start in the guest after $((SECONDS - t)) s"
 }
-echo "guest cluster HEALTH_OK after $((SECONDS - t0)) s"
+lap "guest cluster HEALTH_OK"
 
 zufs_load
+mkdir -p /sys/fs/zuf
 awk '$3 == "zuf"' /proc/mounts | grep -q . || mount -t zuf zuf /sys/fs/zuf
-"$TOP/build/bin/zusd" -f -p "$PLUGIN" >/tmp/zusd.log 2>&1 &
-pid=$!
-wait_registered zceph || fail "zusd did not register: $(cat /tmp/zusd.log)"
+start_zusd
+wait_registered zceph || fail "zusd did not register: $(cat "$ZUSD_LOG")"
 mkdir -p "$MNT" "$MNT2"
-mount -t zceph -o "conf=$conf" none "$MNT" || fail "mount zceph: $(tail -3 /tmp/zusd.log)"
-mount -t zceph -o "conf=$conf,name=admin" none "$MNT2" || fail "second mount: $(tail -3 /tmp/zusd.log)"
+# a re-attach reconnects to the cluster: far more than the 30 s default
+# under TCG
+mount -t zceph -o "conf=$conf,reattach_timeout=600" none "$MNT" ||
+	fail "mount zceph: $(tail -3 "$ZUSD_LOG")"
+mount -t zceph -o "conf=$conf,name=admin,reattach_timeout=600" none "$MNT2" ||
+	fail "second mount: $(tail -3 "$ZUSD_LOG")"
+grep zceph /proc/mounts
+lap "two mounts"
 
-out=$("$TOP/build/bin/posix-test" -o namei,rw,symlink,xattr,link,dir "$MNT" 2>&1)
+"$BIN/posix-test" -o namei,link,symlink,xattr,dir,rename,perm \
+	-x "$CEPH_POSIX_EXCLUDE,many_lookups" -m "$MNT2" "$MNT" >/tmp/posix.log 2>&1
 rc=$?
-printf '%s\n' "$out" | grep -v '^ok '
-printf '%s\n' "$out" | tail -1 | grep -Eq '^[0-9]+ passed, 0 failed' || rc=1
+grep -v '^ok ' /tmp/posix.log
+tail -1 /tmp/posix.log | grep -Eq '^[0-9]+ passed, 0 failed' || rc=1
+[ $rc = 0 ] || fail "posix-test on zceph"
+lap "posix-test"
 
+# the other mount's names and data
+d=$MNT/two
+mkdir "$d" || fail "mkdir"
+echo gone >"$d/gone"
+echo old >"$d/old"
+within "names of one mount in the other" same "$MNT2/two/old" old
+stat "$MNT2/two/gone" >/dev/null || fail "stat in the second mount"
+rm "$d/gone"
+within "an unlink in the other mount" absent "$MNT2/two/gone"
+mv "$d/old" "$d/new"
+within "a rename in the other mount (new name)" same "$MNT2/two/new" old
 head -c 4M /dev/urandom >/tmp/ref
-cp /tmp/ref "$MNT/data" && sync "$MNT/data" || fail "write through zuf"
-cmp /tmp/ref "$MNT2/data" || fail "the second mount reads other data"
-rm "$MNT2/data"
+cp /tmp/ref "$d/data" && sync "$d/data" || fail "write through zuf"
+within "4 MiB of one mount in the other" cmp -s /tmp/ref "$MNT2/two/data"
+rm -rf "$d"
+lap "two mounts see each other"
+
+# CephFS has no allocating fallocate nor zero range: -F -Z
+"$BIN/zfsx" -F -Z -N "${ZFSX_OPS:-1000}" -S 1 "$MNT/fsx" >/tmp/zfsx.log 2>&1 ||
+	{ tail -30 /tmp/zfsx.log; fail "zfsx"; }
+tail -1 /tmp/zfsx.log
+rm -f "$MNT/fsx"
+lap "zfsx"
+mkdir "$MNT/stress"
+"$BIN/zstress" -q -p 4 -d 10 -s 1 -w 120 "$MNT/stress" >/tmp/zstress.log 2>&1 ||
+	{ tail -40 /tmp/zstress.log; fail "zstress"; }
+grep -E '^zstress: (done after|[0-9]+ failures)' /tmp/zstress.log
+rm -rf "$MNT/stress" || fail "removing the stress tree"
+lap "zstress"
+
+# zusd -9 under a writer that fsyncs each block, then started again
+head -c 4M /dev/urandom >/tmp/ref8
+(
+	for i in $(seq 0 31); do
+		dd if=/tmp/ref8 of="$MNT/w" bs=128k skip="$i" seek="$i" count=1 \
+			conv=notrunc,fsync status=none || exit 1
+	done
+) &
+writer=$!
+sleep 2
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+start_zusd
+wait "$writer" || fail "the writer saw an error across the zusd restart"
+grep -q "re-attached zceph" "$ZUSD_LOG" || fail "no re-attach: $(tail -5 "$ZUSD_LOG")"
+cmp /tmp/ref8 "$MNT/w" || fail "data written across the restart differs"
+cmp /tmp/ref8 "$MNT2/w" || fail "the second mount reads other data after the restart"
+rm "$MNT/w"
+lap "zusd kill -9 and restart under a writer"
+
 umount "$MNT2" || fail "umount the second mount"
 umount "$MNT" || fail "umount"
 kill "$pid"
 wait "$pid" 2>/dev/null
-grep -E "window|data area" /tmp/zusd.log | tail -3
+grep -iE "reclaim|re-attach" "$ZUSD_LOG" | tail -4
 "$TOP/scripts/ceph-cluster.sh" stop /tmp/cluster
-[ $rc -eq 0 ] || fail "posix-test on zceph"
 check_dmesg_clean || fail "kernel log"
 pass
