@@ -149,9 +149,9 @@ check: test
 
 # zceph (fs/ceph): the bridge suites, two clients, faults (tests/ceph/run,
 # one 3-OSD cluster on the host) and zceph through zuf.ko (vm/70, a
-# cluster inside the guest).  20-30 minutes on this 2-core host under
-# load (cluster start 1.5 min, the posix suite 5-10 min, faults 2 min, the
-# VM case 10+ min); `make test` runs only host/70-ceph-smoke (4 min here).
+# cluster inside the guest).  About 15 minutes on this 2-core host
+# (cluster start 15-30 s on the host, 100 s in the guest; the
+# VM case about 6.5 min); `make test` runs neither host/70 nor vm/70.
 test-ceph:
 	ZUFS_CEPH=1 scripts/deps.sh
 	$(AFTER_DEPS) all test-ceph-run

@@ -34,6 +34,8 @@
  *   4  2026-12-05  get_blocks takes ZUFS_GB_* flags instead of a write
  *                  bool (ZUFS_GB_WRITE is 1, so true/false still mean
  *                  the same) and may answer ZUFS_EXT_SHARED extents
+ *   5  2026-12-05  zus_log()/zus_dbg(): plugins log through their host
+ *                  (journal, syslog or stderr; debug classes at run time)
  *   6  2026-12-05  zus_mount_info.invalidate_name: the transport's service
  *                  for names another client of a shared filesystem changed
  */
