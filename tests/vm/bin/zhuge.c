@@ -25,36 +25,6 @@
 #define LEN	(4 * HUGE)
 #define PG	4096UL
 
-static sigjmp_buf bus_jmp;
-static volatile sig_atomic_t bus_armed;
-
-/* SIGBUS outside faults() (a server's lie, say) ends the run, loudly */
-static void on_bus(int sig)
-{
-	(void)sig;
-	if (!bus_armed) {
-		static const char msg[] = "zhuge: unexpected SIGBUS\n";
-
-		if (write(2, msg, sizeof(msg) - 1) < 0)
-			_exit(3);
-		_exit(3);
-	}
-	siglongjmp(bus_jmp, 1);
-}
-
-static int faults(volatile char *p)
-{
-	volatile int bus = 1;
-
-	if (!sigsetjmp(bus_jmp, 1)) {
-		bus_armed = 1;
-		(void)*p;
-		bus = 0;
-	}
-	bus_armed = 0;
-	return bus;
-}
-
 /* a byte that depends on the position, so that misplaced blocks show */
 static char pattern(size_t off, int seed)
 {

@@ -1,18 +1,55 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * zmaputil.h - what the mmap test programs (zmmap, zhuge) share: a fresh
- * file, a mapping that must work, a byte-range check.  Setup failures
+ * file, a mapping that must work, a byte-range check, a guarded SIGBUS.  Setup failures
  * die() (zcheck.h), they are not findings.
  */
 #ifndef ZMAPUTIL_H
 #define ZMAPUTIL_H
 
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "zcheck.h"
+
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_armed;
+
+/*
+ * The SIGBUS handler (install it with sigaction).  A SIGBUS outside
+ * faults() (a lying server's answer, vm/54) ends the run, loudly:
+ * jumping to faults()'s long-gone frame would crash at random.
+ */
+static void on_bus(int sig)
+{
+	static const char msg[] = "unexpected SIGBUS outside a checked access\n";
+
+	(void)sig;
+	if (!bus_armed) {
+		if (write(2, msg, sizeof(msg) - 1) < 0)
+			_exit(3);
+		_exit(3);
+	}
+	siglongjmp(bus_jmp, 1);
+}
+
+/* 1 when reading *p raises SIGBUS */
+static int faults(volatile char *p)
+{
+	volatile int bus = 1;
+
+	if (!sigsetjmp(bus_jmp, 1)) {
+		bus_armed = 1;
+		(void)*p;
+		bus = 0;
+	}
+	bus_armed = 0;
+	return bus;
+}
 
 /* DIR/NAME, created empty (an old one is removed first), read-write */
 static int open_new(const char *dir, const char *name)

@@ -23,23 +23,6 @@
 #include "zmaputil.h"
 
 static long pg;
-static sigjmp_buf bus_jmp;
-
-static void on_bus(int sig)
-{
-	(void)sig;
-	siglongjmp(bus_jmp, 1);
-}
-
-/* 1 when reading *p raises SIGBUS */
-static int faults(volatile char *p)
-{
-	if (sigsetjmp(bus_jmp, 1))
-		return 1;
-	(void)*p;
-	return 0;
-}
-
 static void test_coherence(const char *dir)
 {
 	int fd = open_new(dir, "coh");
