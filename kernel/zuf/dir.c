@@ -54,23 +54,21 @@ static const char *zuf_dirent_problem(struct zuf_sb_info *sbi,
 				      const struct zufs_dirent *de, u32 room,
 				      u64 pos, bool plus)
 {
-	u16 len;
+	const char *why;
 
 	if (room < sizeof(*de))
 		return "truncated record";
-	len = de->name_len;
-	if (!len || len > ZUFS_NAME_MAX)
+	/* the length first: the record's size depends on it */
+	if (!de->name_len || de->name_len > ZUFS_NAME_MAX)
 		return "bad name length";
 	if (zuf_dirent_size(de, plus) > room)
 		return "record past the data";
 	if (plus && zuf_dirent_attr(de)->ino &&
 	    zuf_dirent_attr(de)->ino != de->ino)
 		return "attributes of another inode";
-	if (memchr(de->name, '/', len) || memchr(de->name, 0, len))
-		return "bad character in name";
-	if ((len == 1 && de->name[0] == '.') ||
-	    (len == 2 && de->name[0] == '.' && de->name[1] == '.'))
-		return "dot entry";
+	why = zuf_name_problem(de->name, de->name_len);
+	if (why)
+		return why;
 	if (!de->ino || de->ino > sbi->max_ino)
 		return "inode number out of range";
 	if (!zuf_dtype_valid(de->type))
@@ -120,7 +118,7 @@ static void zuf_prefill(struct dentry *parent, const struct zufs_dirent *de,
 	struct dentry *dentry, *alias;
 	struct inode *inode;
 
-	if (!attr->ino || zuf_attr_check(ZSB(sb), attr, 0))
+	if (!attr->ino)
 		return;
 	name.hash = full_name_hash(parent, name.name, name.len);
 	dentry = d_lookup(parent, &name);
@@ -131,7 +129,7 @@ static void zuf_prefill(struct dentry *parent, const struct zufs_dirent *de,
 	}
 	if (!d_in_lookup(dentry))
 		goto out_put;	/* known already, or someone looks it up */
-	inode = zuf_iget(sb, attr, version);
+	inode = zuf_iget_checked(sb, attr, version);
 	if (IS_ERR(inode)) {
 		d_lookup_done(dentry);
 		goto out_put;

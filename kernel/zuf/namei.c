@@ -16,6 +16,18 @@ static int zuf_name_ok(const struct qstr *q)
 	return q->len > ZUFS_NAME_MAX ? -ENAMETOOLONG : 0;
 }
 
+/* What is wrong with a name the server gave as a directory entry, or NULL */
+const char *zuf_name_problem(const char *name, u32 len)
+{
+	if (!len || len > ZUFS_NAME_MAX)
+		return "bad name length";
+	if (memchr(name, '/', len) || memchr(name, 0, len))
+		return "bad character in name";
+	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+		return "dot entry";
+	return NULL;
+}
+
 /*
  * Complete directories (ZUFS_FST_LOCAL_NAMES).  A directory this kernel
  * made holds no name it has no dentry for, as long as every name added
@@ -66,7 +78,7 @@ const struct dentry_operations zuf_dentry_ops = {
 };
 
 /* Check an answer, then find or make its inode */
-static struct inode *zuf_iget_checked(struct super_block *sb,
+struct inode *zuf_iget_checked(struct super_block *sb,
 				      const struct zufs_attr *attr,
 				      u64 version)
 {

@@ -746,19 +746,6 @@ out:
 	return err;
 }
 
-/* A name that could be a child's name in a directory */
-static bool zuf_inval_name_ok(const struct zufs_ioc_invalidate_name *in)
-{
-	unsigned int len = in->name_len;
-
-	if (!len || len > ZUFS_NAME_MAX)
-		return false;
-	if (memchr(in->name, '/', len) || memchr(in->name, 0, len))
-		return false;
-	return !(in->name[0] == '.' &&
-		 (len == 1 || (len == 2 && in->name[1] == '.')));
-}
-
 /* Drop the cached dentry of @name in the (held) directory @dir, if any */
 static void zuf_drop_name(struct inode *dir, const char *name,
 			  unsigned int len)
@@ -790,7 +777,7 @@ static long zuf_ioc_invalidate_name(struct zuf_server *srv, void __user *uarg)
 	in = memdup_user(uarg, sizeof(*in));
 	if (IS_ERR(in))
 		return PTR_ERR(in);
-	if (!zuf_inval_name_ok(in)) {
+	if (zuf_name_problem(in->name, in->name_len)) {
 		pr_err_ratelimited("zuf: invalidate-name from the server: bad name (%u bytes) in dir %llu of mount %llu\n",
 				   in->name_len, in->dir_ino, in->sb_id);
 		err = -EINVAL;

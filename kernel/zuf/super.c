@@ -581,10 +581,8 @@ static int zuf_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return 0;
 	}
 	if (!strcmp(param->key, "reattach_timeout")) {
-		if (param->type != fs_value_is_string ||
-		    kstrtoint(param->string, 10, &ctx->reattach_timeout) ||
-		    ctx->reattach_timeout < 0 ||
-		    ctx->reattach_timeout > ZUF_REATTACH_TIMEOUT_MAX)
+		if (zuf_parse_int(param, ZUF_REATTACH_TIMEOUT_MAX,
+				  &ctx->reattach_timeout))
 			return invalfc(fc, "reattach_timeout: 0..%d seconds",
 				       ZUF_REATTACH_TIMEOUT_MAX);
 		return 0;

@@ -326,5 +326,7 @@ extern const struct xattr_handler *zuf_xattr_handlers[];
 extern const struct dentry_operations zuf_dentry_ops;
 /* namei.c: a name of @dir may exist without a dentry of ours */
 void zuf_dir_uncomplete(struct inode *dir);
+/* namei.c: what is wrong with a child's name from the server, or NULL */
+const char *zuf_name_problem(const char *name, u32 len);
 
 #endif /* __ZUF_H */

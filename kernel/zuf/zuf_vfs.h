@@ -65,6 +65,10 @@ extern const struct address_space_operations zuf_dax_aops;
 extern const struct address_space_operations zuf_nodev_aops;
 extern const struct iomap_ops zuf_iomap_ops;
 
+/* namei.c */
+struct inode *zuf_iget_checked(struct super_block *sb,
+			       const struct zufs_attr *attr, u64 version);
+
 /* inode.c */
 int zuf_getattr(struct mnt_idmap *idmap, const struct path *path,
 		struct kstat *stat, u32 request_mask, unsigned int flags);
