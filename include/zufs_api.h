@@ -61,6 +61,13 @@
  *                    forget a cached name (positive or negative) under a
  *                    directory, for names another client of a shared
  *                    filesystem changed.
+ *   1.8  2026-12-05  Create in one trip (atomic_open): ZUFS_NEW_OPEN asks
+ *                    NEW_INODE for a name the kernel has not looked up to
+ *                    answer the inode already there (ZUFS_NEW_EXISTED in
+ *                    zufs_op_new_inode.result, was padding) instead of
+ *                    creating; zufs_op_new_inode.birth_sec/nsec stamp the
+ *                    new inode's times and tell a resent op whether the
+ *                    dead server created the name.
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -84,7 +91,7 @@
 #include <linux/falloc.h>
 
 #define ZUFS_MAJOR_VERSION	1
-#define ZUFS_MINOR_VERSION	7
+#define ZUFS_MINOR_VERSION	8
 
 /* Magic of the zuf-root pseudo filesystem (statfs f_type), "zufr" */
 #define ZUFS_ROOT_MAGIC		0x7a756672
@@ -315,7 +322,11 @@ enum zufs_mount_op {
  *  - NEW_INODE with a name: the kernel saw the name negative; if it
  *    exists now, the create happened: answer that inode (and the dir).
  *    A resent TMPFILE is run again (a first one is an orphan, freed at
- *    the next plain mount).
+ *    the next plain mount).  A resent ZUFS_NEW_OPEN saw nothing: the
+ *    name there now is its own creation only if the type has
+ *    ZUFS_FST_LOCAL_NAMES and the inode's birth time equals birth_sec/
+ *    nsec; anything else is answered with ZUFS_NEW_EXISTED (the caller
+ *    opens it as an existing file: O_EXCL gets EEXIST).
  *  - LINK: the name exists with ino: done.  UNLINK (and rmdir): the name
  *    is gone: done (attr: the victim as it is now).
  *  - RENAME: ino is now at new_name (and, with RENAME_EXCHANGE,
@@ -679,12 +690,28 @@ struct zufs_op_setattr {
 
 /* ZUFS_OP_NEW_INODE hdr.flags */
 #define ZUFS_NEW_TMPFILE	(1U << 0)	/* no name: O_TMPFILE in dir_ino */
+#define ZUFS_NEW_OPEN		(1U << 1)	/* open(O_CREAT): see below (1.8) */
+
+/* zufs_op_new_inode.result */
+#define ZUFS_NEW_EXISTED	(1U << 0)	/* ZUFS_NEW_OPEN found the name */
 
 /*
  * ZUFS_OP_NEW_INODE: create a regular file, directory, device node, fifo,
  * socket or symlink (mode's type says which).  A symlink's target is in the
  * data area (hdr.data_in bytes, no NUL).  uid/gid are the owner the kernel
  * decided (setgid directories already applied).
+ *
+ * ZUFS_NEW_OPEN (regular files only) is open(2) with O_CREAT of a name the
+ * kernel has not looked up, so that an open that creates costs one trip:
+ * if dir_ino/name exists, the server creates nothing and answers the
+ * inode there in attr (any type; the kernel then opens it as a lookup
+ * would have found it, O_EXCL failing with EEXIST), the directory in
+ * dir_attr and ZUFS_NEW_EXISTED in result.  Otherwise it creates the file
+ * with every time set to birth_sec/nsec instead of hdr.now: the kernel
+ * makes that stamp unique within the mount, so that a resent op (server
+ * restart) of a filesystem with ZUFS_FST_LOCAL_NAMES knows the name is its
+ * own creation when the inode's birth time equals it.  Any other inode
+ * found there on a resend is answered as existing.
  */
 struct zufs_op_new_inode {
 	struct zufs_op_hdr hdr;
@@ -694,6 +721,9 @@ struct zufs_op_new_inode {
 	__u32	uid;			/* in */
 	__u32	gid;			/* in */
 	__u32	iflags;			/* in: FS_*_FL inherited from the dir */
+	__u32	result;			/* out: ZUFS_NEW_EXISTED or 0 */
+	__s64	birth_sec;		/* in, with ZUFS_NEW_OPEN */
+	__u32	birth_nsec;		/* in, with ZUFS_NEW_OPEN: < 1e9 */
 	__u32	pad;
 	struct zufs_name name;		/* in (unused with ZUFS_NEW_TMPFILE) */
 	struct zufs_attr attr;		/* out: the new inode */
@@ -1039,7 +1069,7 @@ ZUFS_ASSERT_SIZE(struct zufs_name, 264);
 ZUFS_ASSERT_SIZE(struct zufs_statfs, 56);
 ZUFS_ASSERT_SIZE(struct zufs_op_lookup, 440);
 ZUFS_ASSERT_SIZE(struct zufs_op_setattr, 288);
-ZUFS_ASSERT_SIZE(struct zufs_op_new_inode, 568);
+ZUFS_ASSERT_SIZE(struct zufs_op_new_inode, 584);
 ZUFS_ASSERT_SIZE(struct zufs_op_rename, 1144);
 ZUFS_ASSERT_SIZE(struct zufs_op_readdir, 88);
 ZUFS_ASSERT_SIZE(struct zufs_dirent, 24);

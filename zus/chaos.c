@@ -155,8 +155,16 @@ static const char *bad_specific(struct zusd_zt *zt, struct zufs_op_hdr *hdr)
 	const struct zusd_op_desc *d = zusd_op_desc(hdr->op);
 	struct zufs_op_xattr *xop = (void *)hdr;
 	struct zufs_op_io *iop = (void *)hdr;
+	struct zufs_op_new_inode *nop = (void *)hdr;
 
 	switch (hdr->op) {
+	case ZUFS_OP_NEW_INODE:
+		if (rnd(zt) % 3 == 0) {
+			nop->result = rnd(zt) & 1 ? ZUFS_NEW_EXISTED :
+				      (uint32_t)rnd(zt) | 2;
+			return "new_inode.result";
+		}
+		break;
 	case ZUFS_OP_READ:
 	case ZUFS_OP_WRITE:
 		if (rnd(zt) & 1) {

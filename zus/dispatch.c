@@ -112,6 +112,51 @@ static int do_setattr(struct zusd_zt *zt, struct zusd_sb *sb,
 				&op->attr);
 }
 
+/*
+ * ZUFS_NEW_OPEN: the name already there is answered, not replaced.  1 if
+ * so (*errp is the answer), 0 to go on and create it.
+ */
+static int new_inode_existing(struct zusd_sb *sb,
+			      struct zufs_op_new_inode *op,
+			      const struct zus_ctx *ctx, int *errp)
+{
+	int err = OPS(sb)->lookup(sb->psb, ctx, op->dir_ino, op->name.name,
+				  op->name.len, &op->attr);
+
+	if (err == -ENOENT)
+		return 0;
+	*errp = err;
+	if (!err) {
+		op->result = ZUFS_NEW_EXISTED;
+		*errp = OPS(sb)->getattr(sb->psb, ctx, op->dir_ino,
+					 &op->dir_attr);
+	}
+	return 1;
+}
+
+static int new_inode_open(struct zusd_sb *sb, struct zufs_op_new_inode *op,
+			  const struct zus_ctx *ctx)
+{
+	/* the kernel's stamp, which a resend compares with the birth time */
+	struct zus_ctx birth = *ctx;
+	int err;
+
+	if ((op->mode & S_IFMT) != S_IFREG || op->birth_nsec >= 1000000000)
+		return -EINVAL;
+	if (new_inode_existing(sb, op, ctx, &err))
+		return err;
+	birth.now.tv_sec = op->birth_sec;
+	birth.now.tv_nsec = op->birth_nsec;
+	err = OPS(sb)->create(sb->psb, &birth, op->dir_ino, op->name.name,
+			      op->name.len, op->mode, op->rdev, op->uid,
+			      op->gid, op->iflags, NULL, 0, false, &op->attr,
+			      &op->dir_attr);
+	/* another client of a shared filesystem made it meanwhile */
+	if (err == -EEXIST && new_inode_existing(sb, op, ctx, &err))
+		return err;
+	return err;
+}
+
 static int do_new_inode(struct zusd_zt *zt, struct zusd_sb *sb,
 			struct zufs_op_hdr *hdr, void *data,
 			const struct zus_ctx *ctx)
@@ -122,8 +167,11 @@ static int do_new_inode(struct zusd_zt *zt, struct zusd_sb *sb,
 	size_t symlen = 0;
 
 	(void)zt;
+	op->result = 0;
 	if (!tmpfile && name_ok(&op->name))
 		return -EINVAL;
+	if (hdr->flags & ZUFS_NEW_OPEN)
+		return tmpfile ? -EINVAL : new_inode_open(sb, op, ctx);
 	if ((op->mode & S_IFMT) == S_IFLNK) {
 		if (!hdr->data_in || hdr->data_in > ZUFS_SYMLINK_MAX)
 			return -EINVAL;

@@ -46,15 +46,30 @@ static int getattr(struct zusd_sb *sb, const struct zus_ctx *ctx,
 	return OPS(sb)->getattr(sb->psb, ctx, ino, attr);
 }
 
+/*
+ * An open(O_CREAT) saw nothing: the inode there is its own creation only
+ * if nobody else makes names here and it was born at the op's own stamp.
+ */
+static bool born_of(const struct zusd_sb *sb,
+		    const struct zufs_op_new_inode *op)
+{
+	return (sb->type->info.flags & ZUFS_FST_LOCAL_NAMES) &&
+	       op->attr.btime_sec == op->birth_sec &&
+	       op->attr.btime_nsec == op->birth_nsec;
+}
+
 /* create/mkdir/mknod/symlink: the name was free; there now, it is ours */
 static int new_inode_done(struct zusd_sb *sb, struct zufs_op_hdr *hdr,
 			  const struct zus_ctx *ctx, int *errp)
 {
 	struct zufs_op_new_inode *op = (void *)hdr;
 
+	op->result = 0;
 	if ((hdr->flags & ZUFS_NEW_TMPFILE) ||
 	    !ino_at(sb, ctx, op->dir_ino, &op->name, &op->attr))
 		return 0;
+	if ((hdr->flags & ZUFS_NEW_OPEN) && !born_of(sb, op))
+		op->result = ZUFS_NEW_EXISTED;
 	*errp = getattr(sb, ctx, op->dir_ino, &op->dir_attr);
 	return 1;
 }

@@ -106,9 +106,10 @@ static int zuf_check_dirents(struct zuf_sb_info *sbi, const void *buf,
 
 /*
  * Make the dentry and inode of an entry the dcache lacks, as a lookup
- * would.  Best effort: whatever fails here, a lookup does later.
+ * would.  Best effort: whatever fails here, a lookup does later.  True
+ * when the name has a positive dentry now.
  */
-static void zuf_prefill(struct dentry *parent, const struct zufs_dirent *de,
+static bool zuf_prefill(struct dentry *parent, const struct zufs_dirent *de,
 			u64 version)
 {
 	DECLARE_WAIT_QUEUE_HEAD_ONSTACK(wq);
@@ -117,18 +118,22 @@ static void zuf_prefill(struct dentry *parent, const struct zufs_dirent *de,
 	struct super_block *sb = parent->d_sb;
 	struct dentry *dentry, *alias;
 	struct inode *inode;
+	bool positive = false;
 
 	if (!attr->ino)
-		return;
+		return false;
 	name.hash = full_name_hash(parent, name.name, name.len);
 	dentry = d_lookup(parent, &name);
 	if (!dentry) {
 		dentry = d_alloc_parallel(parent, &name, &wq);
 		if (IS_ERR(dentry))
-			return;
+			return false;
 	}
-	if (!d_in_lookup(dentry))
-		goto out_put;	/* known already, or someone looks it up */
+	if (!d_in_lookup(dentry)) {
+		/* known already, or someone looked it up meanwhile */
+		positive = d_really_is_positive(dentry);
+		goto out_put;
+	}
 	inode = zuf_iget_checked(sb, attr, version);
 	if (IS_ERR(inode)) {
 		d_lookup_done(dentry);
@@ -136,16 +141,21 @@ static void zuf_prefill(struct dentry *parent, const struct zufs_dirent *de,
 	}
 	alias = d_splice_alias(inode, dentry);
 	d_lookup_done(dentry);
+	positive = !IS_ERR(alias);
 	if (!IS_ERR_OR_NULL(alias))
 		dput(alias);
 out_put:
 	dput(dentry);
+	return positive;
 }
 
 struct zuf_listing {
 	struct file	*file;
 	struct dir_context *ctx;
 	bool		plus;
+	bool		whole;		/* from the start, every name prefilled */
+	bool		eof;		/* ...to the end */
+	int		names_lost;	/* the dir's, before the listing */
 	u64		version;	/* of the dir, before the question */
 };
 
@@ -157,8 +167,9 @@ static bool zuf_emit_dirents(struct zuf_listing *l, const void *buf, u32 len)
 
 	while (off < len) {
 		de = buf + off;
-		if (l->plus)
-			zuf_prefill(l->file->f_path.dentry, de, l->version);
+		if (l->plus &&
+		    !zuf_prefill(l->file->f_path.dentry, de, l->version))
+			l->whole = false;
 		if (!dir_emit(l->ctx, de->name, de->name_len, de->ino,
 			      de->type))
 			return true;
@@ -191,6 +202,7 @@ static int zuf_readdir_once(struct inode *dir, struct zuf_listing *l,
 	if (err)
 		return err;
 	*more = !zuf_emit_dirents(l, buf, zd.out_len);
+	l->eof = op.eof && *more;
 	/* no records and no eof would make us ask the same thing forever */
 	if (op.eof || !op.count)
 		*more = false;
@@ -218,6 +230,11 @@ static int zuf_iterate(struct file *file, struct dir_context *ctx)
 	if (!dir_emit_dots(file, ctx))
 		return 0;
 	l.plus = zuf_readdir_plus(dir, ctx);
+	/* a listing of it all in one go may find the directory complete */
+	l.whole = l.plus && ctx->pos == ZUFS_DIR_POS_FIRST &&
+		  zuf_local_names(dir) && !zuf_dir_complete(dir);
+	l.names_lost = atomic_read(&ZUI(dir)->names_lost);
+	smp_rmb();
 	buf = kmalloc(size, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -237,6 +254,8 @@ static int zuf_iterate(struct file *file, struct dir_context *ctx)
 		err = zuf_readdir_once(dir, &l, buf, size, &more);
 	}
 	kvfree(buf);
+	if (!err && l.whole && l.eof)
+		zuf_dir_listed(dir, l.names_lost);
 	return err;
 }
 

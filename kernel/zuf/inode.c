@@ -66,6 +66,7 @@ struct inode *zuf_alloc_inode(struct super_block *sb)
 	zi->zflags = 0;
 	zi->nr_ext = 0;
 	zi->state = 0;
+	atomic_set(&zi->names_lost, 0);
 	return &zi->zii.vfs_inode;
 }
 

@@ -38,7 +38,7 @@ const char *zuf_name_problem(const char *name, u32 len)
  * name all the same.  The inode's state starts clear, so a directory
  * evicted and read again is never complete.
  */
-static bool zuf_local_names(struct inode *dir)
+bool zuf_local_names(struct inode *dir)
 {
 	return zuf_fst(dir, ZUFS_FST_LOCAL_NAMES);
 }
@@ -51,6 +51,9 @@ static void zuf_dir_set_complete(struct inode *dir)
 
 void zuf_dir_uncomplete(struct inode *dir)
 {
+	/* seen by a listing about to mark it complete (zuf_dir_listed) */
+	atomic_inc(&ZUI(dir)->names_lost);
+	smp_mb__after_atomic();
 	if (test_bit(ZUF_I_DIR_COMPLETE, &ZUI(dir)->state)) {
 		clear_bit(ZUF_I_DIR_COMPLETE, &ZUI(dir)->state);
 		/* before the dentry leaves the hash (zuf_dir_complete) */
@@ -58,7 +61,23 @@ void zuf_dir_uncomplete(struct inode *dir)
 	}
 }
 
-static bool zuf_dir_complete(struct inode *dir)
+/*
+ * A listing of the whole directory in one go gave every name in it a
+ * dentry (readdirplus prefill, under the directory's lock, so no name
+ * came or went): it is complete, unless a name was lost since
+ * @names_lost was read before the listing.
+ */
+void zuf_dir_listed(struct inode *dir, int names_lost)
+{
+	if (!zuf_local_names(dir))
+		return;
+	set_bit(ZUF_I_DIR_COMPLETE, &ZUI(dir)->state);
+	smp_mb__after_atomic();
+	if (atomic_read(&ZUI(dir)->names_lost) != names_lost)
+		zuf_dir_uncomplete(dir);
+}
+
+bool zuf_dir_complete(struct inode *dir)
 {
 	/* a name whose dentry we did not find is unhashed by now */
 	smp_rmb();
@@ -209,7 +228,26 @@ struct zuf_new_args {
 	dev_t		rdev;
 	const char	*symname;
 	struct file	*tmpfile;	/* O_TMPFILE: no name */
+	struct file	*open;		/* atomic_open of a name not looked up */
+	bool		existed;	/* ...that found it: @open not created */
 };
+
+/*
+ * The times of a file an atomic_open creates: unique within the mount, so
+ * that a resent op can tell its own file from one that was there before
+ * (ZUFS_NEW_OPEN in zufs_api.h).
+ */
+static void zuf_birth_stamp(struct zuf_sb_info *sbi,
+			    struct zufs_op_new_inode *op)
+{
+	s64 old = atomic64_read(&sbi->last_birth_ns);
+	s64 ns;
+
+	do {
+		ns = max_t(s64, ktime_get_real_ns(), old + 1);
+	} while (!atomic64_try_cmpxchg(&sbi->last_birth_ns, &old, ns));
+	op->birth_sec = div_u64_rem(ns, NSEC_PER_SEC, &op->birth_nsec);
+}
 
 static int zuf_store_new_acls(struct inode *inode, struct posix_acl *dacl,
 			      struct posix_acl *acl)
@@ -231,6 +269,10 @@ static int zuf_send_new_inode(struct inode *dir, struct dentry *dentry,
 
 	op->hdr.op = ZUFS_OP_NEW_INODE;
 	op->hdr.flags = a->tmpfile ? ZUFS_NEW_TMPFILE : 0;
+	if (a->open) {
+		op->hdr.flags |= ZUFS_NEW_OPEN;
+		zuf_birth_stamp(ZSBI(dir), op);
+	}
 	op->dir_ino = dir->i_ino;
 	zuf_new_owner(dir, &a->mode, op);
 	op->mode = a->mode;
@@ -245,12 +287,42 @@ static int zuf_send_new_inode(struct inode *dir, struct dentry *dentry,
 	return zufc_dispatch(ZSBI(dir), &zd);
 }
 
+/*
+ * ZUFS_NEW_OPEN found the name: the inode there goes into the dcache as a
+ * lookup would have put it, and the VFS opens it (or fails O_EXCL).
+ */
+static int zuf_open_existing(struct inode *dir, struct dentry *dentry,
+			     struct zufs_op_new_inode *op, u64 version,
+			     struct file *file)
+{
+	struct inode *inode;
+	struct dentry *res;
+	int err;
+
+	if (!file || op->result != ZUFS_NEW_EXISTED) {
+		zuf_bad_answer(ZSBI(dir), "new inode in dir %lu: result 0x%x",
+			       dir->i_ino, op->result);
+		return -EIO;
+	}
+	err = zuf_dir_refresh(dir, &op->dir_attr);
+	if (err)
+		return err;
+	inode = zuf_iget_checked(dir->i_sb, &op->attr, version);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	res = d_splice_alias(inode, dentry);
+	if (IS_ERR(res))
+		return PTR_ERR(res);
+	return finish_no_open(file, res);
+}
+
 static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
 			 struct zuf_new_args *a)
 {
 	struct posix_acl *dacl = NULL, *acl = NULL;
 	struct zufs_op_new_inode *op;
 	struct inode *inode;
+	u64 version;
 	int err;
 
 	if (!a->tmpfile) {
@@ -264,12 +336,18 @@ static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
 	err = posix_acl_create(dir, &a->mode, &dacl, &acl);
 	if (err)
 		goto out_free_op;
+	version = zuf_attr_version(dir);
 	err = zuf_send_new_inode(dir, dentry, a, op);
 	/* inodes unlinked but not yet evicted may be all that is missing */
 	if (err == -ENOSPC && zuf_reap_flush(ZSBI(dir)))
 		err = zuf_send_new_inode(dir, dentry, a, op);
 	if (err)
 		goto out_uncomplete;
+	if (op->result) {
+		a->existed = true;
+		err = zuf_open_existing(dir, dentry, op, version, a->open);
+		goto out_release_acls;
+	}
 	inode = zuf_iget_new(dir, &op->attr, a->mode);
 	if (IS_ERR(inode)) {
 		err = PTR_ERR(inode);
@@ -288,6 +366,9 @@ static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
 		/* d_tmpfile() drops the one link the VFS expects to find */
 		set_nlink(inode, 1);
 		d_tmpfile(a->tmpfile, inode);
+	} else if (d_in_lookup(dentry)) {
+		/* atomic_open: hash it, as the lookup we saved would have */
+		d_add(dentry, inode);
 	} else {
 		d_instantiate(dentry, inode);
 	}
@@ -312,6 +393,45 @@ static int zuf_create(struct mnt_idmap *idmap, struct inode *dir,
 	struct zuf_new_args a = { .mode = mode };
 
 	return zuf_new_inode(dir, dentry, &a);
+}
+
+/*
+ * open(2) of a name not in the dcache.  With O_CREAT in a directory whose
+ * names we do not all know, one NEW_INODE both looks the name up and
+ * creates it if it is free (ZUFS_NEW_OPEN), where a lookup then a create
+ * would cost two trips.  Everything else goes the usual way: a lookup,
+ * and a create if the name is known to be free.
+ */
+static int zuf_atomic_open(struct inode *dir, struct dentry *dentry,
+			   struct file *file, unsigned int open_flags,
+			   umode_t mode)
+{
+	struct zuf_new_args a = { .mode = mode };
+	struct dentry *res = NULL;
+	int err;
+
+	if ((open_flags & O_CREAT) && d_in_lookup(dentry) &&
+	    !zuf_dir_complete(dir)) {
+		set_bit(ZUF_I_DIR_LOOKED_UP, &ZUI(dir)->state);
+		a.open = file;
+	} else if (d_in_lookup(dentry)) {
+		res = zuf_lookup(dir, dentry, 0);
+		if (IS_ERR(res))
+			return PTR_ERR(res);
+		if (res)
+			dentry = res;
+	}
+	if (!(open_flags & O_CREAT) || d_really_is_positive(dentry))
+		return finish_no_open(file, res);
+
+	err = zuf_new_inode(dir, dentry, &a);
+	if (err || a.existed)
+		goto out_dput;
+	file->f_mode |= FMODE_CREATED;
+	err = finish_open(file, dentry, NULL);
+out_dput:
+	dput(res);
+	return err;
 }
 
 static int zuf_mkdir(struct mnt_idmap *idmap, struct inode *dir,
@@ -492,6 +612,7 @@ out_free_op:
 
 const struct inode_operations zuf_dir_inode_operations = {
 	.lookup		= zuf_lookup,
+	.atomic_open	= zuf_atomic_open,
 	.create		= zuf_create,
 	.link		= zuf_link,
 	.unlink		= zuf_unlink,

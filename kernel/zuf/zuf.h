@@ -113,6 +113,7 @@ struct zuf_sb_info {
 	u64			sb_id;		/* ours: GRAB_PMEM key */
 	u64			max_ino;	/* from the server's mount answer */
 	u64			caps;		/* ZUFS_CAP_*, from the same */
+	atomic64_t		last_birth_ns;	/* zuf_birth_stamp() */
 	unsigned long		flags;		/* ZUF_SB_* */
 	struct zuf_pmem		*pmem;		/* NULL for ZUFS_FST_NODEV */
 	char			*options;	/* canonical, for show_options */
@@ -326,6 +327,10 @@ extern const struct xattr_handler *zuf_xattr_handlers[];
 extern const struct dentry_operations zuf_dentry_ops;
 /* namei.c: a name of @dir may exist without a dentry of ours */
 void zuf_dir_uncomplete(struct inode *dir);
+/* namei.c: complete directories ("Complete directories" there) */
+bool zuf_local_names(struct inode *dir);
+bool zuf_dir_complete(struct inode *dir);
+void zuf_dir_listed(struct inode *dir, int names_lost);
 /* namei.c: what is wrong with a child's name from the server, or NULL */
 const char *zuf_name_problem(const char *name, u32 len);
 

@@ -21,6 +21,7 @@ struct zuf_inode {
 	u32			zflags;		/* FS_*_FL, as the server has them */
 	u32			nr_ext;		/* cached extents; map_lock */
 	unsigned long		state;		/* ZUF_I_* bits */
+	atomic_t		names_lost;	/* zuf_dir_uncomplete() calls */
 	u64			attr_version;	/* i_lock: last change */
 };
 

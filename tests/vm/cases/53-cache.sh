@@ -150,7 +150,93 @@ plus_checks() {
 	diff /tmp/ls-before /tmp/ls-after || fail "ls -l differs after remount"
 	[ "$(cat "$d/p17")" = 17 ] && [ "$(readlink "$d/link")" = p1 ] ||
 		fail "prefilled entries read wrong"
+	# that whole listing gave every name a dentry: the directory is
+	# complete, new names need no LOOKUP...
+	before=$(lookups)
+	[ ! -e "$d/nosuch" ] || fail "phantom name after a listing"
+	mkdir "$d/new" && ln -s p2 "$d/newlink" && mknod "$d/fifo" p ||
+		fail "new names after a listing"
+	n=$(($(lookups) - before))
+	echo "stat of a missing name, mkdir, symlink, mknod after ls: $n LOOKUPs"
+	[ "$n" = 0 ] || fail "$n LOOKUPs in a directory listed whole"
+	# ...until its names leave the dcache: then each is asked for again
+	exec 7<"$d"
+	echo 2 >/proc/sys/vm/drop_caches
+	before=$(lookups)
+	for i in $(seq 1 60); do
+		[ -e "$d/p$i" ] || fail "p$i lost after its dentry was pruned"
+	done
+	[ -d "$d/new" ] && [ -p "$d/fifo" ] || fail "new names lost after pruning"
+	n=$(($(lookups) - before))
+	[ "$n" -ge 55 ] || fail "only $n LOOKUPs after pruning a listed directory"
+	exec 7<&-
 	rm -rf "$d" || fail "rm -rf plus"
+}
+
+# open(O_CREAT) of a name the dcache lacks asks no LOOKUP first
+# (atomic_open, ZUFS_NEW_OPEN): a new name is created and opened by one
+# NEW_INODE, an existing one is opened as a lookup would have found it
+open_checks() {
+	local d=$MNT/open before n
+	mkdir "$d" && echo old >"$d/exists" && mkdir "$d/adir" &&
+		ln -s exists "$d/sym" && ln -s newtarget "$d/dangling" &&
+		chmod 1777 "$d" || fail "open setup"
+	zpmfs_down
+	mount -t zpmfs /dev/pmem0 "$MNT" || fail "remount"
+	before=$(lookups)
+	python3 - "$d" <<'PY' || fail "open(O_CREAT) semantics"
+import errno, os, stat, sys
+d = sys.argv[1]
+os.umask(0o022)
+def expect(err, path, flags, mode=0o666):
+    try:
+        os.close(os.open(path, flags, mode))
+    except OSError as e:
+        assert e.errno == err, (path, e)
+        return
+    raise AssertionError("%s: no %s" % (path, errno.errorcode[err]))
+for i in range(20):
+    fd = os.open("%s/n%d" % (d, i), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    os.write(fd, b"%d" % i)
+    os.close(fd)
+assert stat.S_IMODE(os.stat(d + "/n0").st_mode) == 0o644, "umask"
+# the file there is opened, not replaced, and O_EXCL fails on it
+fd = os.open(d + "/exists", os.O_CREAT | os.O_RDWR)
+assert os.read(fd, 10) == b"old\n", "existing file replaced"
+os.close(fd)
+expect(errno.EEXIST, d + "/exists", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+expect(errno.EISDIR, d + "/adir", os.O_CREAT | os.O_WRONLY)
+expect(errno.EEXIST, d + "/sym", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+fd = os.open(d + "/sym", os.O_CREAT | os.O_RDONLY)
+assert os.read(fd, 10) == b"old\n", "symlink not followed"
+os.close(fd)
+os.close(os.open(d + "/dangling", os.O_CREAT | os.O_WRONLY, 0o600))
+assert os.path.isfile(d + "/newtarget"), "O_CREAT through a dangling symlink"
+# permissions: a file this open created opens for writing whatever its
+# mode; one that was there is checked
+if os.fork() == 0:
+    try:
+        os.setresgid(65534, 65534, 65534)
+        os.setresuid(65534, 65534, 65534)
+        fd = os.open(d + "/mine", os.O_CREAT | os.O_RDWR, 0o444)
+        os.write(fd, b"y")
+        os.close(fd)
+        expect(errno.EACCES, d + "/mine", os.O_CREAT | os.O_RDWR)
+        expect(errno.EACCES, d + "/exists", os.O_CREAT | os.O_WRONLY)
+        st = os.stat(d + "/mine")
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (65534, 0o444), st
+        os._exit(0)
+    except BaseException as e:
+        print("as nobody:", repr(e), file=sys.stderr)
+        os._exit(1)
+_, status = os.wait()
+assert status == 0, "permission checks"
+PY
+	n=$(($(lookups) - before))
+	echo "open(O_CREAT) of 27 names after a remount: $n LOOKUPs"
+	[ "$n" -le 1 ] || fail "open(O_CREAT) asked $n LOOKUPs (1 for the directory)"
+	[ "$(cat "$d/n7")" = 7 ] || fail "created file reads wrong"
+	rm -rf "$d" || fail "rm -rf open"
 }
 
 # unlinked empty files are evicted by a worker (reaping): none is lost
@@ -183,6 +269,7 @@ ZUSD_ARGS=-d
 zpmfs_up
 complete_dir_checks
 plus_checks
+open_checks
 reap_checks
 # pending EVICTs are sent before the server lets go of the mount
 zpmfs_down
