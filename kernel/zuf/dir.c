@@ -155,7 +155,6 @@ struct zuf_listing {
 	bool		plus;
 	bool		whole;		/* from the start, every name prefilled */
 	bool		eof;		/* ...to the end */
-	int		names_lost;	/* the dir's, before the listing */
 	u64		version;	/* of the dir, before the question */
 };
 
@@ -209,13 +208,55 @@ static int zuf_readdir_once(struct inode *dir, struct zuf_listing *l,
 	return 0;
 }
 
-/* From the start, or after lookups there went to the server */
-static bool zuf_readdir_plus(struct inode *dir, struct dir_context *ctx)
+/*
+ * A listing's state from one getdents call to the next, packed into the
+ * open file's private_data (no allocation; getdents calls on one file are
+ * serialized by its f_pos lock, and any seek starts over):
+ */
+#define ZUF_LIST_PLUS		1UL	/* readdirplus to the end */
+#define ZUF_LIST_WHOLE		2UL	/* from the start, every name prefilled */
+#define ZUF_LIST_LOST_SHIFT	32	/* the dir's names_lost at the start */
+
+/*
+ * A listing from the start carries the attributes (and may find the
+ * directory complete), and so does the rest of it; one from elsewhere
+ * only after lookups there went to the server.
+ */
+static unsigned long zuf_listing_start(struct file *file,
+				       struct dir_context *ctx)
 {
+	unsigned long st = (unsigned long)file->private_data;
+	struct inode *dir = file_inode(file);
 	bool looked_up = test_and_clear_bit(ZUF_I_DIR_LOOKED_UP,
 					    &ZUI(dir)->state);
 
-	return ctx->pos == ZUFS_DIR_POS_FIRST || looked_up;
+	if (ctx->pos == ZUFS_DIR_POS_FIRST) {
+		u32 lost = atomic_read(&ZUI(dir)->names_lost);
+
+		st = ZUF_LIST_PLUS;
+		if (zuf_local_names(dir) && !zuf_dir_complete(dir))
+			st |= ZUF_LIST_WHOLE |
+			      (unsigned long)lost << ZUF_LIST_LOST_SHIFT;
+		/* before the answer whose names it vouches for */
+		smp_rmb();
+	} else if (!(st & ZUF_LIST_PLUS)) {
+		st = looked_up ? ZUF_LIST_PLUS : 0;
+	}
+	return st;
+}
+
+static void zuf_listing_end(struct file *file, struct zuf_listing *l,
+			    unsigned long st, int err)
+{
+	if (err || !l->whole)
+		st &= ~ZUF_LIST_WHOLE;
+	if (!err && l->eof) {
+		if (st & ZUF_LIST_WHOLE)
+			zuf_dir_listed(file_inode(file),
+				       st >> ZUF_LIST_LOST_SHIFT);
+		st = 0;
+	}
+	file->private_data = (void *)st;
 }
 
 static int zuf_iterate(struct file *file, struct dir_context *ctx)
@@ -223,18 +264,16 @@ static int zuf_iterate(struct file *file, struct dir_context *ctx)
 	struct inode *dir = file_inode(file);
 	struct zuf_listing l = { .file = file, .ctx = ctx };
 	u32 size = ZUF_READDIR_FIRST;
+	unsigned long st;
 	bool more = true;
 	void *buf;
 	int err = 0;
 
 	if (!dir_emit_dots(file, ctx))
 		return 0;
-	l.plus = zuf_readdir_plus(dir, ctx);
-	/* a listing of it all in one go may find the directory complete */
-	l.whole = l.plus && ctx->pos == ZUFS_DIR_POS_FIRST &&
-		  zuf_local_names(dir) && !zuf_dir_complete(dir);
-	l.names_lost = atomic_read(&ZUI(dir)->names_lost);
-	smp_rmb();
+	st = zuf_listing_start(file, ctx);
+	l.plus = st & ZUF_LIST_PLUS;
+	l.whole = st & ZUF_LIST_WHOLE;
 	buf = kmalloc(size, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -254,14 +293,15 @@ static int zuf_iterate(struct file *file, struct dir_context *ctx)
 		err = zuf_readdir_once(dir, &l, buf, size, &more);
 	}
 	kvfree(buf);
-	if (!err && l.whole && l.eof)
-		zuf_dir_listed(dir, l.names_lost);
+	zuf_listing_end(file, &l, st, err);
 	return err;
 }
 
 /* Cookies are opaque: any position may be sought to */
 static loff_t zuf_dir_llseek(struct file *file, loff_t offset, int whence)
 {
+	/* a listing resumed elsewhere skipped names: start over */
+	file->private_data = NULL;
 	return generic_file_llseek_size(file, offset, whence, LLONG_MAX,
 					i_size_read(file_inode(file)));
 }

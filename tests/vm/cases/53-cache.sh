@@ -173,6 +173,31 @@ plus_checks() {
 	rm -rf "$d" || fail "rm -rf plus"
 }
 
+# a listing that takes several getdents calls stays readdirplus to its
+# end, and one that went from the start to the end makes the directory
+# complete as a single call does
+big_list_checks() {
+	local d=$MNT/big before n
+	mkdir "$d" || fail "mkdir big"
+	python3 -c "import sys
+for i in range(1500):
+    open('%s/%s-%04d' % (sys.argv[1], 'x' * 40, i), 'w').close()" "$d" ||
+		fail "big setup"
+	zpmfs_down
+	mount -t zpmfs /dev/pmem0 "$MNT" || fail "remount"
+	before=$(lookups)
+	n=$(ls -l "$d" | grep -c 'x-[0-9][0-9][0-9][0-9]$')
+	[ "$n" = 1500 ] || fail "ls -l of the big directory shows $n of 1500"
+	n=$(($(lookups) - before))
+	echo "ls -l of 1500 entries (several getdents calls) after a remount: $n LOOKUPs"
+	[ "$n" -le 2 ] || fail "ls -l of a big directory asked $n LOOKUPs"
+	before=$(lookups)
+	[ ! -e "$d/nosuch" ] && mkdir "$d/new" || fail "new name after a long listing"
+	n=$(($(lookups) - before))
+	[ "$n" = 0 ] || fail "$n LOOKUPs after listing a big directory whole"
+	rm -rf "$d" || fail "rm -rf big"
+}
+
 # open(O_CREAT) of a name the dcache lacks asks no LOOKUP first
 # (atomic_open, ZUFS_NEW_OPEN): a new name is created and opened by one
 # NEW_INODE, an existing one is opened as a lookup would have found it
@@ -269,6 +294,7 @@ ZUSD_ARGS=-d
 zpmfs_up
 complete_dir_checks
 plus_checks
+big_list_checks
 open_checks
 reap_checks
 # pending EVICTs are sent before the server lets go of the mount
