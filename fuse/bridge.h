@@ -20,7 +20,7 @@
 #include "zus.h"
 
 #define ZF_NODE_BUCKETS	4096	/* power of two */
-#define ZF_TIMEOUT	3600.0	/* s; we are the only writer */
+#define ZF_TIMEOUT	3600.0	/* s, for a TTL of 0: we are the only writer */
 #define ZF_MAX_WRITE	(1U << 20)
 #define ZF_ZERO_SIZE	(1U << 20)
 
@@ -38,6 +38,8 @@ struct zf_bridge {
 	uint64_t		root_ino;
 	uint32_t		block_size;
 	uint64_t		caps;		/* ZUFS_CAP_* from the mount */
+	double			entry_timeout;	/* s, from the mount's TTLs */
+	double			attr_timeout;
 	bool			pmem_io;	/* data via get_blocks */
 	bool			writeback;
 	bool			debug;

@@ -158,8 +158,8 @@ static size_t add_plus(struct zf_bridge *b, struct zf_dirbuf *db,
 		e.ino = zf_nodeid(b, a.ino);
 		e.generation = a.generation;
 		zf_attr_to_stat(b, &a, &e.attr);
-		e.attr_timeout = ZF_TIMEOUT;
-		e.entry_timeout = ZF_TIMEOUT;
+		e.attr_timeout = b->attr_timeout;
+		e.entry_timeout = b->entry_timeout;
 	} else {
 		/* gone meanwhile: a plain entry keeps the offsets going */
 		e.attr.st_ino = pe->ino;

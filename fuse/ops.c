@@ -57,8 +57,8 @@ static void fill_entry(const struct zf_bridge *b, const struct zufs_attr *a,
 	e->ino = zf_nodeid(b, a->ino);
 	e->generation = a->generation;
 	zf_attr_to_stat(b, a, &e->attr);
-	e->attr_timeout = ZF_TIMEOUT;
-	e->entry_timeout = ZF_TIMEOUT;
+	e->attr_timeout = b->attr_timeout;
+	e->entry_timeout = b->entry_timeout;
 }
 
 /*
@@ -102,7 +102,7 @@ static void zf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		/* negative entry: creates go through the kernel, which drops it */
 		pthread_rwlock_unlock(&b->evict_lock);
 		memset(&e, 0, sizeof(e));
-		e.entry_timeout = ZF_TIMEOUT;
+		e.entry_timeout = b->entry_timeout;
 		fuse_reply_entry(req, &e);
 		return;
 	}
@@ -131,14 +131,15 @@ static void zf_forget_multi(fuse_req_t req, size_t count,
 
 static void reply_attr(fuse_req_t req, int err, const struct zufs_attr *a)
 {
+	const struct zf_bridge *b = zf_of(req);
 	struct stat st;
 
 	if (err) {
 		zf_reply_err(req, -err);
 		return;
 	}
-	zf_attr_to_stat(zf_of(req), a, &st);
-	fuse_reply_attr(req, &st, ZF_TIMEOUT);
+	zf_attr_to_stat(b, a, &st);
+	fuse_reply_attr(req, &st, b->attr_timeout);
 }
 
 static void zf_getattr(fuse_req_t req, fuse_ino_t nodeid,

@@ -85,6 +85,10 @@ static int plugin_mount(struct zf_bridge *b, const char *source,
 		b->root_ino = out->root_ino;
 		b->block_size = out->block_size ? out->block_size : 4096;
 		b->caps = out->caps;
+		b->entry_timeout = out->entry_ttl_ms ?
+				   out->entry_ttl_ms / 1000.0 : ZF_TIMEOUT;
+		b->attr_timeout = out->attr_ttl_ms ?
+				  out->attr_ttl_ms / 1000.0 : ZF_TIMEOUT;
 	}
 	free(out);
 	return err;

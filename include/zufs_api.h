@@ -67,7 +67,9 @@
  *                    zufs_op_new_inode.result, was padding) instead of
  *                    creating; zufs_op_new_inode.birth_sec/nsec stamp the
  *                    new inode's times and tell a resent op whether the
- *                    dead server created the name.
+ *                    dead server created the name.  zufs_ioc_mount.
+ *                    entry_ttl_ms/attr_ttl_ms: how long the kernel trusts
+ *                    a looked-up name and an inode's attributes.
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -361,6 +363,16 @@ struct zufs_ioc_mount {
 	char	options[ZUFS_OPTIONS_MAX];
 	char	msg[ZUFS_MSG_MAX];	/* out: why, when err != 0 */
 	__u64	caps;		/* MOUNT out: ZUFS_CAP_* (1.2) */
+	/*
+	 * MOUNT out (1.8): how long the kernel may trust a name it looked up
+	 * (a positive or negative dentry) and an inode's attributes before
+	 * it asks again, in ms; 0 for as long as it holds them (nobody else
+	 * changes this filesystem, or its server tells the kernel with
+	 * ZUFS_IOC_INVALIDATE*).  For stores others change behind the
+	 * server's back (a backing tree, a shared cluster).
+	 */
+	__u32	entry_ttl_ms;
+	__u32	attr_ttl_ms;
 };
 
 /*
@@ -1055,7 +1067,7 @@ ZUFS_ASSERT_SIZE(struct zufs_fs_info, 64);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_register_fs, 80);
 ZUFS_ASSERT_OFF(struct zufs_ioc_mount, root, 56);
 ZUFS_ASSERT_OFF(struct zufs_ioc_mount, options, 416);
-ZUFS_ASSERT_SIZE(struct zufs_ioc_mount, 1704);
+ZUFS_ASSERT_SIZE(struct zufs_ioc_mount, 1712);
 ZUFS_ASSERT_OFF(struct zufs_ioc_mount, caps, 1696);
 ZUFS_ASSERT_SIZE(struct zufs_pmem_dev, 24);
 ZUFS_ASSERT_SIZE(struct zufs_ioc_pmem, 224);

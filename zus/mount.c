@@ -112,6 +112,8 @@ static void answer_root(struct zusd_sb *sb, struct zus_mount_out *out,
 	im->max_bytes = out->max_bytes;
 	im->max_ino = out->max_ino;
 	im->caps = out->caps;
+	im->entry_ttl_ms = out->entry_ttl_ms;
+	im->attr_ttl_ms = out->attr_ttl_ms;
 	memcpy(im->options, out->options, sizeof(im->options));
 	im->options[sizeof(im->options) - 1] = 0;
 	sb->root_ino = out->root_ino;

@@ -16,12 +16,33 @@
 
 #define PT_MAGIC	0x7a707431	/* "zpt1" */
 
+/* how long the kernel trusts names and attributes: others change the tree */
+#define PT_TTL_MS_DEFAULT	1000
+#define PT_TTL_MS_MAX		3600000
+
+static int parse_ttl(const char *val, uint32_t *ttl_ms, char *msg)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || end == val || *end || v > PT_TTL_MS_MAX) {
+		snprintf(msg, ZUFS_MSG_MAX, "bad ttl='%s' (0..%u ms)", val,
+			 PT_TTL_MS_MAX);
+		return -EINVAL;
+	}
+	*ttl_ms = v;
+	return 0;
+}
+
 static int parse_options(const char *opts, char *backing, size_t blen,
-			 char *msg)
+			 uint32_t *ttl_ms, char *msg)
 {
 	char buf[ZUFS_OPTIONS_MAX], *tok, *save = NULL;
 
 	backing[0] = '\0';
+	*ttl_ms = PT_TTL_MS_DEFAULT;
 	if (strlen(opts) >= sizeof(buf)) {
 		snprintf(msg, ZUFS_MSG_MAX, "options too long");
 		return -EINVAL;
@@ -31,6 +52,11 @@ static int parse_options(const char *opts, char *backing, size_t blen,
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (!strncmp(tok, "backing=", 8) && tok[8]) {
 			snprintf(backing, blen, "%s", tok + 8);
+			continue;
+		}
+		if (!strncmp(tok, "ttl=", 4)) {
+			if (parse_ttl(tok + 4, ttl_ms, msg))
+				return -EINVAL;
 			continue;
 		}
 		snprintf(msg, ZUFS_MSG_MAX, "unknown option '%s'", tok);
@@ -109,13 +135,14 @@ static int pt_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 		    struct zus_mount_out *out)
 {
 	struct zus_sb *sb;
+	uint32_t ttl_ms;
 	int fd, err;
 
 	sb = calloc(1, sizeof(*sb));
 	if (!sb)
 		return -ENOMEM;
 	err = parse_options(mi->options ? mi->options : "", sb->backing,
-			    sizeof(sb->backing), out->msg);
+			    sizeof(sb->backing), &ttl_ms, out->msg);
 	if (err)
 		goto out_free;
 	err = open_backing(sb, out->msg);
@@ -140,8 +167,14 @@ static int pt_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	out->block_size = 4096;
 	out->max_bytes = INT64_MAX;
 	out->max_ino = UINT64_MAX;
+	/* a TTL of 0 would mean "until told": the kernel is never told */
+	out->entry_ttl_ms = out->attr_ttl_ms = ttl_ms ? ttl_ms : 1;
 	snprintf(out->options, sizeof(out->options), "backing=%s",
 		 sb->backing);
+	if (ttl_ms != PT_TTL_MS_DEFAULT)
+		snprintf(out->options + strlen(out->options),
+			 sizeof(out->options) - strlen(out->options),
+			 ",ttl=%u", ttl_ms);
 	*sbp = sb;
 	return 0;
 
@@ -223,7 +256,10 @@ static const struct zus_fs_type pt_type = {
 		.flags	= ZUFS_FST_NODEV | ZUFS_FST_XATTR | ZUFS_FST_REATTACH,
 	},
 	.ops	= &pt_ops,
-	.usage	= "  -o backing=DIR    the host directory to mirror (required)\n",
+	.usage	= "  -o backing=DIR    the host directory to mirror (required)\n"
+		  "  -o ttl=MS         trust names and attributes this long, then ask\n"
+		  "                    the backing tree again (0..3600000, default 1000;\n"
+		  "                    0: as short as the kernel allows)\n",
 };
 
 const struct zus_fs_type *const zus_plugin_types[] = { &pt_type, NULL };

@@ -243,6 +243,8 @@ static void zuf_apply_attr(struct inode *inode, const struct zufs_attr *attr)
 {
 	struct zuf_inode *zi = ZUI(inode);
 
+	zi->attr_time = jiffies;
+
 	inode->i_mode = attr->mode;
 	i_uid_write(inode, attr->uid);
 	i_gid_write(inode, attr->gid);
@@ -364,12 +366,40 @@ void zuf_fill_name(struct zufs_name *zn, const struct qstr *q)
 /* getattr / setattr                                                   */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Attributes older than the mount's TTL (a store others change behind
+ * the server's back) are asked for again.
+ */
+static int zuf_attr_revalidate(struct inode *inode, unsigned int flags)
+{
+	struct zuf_sb_info *sbi = ZSBI(inode);
+	struct zufs_op_getattr op = {};
+	u64 version;
+	int err;
+
+	if (!sbi->attr_ttl || (flags & AT_STATX_DONT_SYNC) ||
+	    time_before(jiffies, ZUI(inode)->attr_time + sbi->attr_ttl))
+		return 0;
+	op.hdr.op = ZUFS_OP_GETATTR;
+	op.ino = inode->i_ino;
+	version = zuf_attr_version(inode);
+	err = zufc_dispatch_op(sbi, &op.hdr, sizeof(op));
+	if (!err)
+		err = zuf_check_inode_attr(inode, &op.attr);
+	if (!err)
+		zuf_refresh_inode(inode, &op.attr, version);
+	return err;
+}
+
 int zuf_getattr(struct mnt_idmap *idmap, const struct path *path,
 		struct kstat *stat, u32 request_mask, unsigned int flags)
 {
 	struct inode *inode = d_inode(path->dentry);
 	struct zuf_inode *zi = ZUI(inode);
+	int err = zuf_attr_revalidate(inode, flags);
 
+	if (err)
+		return err;
 	generic_fillattr(idmap, request_mask, inode, stat);
 	stat->result_mask |= STATX_BTIME;
 	stat->btime = zi->btime;

@@ -96,6 +96,75 @@ const struct dentry_operations zuf_dentry_ops = {
 	.d_prune	= zuf_d_prune,
 };
 
+/*
+ * Names with a TTL (zufs_ioc_mount.entry_ttl_ms: a store others change
+ * behind the server's back).  d_time is when the server last vouched for
+ * the name, found or not; past the TTL it is looked up again, and a
+ * dentry whose answer changed is dropped for a fresh lookup.
+ */
+static int zuf_d_fresh(struct dentry *dentry)
+{
+	dentry->d_time = jiffies;
+	return 1;
+}
+
+static int zuf_d_init(struct dentry *dentry)
+{
+	zuf_d_fresh(dentry);
+	return 0;
+}
+
+static int zuf_d_recheck(struct inode *dir, struct dentry *dentry,
+			 const struct qstr *name)
+{
+	struct inode *inode = d_inode(dentry), *found;
+	struct zufs_op_lookup op = {};
+	u64 version = zuf_attr_version(dir);
+	int err;
+
+	op.hdr.op = ZUFS_OP_LOOKUP;
+	op.dir_ino = dir->i_ino;
+	zuf_fill_name(&op.name, name);
+	err = zufc_dispatch_op(ZSBI(dir), &op.hdr, sizeof(op));
+	if (err == -ENOENT)
+		return inode ? 0 : zuf_d_fresh(dentry);
+	if (err)
+		return err;
+	if (!inode || op.attr.ino != inode->i_ino)
+		return 0;
+	/* the same inode: its attributes are news too */
+	found = zuf_iget_checked(dir->i_sb, &op.attr, version);
+	if (IS_ERR(found))
+		return PTR_ERR(found);
+	iput(found);
+	return found == inode ? zuf_d_fresh(dentry) : 0;
+}
+
+static int zuf_d_revalidate(struct dentry *dentry, unsigned int flags)
+{
+	struct zuf_sb_info *sbi = ZSB(dentry->d_sb);
+	struct name_snapshot name;
+	struct dentry *parent;
+	int ret;
+
+	if (time_before(jiffies, dentry->d_time + sbi->entry_ttl))
+		return 1;
+	if (flags & LOOKUP_RCU)
+		return -ECHILD;
+	parent = dget_parent(dentry);
+	take_dentry_name_snapshot(&name, dentry);
+	ret = zuf_d_recheck(d_inode(parent), dentry, &name.name);
+	release_dentry_name_snapshot(&name);
+	dput(parent);
+	return ret;
+}
+
+const struct dentry_operations zuf_dentry_ttl_ops = {
+	.d_init		= zuf_d_init,
+	.d_revalidate	= zuf_d_revalidate,
+	.d_prune	= zuf_d_prune,
+};
+
 /* Check an answer, then find or make its inode */
 struct inode *zuf_iget_checked(struct super_block *sb,
 				      const struct zufs_attr *attr,
@@ -134,6 +203,7 @@ static struct dentry *zuf_lookup(struct inode *dir, struct dentry *dentry,
 		if (IS_ERR(inode))
 			return ERR_CAST(inode);
 	}
+	zuf_d_fresh(dentry);
 	return d_splice_alias(inode, dentry);
 }
 
@@ -310,6 +380,7 @@ static int zuf_open_existing(struct inode *dir, struct dentry *dentry,
 	inode = zuf_iget_checked(dir->i_sb, &op->attr, version);
 	if (IS_ERR(inode))
 		return PTR_ERR(inode);
+	zuf_d_fresh(dentry);
 	res = d_splice_alias(inode, dentry);
 	if (IS_ERR(res))
 		return PTR_ERR(res);
@@ -368,8 +439,10 @@ static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
 		d_tmpfile(a->tmpfile, inode);
 	} else if (d_in_lookup(dentry)) {
 		/* atomic_open: hash it, as the lookup we saved would have */
+		zuf_d_fresh(dentry);
 		d_add(dentry, inode);
 	} else {
+		zuf_d_fresh(dentry);
 		d_instantiate(dentry, inode);
 	}
 	goto out_release_acls;
@@ -495,6 +568,7 @@ static int zuf_link(struct dentry *old_dentry, struct inode *dir,
 		return err;
 	}
 	ihold(inode);
+	zuf_d_fresh(dentry);
 	d_instantiate(dentry, inode);
 	return 0;
 }

@@ -315,7 +315,9 @@ static void zuf_set_sb_fields(struct super_block *sb,
 	sb->s_time_max = S64_MAX;
 	sb->s_op = &zuf_sops;
 	sb->s_xattr = zuf_xattr_handlers;
-	sb->s_d_op = &zuf_dentry_ops;
+	ZSB(sb)->entry_ttl = msecs_to_jiffies(req->entry_ttl_ms);
+	ZSB(sb)->attr_ttl = msecs_to_jiffies(req->attr_ttl_ms);
+	sb->s_d_op = ZSB(sb)->entry_ttl ? &zuf_dentry_ttl_ops : &zuf_dentry_ops;
 	if (ZSB(sb)->zft->info.flags & ZUFS_FST_ACL)
 		sb->s_flags |= SB_POSIXACL;
 }

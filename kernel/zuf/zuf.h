@@ -114,6 +114,9 @@ struct zuf_sb_info {
 	u64			max_ino;	/* from the server's mount answer */
 	u64			caps;		/* ZUFS_CAP_*, from the same */
 	atomic64_t		last_birth_ns;	/* zuf_birth_stamp() */
+	/* jiffies a name / attributes are trusted (MOUNT answer); 0: ever */
+	unsigned long		entry_ttl;
+	unsigned long		attr_ttl;
 	unsigned long		flags;		/* ZUF_SB_* */
 	struct zuf_pmem		*pmem;		/* NULL for ZUFS_FST_NODEV */
 	char			*options;	/* canonical, for show_options */
@@ -325,6 +328,7 @@ int zuf_invalidate_inode(struct inode *inode, loff_t start, loff_t end);
 /* xattr.c */
 extern const struct xattr_handler *zuf_xattr_handlers[];
 extern const struct dentry_operations zuf_dentry_ops;
+extern const struct dentry_operations zuf_dentry_ttl_ops;
 /* namei.c: a name of @dir may exist without a dentry of ours */
 void zuf_dir_uncomplete(struct inode *dir);
 /* namei.c: complete directories ("Complete directories" there) */

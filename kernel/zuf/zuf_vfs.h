@@ -22,6 +22,7 @@ struct zuf_inode {
 	u32			nr_ext;		/* cached extents; map_lock */
 	unsigned long		state;		/* ZUF_I_* bits */
 	atomic_t		names_lost;	/* zuf_dir_uncomplete() calls */
+	unsigned long		attr_time;	/* jiffies of the last answer */
 	u64			attr_version;	/* i_lock: last change */
 };
 

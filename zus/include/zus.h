@@ -38,6 +38,8 @@
  *                  (journal, syslog or stderr; debug classes at run time)
  *   6  2026-12-05  zus_mount_info.invalidate_name: the transport's service
  *                  for names another client of a shared filesystem changed
+ *   7  2026-12-05  zus_mount_out.entry_ttl_ms/attr_ttl_ms: how long the
+ *                  kernel may trust names and attributes (0: until told)
  */
 #ifndef _ZUS_H
 #define _ZUS_H
@@ -52,8 +54,9 @@
 
 #include "zufs_api.h"
 
-#define ZUS_API_VERSION		6
-/* the oldest a host still loads: 5 and 6 only added calls a plugin may make */
+#define ZUS_API_VERSION		7
+/* the oldest a host still loads: 5 and 6 only added calls a plugin may
+ * make, 7 fields at the end of zus_mount_out that the host zeroes */
 #define ZUS_API_OLDEST		4
 #define ZUS_PLUGIN_SYMBOL	"zus_plugin_types"
 
@@ -145,6 +148,17 @@ struct zus_mount_out {
 	 * 0 (the default) offers none of them.  Ignored by remount.
 	 */
 	uint64_t	caps;
+	/*
+	 * How long (ms) the kernel, or the FUSE bridge's kernel, may answer
+	 * from a name it looked up (found or not) and from an inode's
+	 * attributes before it asks again.  0 (the default): for as long as
+	 * it holds them; right when nothing changes the store but this mount,
+	 * or when the plugin reports every outside change through
+	 * invalidate/invalidate_name.  Set it when others change the store
+	 * behind the plugin's back.  Ignored by remount.
+	 */
+	uint32_t	entry_ttl_ms;
+	uint32_t	attr_ttl_ms;
 };
 
 /* Results of rename: every inode it touched */
