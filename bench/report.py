@@ -9,7 +9,7 @@ each with runs.tsv, meta.tsv, cpu.tsv and fio/*.json (and vm/rt.tsv,
 vm/rt-breakdown.txt from the roundtrip target, vm/copy.tsv from
 zufs/passthrough-copy).  Writes OUT/results.csv,
 OUT/table.txt (also printed), OUT/targets.txt, OUT/roundtrip.txt and, with
-gnuplot, OUT/iops.{png,svg} and OUT/latency.{png,svg}.
+gnuplot, OUT/iops.{png,svg}, OUT/latency.{png,svg} and OUT/cpu.{png,svg}.
 """
 import csv
 import json
@@ -530,9 +530,12 @@ def plot(rows, out):
         lts[op] = " ".join(str(names.index(n) + 1) for n in order)
         for name in order:
             pts = sorted(series[name], key=lambda r: r.jobs)
-            lines = ['jobs "%s" mean p99' % name]
-            lines += ["%d %.1f %.2f %.2f" % (r.jobs, r.iops, r.mean,
-                                            r.p99 or 0) for r in pts]
+            lines = ['jobs "%s" mean p99 cpu' % name]
+            lines += ["%d %.1f %.2f %.2f %s" % (r.jobs, r.iops, r.mean,
+                                               r.p99 or 0,
+                                               fmt(r.cpu, ".2f").replace(
+                                                   "n/a", "NaN"))
+                      for r in pts]
             blocks.append("\n".join(lines))
         nblocks[op] = len(blocks)
         with open(os.path.join(out, "plot-%s.dat" % op), "w") as f:
@@ -540,7 +543,7 @@ def plot(rows, out):
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "plot.gp")
     msgs = []
-    for metric in ("iops", "latency"):
+    for metric in ("iops", "latency", "cpu"):
         for term in ("png", "svg"):
             expr = ("dir='%s'; metric='%s'; fmt='%s'; "
                     "n_randwrite=%d; n_randread=%d; n_alloc=%d; "
