@@ -451,7 +451,7 @@ TOUCHED=
 # given), once per SPIN_US: a zusd that polls otherwise is replaced;
 # ZUFS_ERR says why it could not
 zufs_up() {
-	local i spin=${1:-}
+	local spin=${1:-}
 	[ -n "$ZUSD_PID" ] && [ "$ZUSD_SPIN" = "$spin" ] && return 0
 	zufs_down
 	[ -n "$ZUFS_ERR" ] && return 1
@@ -464,24 +464,34 @@ zufs_up() {
 		ZUFS_ERR="insmod zuf.ko failed: $(log_tail insmod)"
 	fi
 	[ -z "$ZUFS_ERR" ] || return 1
+	local log=zusd${spin:+-spin$spin}
+	if zusd_start "$OUT/logs/$log.log" "$spin" zpmfs; then
+		ZUSD_PID=$ZUSD_STARTED
+		ZUSD_SPIN=$spin
+		return 0
+	fi
+	ZUFS_ERR="zusd did not register zpmfs: $(log_tail "$log")"
+	kill "$ZUSD_STARTED" 2>/dev/null
+	return 1
+}
+
+# zusd_start LOG SPIN_US TYPE: a zusd of our own (with --spin SPIN_US when
+# not empty), its pid in ZUSD_STARTED; fails unless it registers TYPE
+zusd_start() {
+	local log=$1 spin=$2 type=$3 i
 	# the last server's types go with it: do not mistake them for ours
 	for ((i = 0; i < 50; i++)); do
-		grep -qw zpmfs /proc/filesystems || break
+		grep -qw "$type" /proc/filesystems || break
 		sleep 0.1
 	done
-	"$BIN/zusd" -f -p "$PLUGINS" ${spin:+--spin "$spin"} \
-		>"$OUT/logs/zusd${spin:+-spin$spin}.log" 2>&1 &
-	ZUSD_PID=$!
-	ZUSD_SPIN=$spin
+	"$BIN/zusd" -f -p "$PLUGINS" ${spin:+--spin "$spin"} >"$log" 2>&1 &
+	ZUSD_STARTED=$!
 	# zusd registers its filesystem types once its plugins are loaded
 	for ((i = 0; i < 100; i++)); do
-		grep -qw zpmfs /proc/filesystems && return 0
-		kill -0 $ZUSD_PID 2>/dev/null || break
+		grep -qw "$type" /proc/filesystems && return 0
+		kill -0 "$ZUSD_STARTED" 2>/dev/null || return 1
 		sleep 0.1
 	done
-	ZUFS_ERR="zusd did not register zpmfs: $(log_tail zusd)"
-	kill $ZUSD_PID 2>/dev/null
-	ZUSD_PID=
 	return 1
 }
 
@@ -698,20 +708,11 @@ rt_pairs() {
 # 0) and a zpassthrough mount (-o spin=SPIN_US): the NULL op never reaches
 # the plugin, so the plugin does not matter
 rt_zufs() {
-	local v=$1 spin=$2 m=$MNT_BASE/rt b=/tmp/bench-rt pid i
+	local v=$1 spin=$2 m=$MNT_BASE/rt b=/tmp/bench-rt pid
 	mkdir -p $m $b
-	# the last server's types go with it: do not mistake them for ours
-	for ((i = 0; i < 50; i++)); do
-		grep -qw zpassthrough /proc/filesystems || break
-		sleep 0.1
-	done
-	"$BIN/zusd" -f -p "$PLUGINS" ${spin:+--spin "$spin"} \
-		>"$OUT/logs/zusd-$v.log" 2>&1 &
-	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -qw zpassthrough /proc/filesystems && break
-		sleep 0.1
-	done
+	# a zusd that did not register shows as the mount's failure below
+	zusd_start "$OUT/logs/zusd-$v.log" "$spin" zpassthrough
+	pid=$ZUSD_STARTED
 	if ! mount -t zpassthrough -o backing=$b${spin:+,spin=$spin} none $m \
 		>"$OUT/logs/rt-$v.mount.log" 2>&1; then
 		printf '%s\t*\t*\tn/a\t%s\n' "$v" \
