@@ -395,14 +395,16 @@ def copy_section(rounds):
                 losses += med <= 0.95
     if not out:
         return ""
+    # the kernel's default (zuf.h ZUF_COPY_MAX_DEFAULT) follows this line
     if points and wins == points:
-        say = "copying 4 KiB won on every point: copy_max=4096 is the better default"
+        say = ("copying 4 KiB won on every point: copy_max=4096 is the "
+               "better default")
     elif losses:
-        say = "lending won on %d of %d points: keep copy_max=0" % (losses,
-                                                                  points)
+        say = ("lending won on %d of %d points: copy_max=0 is the better "
+               "default" % (losses, points))
     else:
         say = ("no steady gain from copying (%d of %d points >= 1.05x): "
-               "keep copy_max=0" % (wins, points))
+               "copy_max=0 (zero copy) is the better default" % (wins, points))
     return ("copy_max (zufs/passthrough, 4 KiB O_DIRECT|O_SYNC, rounds "
             "interleaved on one mount):\n" + "\n".join(out) +
             "\n  => " + say + "\n")
