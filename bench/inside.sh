@@ -5,7 +5,11 @@
 # against it and leaves the raw results in OUT (a --rw share of the host):
 #   OUT/fio/TARGET.OP.jJ.json   fio's JSON output, one per point
 #   OUT/runs.tsv                target op jobs status file|reason (manifest)
-#   OUT/meta.tsv                target phase threads ops_per_s mean_us p99_us
+#   OUT/meta.tsv                target phase threads ops_per_s mean_us p99_us cpu_us
+#   OUT/cpu.tsv                 fio/JSON busy_ticks: all CPUs' busy time over
+#                               that fio run (/proc/stat, 1/100 s)
+#   OUT/copy.tsv                zufs/passthrough-copyN op jobs status file, one
+#                               line per point of each copy_max round, in order
 #   OUT/logs/                   daemon and setup logs
 # bench/report.py turns them into the table and the plots.  A target whose
 # pieces are missing or fail is recorded as n/a with the reason; nothing here
@@ -31,8 +35,9 @@ Runs inside the bench VM (see bench/run, which passes these options).
                     target (default 5; 0: none)
   --only LIST       comma-separated targets to run (default: all), among
                     raw-pmem ext4-dax tmpfs fuse-null fuse-bridge/zpmfs
-                    fuse-bridge/passthrough zufs/zpmfs zufs/zpmfs-nomapcache
-                    zufs/passthrough roundtrip
+                    fuse-bridge/passthrough zufs/zpmfs zufs/zpmfs-spin
+                    zufs/zpmfs-nomapcache zufs/passthrough
+                    zufs/passthrough-copy roundtrip
   --host            run the host-side rows (no VM: fuse-null and the FUSE
                     bridge on an image file in /dev/shm); --out as above
 USAGE
@@ -72,8 +77,17 @@ MNT_BASE=/mnt/bench
 
 say() { echo "bench: $*" >&2; }
 
-# manifest lines; the reason may hold spaces, never tabs or newlines
-record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$OUT/runs.tsv"; }
+# manifest lines; the reason may hold spaces, never tabs or newlines.
+# MANIFEST: the file, runs.tsv unless a target keeps its points apart
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$OUT/${MANIFEST:-runs.tsv}"; }
+
+# busy_ticks: the busy time of all CPUs so far, in /proc/stat's 1/100 s
+# (everything but idle and iowait, as bench/cpustat.h counts it)
+busy_ticks() {
+	local _cpu u n s _idle _io irq sirq steal _rest
+	read -r _cpu u n s _idle _io irq sirq steal _rest </proc/stat
+	echo $((u + n + s + irq + sirq + steal))
+}
 target_na() {
 	local t=$1
 	shift
@@ -96,7 +110,9 @@ pmem_of() {
 	raw-pmem) n=0 ;;
 	ext4-dax) n=1 ;;
 	fuse-bridge/zpmfs) n=2 ;;
-	zufs/zpmfs) n=3 ;;
+	# the polling row reuses zpmfs's device after zpmfs released it:
+	# the same (pretouched) memory, and no sixth GiB of guest RAM
+	zufs/zpmfs | zufs/zpmfs-spin) n=3 ;;
 	zufs/zpmfs-nomapcache) n=4 ;;
 	*) return 1 ;;
 	esac
@@ -163,14 +179,20 @@ log_tail() { tail -n 3 "$OUT/logs/$1.log" 2>/dev/null | tr '\n' ' '; }
 
 # fio_point TARGET OP JOBS JSON FIO-ARGS...: one measured point
 fio_point() {
-	local t=$1 op=$2 j=$3 json=$4 key
+	local t=$1 op=$2 j=$3 json=$4 key b0 rc
 	shift 4
 	local res="$OUT/fio/$json"
+	b0=$(busy_ticks)
 	# a point that hangs must not eat the whole VM timeout
-	if timeout -k 10 $((RUNTIME * 3 + 120)) fio --name=bench --bs=4k --sync=1 \
+	timeout -k 10 $((RUNTIME * 3 + 120)) fio --name=bench --bs=4k --sync=1 \
 		--ioengine=psync --numjobs="$j" --group_reporting \
 		--output-format=json --output="$res" "$@" \
-		>>"$OUT/logs/fio.log" 2>&1 && [ -s "$res" ]; then
+		>>"$OUT/logs/fio.log" 2>&1
+	rc=$?
+	# what the point cost the whole guest: fio, zusd (polling or not),
+	# the kernel; fio's start-up is in it too, alike for every target
+	printf 'fio/%s\t%s\n' "$json" $(($(busy_ticks) - b0)) >>"$OUT/cpu.tsv"
+	if [ $rc = 0 ] && [ -s "$res" ]; then
 		record "$t" "$op" "$j" ok "fio/$json"
 		key="write"
 		[ "$op" = randread ] && key="read"
@@ -189,12 +211,7 @@ io_rows() {
 	local fsz_mb asz
 
 	fsz_mb=$(size_mb "$FSIZE")
-	# an unrecorded second first, as raw pmem gets: the first points after
-	# the prefill would otherwise pay for warming caches (the map cache,
-	# the guest's page tables) that every later point finds warm
-	fio --name=warmup --filename="$file" --rw=randwrite --bs=4k \
-		--direct="$direct" --sync=1 --ioengine=psync --size="${fsz_mb}M" \
-		--runtime=1 --time_based >/dev/null 2>&1
+	warmup "$file" "$direct"
 	for j in $JOBS; do
 		fio_point "$t" randwrite "$j" "$tag.randwrite.j$j.json" \
 			--filename="$file" --rw=randwrite --direct="$direct" \
@@ -227,6 +244,16 @@ io_rows() {
 	done
 }
 
+# warmup FILE DIRECT: an unrecorded second first, as raw pmem gets: the
+# first points after the prefill would otherwise pay for warming caches
+# (the map cache, the guest's page tables) that every later point finds warm
+warmup() {
+	fio --name=warmup --filename="$1" --rw=randwrite --bs=4k \
+		--direct="$2" --sync=1 --ioengine=psync \
+		--size="$(size_mb "$FSIZE")M" --runtime=1 --time_based \
+		>/dev/null 2>&1
+}
+
 # alloc_files_check TARGET DIR JOBS: each job had a file of its own
 alloc_files_check() {
 	local n
@@ -256,6 +283,9 @@ prefill() {
 # this the allocating-write rows would measure qemu, not the filesystems.
 pretouch() {
 	local dev=$1 t0=$SECONDS
+	# a device that two targets share in turn is touched once
+	case " $TOUCHED " in *" $dev "*) return 0 ;; esac
+	TOUCHED="$TOUCHED $dev"
 	dd if=/dev/zero of="$dev" bs=1M oflag=direct status=none \
 		2>>"$OUT/logs/prefill.log"
 	say "pretouch $dev: $((SECONDS - t0)) s"
@@ -268,7 +298,7 @@ fuse_ready() {
 }
 
 meta_rows() {
-	local t=$1 dir=$2 j line phase threads ops mean p99
+	local t=$1 dir=$2 j line phase threads ops mean p99 cpu
 	for j in $JOBS; do
 		# -T: on a slow target create/stat stop early (fewer files)
 		if ! timeout -k 10 900 "$BIN/metabench" -n "$META_FILES" -t "$j" \
@@ -282,9 +312,9 @@ meta_rows() {
 		while read -r line; do
 			set -- $line
 			phase=$1 threads=${2#threads=} ops=${5#ops_per_s=}
-			mean=${6#mean_us=} p99=${7#p99_us=}
-			printf '%s\t%s\t%s\tok\t%s\t%s\t%s\n' "$t" "$phase" \
-				"$threads" "$ops" "$mean" "$p99" >>"$OUT/meta.tsv"
+			mean=${6#mean_us=} p99=${7#p99_us=} cpu=${8#cpu_us=}
+			printf '%s\t%s\t%s\tok\t%s\t%s\t%s\t%s\n' "$t" "$phase" \
+				"$threads" "$ops" "$mean" "$p99" "$cpu" >>"$OUT/meta.tsv"
 			say "$t $phase t=$threads: $ops ops/s, $mean us"
 		done <"$OUT/logs/meta.out"
 	done
@@ -413,12 +443,17 @@ t_fb_passthrough() {
 # --- zufs ---------------------------------------------------------------
 
 ZUSD_PID=
+ZUSD_SPIN=
 ZUFS_ERR=
+TOUCHED=
 
-# zufs_up: load zuf.ko and start zusd once; ZUFS_ERR says why it could not
+# zufs_up [SPIN_US]: load zuf.ko and start zusd (with --spin SPIN_US when
+# given), once per SPIN_US: a zusd that polls otherwise is replaced;
+# ZUFS_ERR says why it could not
 zufs_up() {
-	local i
-	[ -n "$ZUSD_PID" ] && return 0
+	local spin=${1:-}
+	[ -n "$ZUSD_PID" ] && [ "$ZUSD_SPIN" = "$spin" ] && return 0
+	zufs_down
 	[ -n "$ZUFS_ERR" ] && return 1
 	if [ ! -f "$TOP/kernel/zuf/zuf.ko" ]; then
 		ZUFS_ERR="kernel/zuf/zuf.ko not built"
@@ -429,17 +464,34 @@ zufs_up() {
 		ZUFS_ERR="insmod zuf.ko failed: $(log_tail insmod)"
 	fi
 	[ -z "$ZUFS_ERR" ] || return 1
-	"$BIN/zusd" -f -p "$PLUGINS" >"$OUT/logs/zusd.log" 2>&1 &
-	ZUSD_PID=$!
-	# zusd registers its filesystem types once its plugins are loaded
-	for ((i = 0; i < 100; i++)); do
-		grep -qw zpmfs /proc/filesystems && return 0
-		kill -0 $ZUSD_PID 2>/dev/null || break
+	local log=zusd${spin:+-spin$spin}
+	if zusd_start "$OUT/logs/$log.log" "$spin" zpmfs; then
+		ZUSD_PID=$ZUSD_STARTED
+		ZUSD_SPIN=$spin
+		return 0
+	fi
+	ZUFS_ERR="zusd did not register zpmfs: $(log_tail "$log")"
+	kill "$ZUSD_STARTED" 2>/dev/null
+	return 1
+}
+
+# zusd_start LOG SPIN_US TYPE: a zusd of our own (with --spin SPIN_US when
+# not empty), its pid in ZUSD_STARTED; fails unless it registers TYPE
+zusd_start() {
+	local log=$1 spin=$2 type=$3 i
+	# the last server's types go with it: do not mistake them for ours
+	for ((i = 0; i < 50; i++)); do
+		grep -qw "$type" /proc/filesystems || break
 		sleep 0.1
 	done
-	ZUFS_ERR="zusd did not register zpmfs: $(log_tail zusd)"
-	kill $ZUSD_PID 2>/dev/null
-	ZUSD_PID=
+	"$BIN/zusd" -f -p "$PLUGINS" ${spin:+--spin "$spin"} >"$log" 2>&1 &
+	ZUSD_STARTED=$!
+	# zusd registers its filesystem types once its plugins are loaded
+	for ((i = 0; i < 100; i++)); do
+		grep -qw "$type" /proc/filesystems && return 0
+		kill -0 "$ZUSD_STARTED" 2>/dev/null || return 1
+		sleep 0.1
+	done
 	return 1
 }
 
@@ -450,12 +502,14 @@ zufs_down() {
 	ZUSD_PID=
 }
 
-# t_zufs_zpmfs NAME MOUNT-OPTS
+# t_zufs_zpmfs NAME MOUNT-OPTS [SPIN_US]: SPIN_US polls on both sides
+# (zusd --spin, -o spin=)
 t_zufs_zpmfs() {
-	local t=$1 opts=$2 dev m=$MNT_BASE/${1##*/} tag=${1##*/}
+	local t=$1 opts=$2 spin=${3:-} dev m=$MNT_BASE/${1##*/} tag=${1##*/}
 	dev=$(pmem_of "$t") || { target_na "$t" "no pmem device for it"; return; }
 	pretouch "$dev"
-	zufs_up || { target_na "$t" "$ZUFS_ERR"; return; }
+	zufs_up "$spin" || { target_na "$t" "$ZUFS_ERR"; return; }
+	[ -n "$spin" ] && opts=${opts:+$opts,}spin=$spin
 	[ -x "$BIN/mkfs.zpmfs" ] || { target_na "$t" "$BIN/mkfs.zpmfs not built"; return; }
 	mkdir -p "$m"
 	if ! "$BIN/mkfs.zpmfs" -f "$dev" >"$OUT/logs/$tag.mkfs.log" 2>&1; then
@@ -468,11 +522,12 @@ t_zufs_zpmfs() {
 	fi
 	if prefill "$m/file"; then
 		io_rows "$t" "$m/file" 1 "$m"
-		[ -z "$opts" ] && scaling_pairs "$t" "$m/file"
+		[ "$t" = zufs/zpmfs ] && scaling_pairs "$t" "$m/file"
 	else
 		target_na "$t" "prefill failed: $(tail -n 1 "$OUT/logs/prefill.log")"
 	fi
-	[ -z "$opts" ] && meta_rows "$t" "$m"
+	# nomapcache changes no metadata op: its metabench would repeat zpmfs's
+	[ "$t" = zufs/zpmfs-nomapcache ] || meta_rows "$t" "$m"
 	umount "$m" || say "$t: umount failed"
 }
 
@@ -504,7 +559,7 @@ scaling_pairs() {
 
 t_zufs_passthrough() {
 	local t=zufs/passthrough m=$MNT_BASE/pt b=/tmp/bench-pt
-	zufs_up || { target_na $t "$ZUFS_ERR"; return; }
+	zufs_up "" || { target_na $t "$ZUFS_ERR"; return; }
 	mkdir -p $m $b
 	if ! mount -t zpassthrough -o backing=$b none $m >"$OUT/logs/pt.mount.log" 2>&1; then
 		target_na $t "mount -t zpassthrough failed: $(log_tail pt.mount)"
@@ -516,6 +571,66 @@ t_zufs_passthrough() {
 		target_na $t "prefill failed: $(tail -n 1 "$OUT/logs/prefill.log")"
 	fi
 	meta_rows $t $m
+	umount $m || say "$t: umount failed"
+	rm -rf $b
+}
+
+# copy_max values the copy rounds compare: 0 lends the caller's pages to
+# the ZT's window; the others copy I/O up to that size through the data area
+COPY_SIZES="0 4096 16384"
+
+# set_copy_max MNT BACKING BYTES: MNT mounted afresh over BACKING with that
+# copy_max.  Not by remount: mount(8) hands the remount the mount's
+# backing= again, and zpassthrough, which has no remount op, refuses any
+# plugin option there (zusd: "remount with options not supported")
+set_copy_max() {
+	local m=$1 b=$2 cm=$3 shown
+	umount "$m" &&
+		mount -t zpassthrough -o backing="$b",copy_max="$cm" none "$m" \
+			>>"$OUT/logs/ptc.mount.log" 2>&1 || return 1
+	# /proc/mounts shows copy_max unless it is the default
+	shown=$(awk -v m="$m" '$2 == m' /proc/mounts |
+		sed -n 's/.*copy_max=\([0-9]*\).*/\1/p')
+	[ -z "$shown" ] || [ "$shown" = "$cm" ]
+}
+
+# t_zufs_pt_copy: zufs/passthrough's randwrite and randread with each of
+# COPY_SIZES, interleaved, PAIRS rounds over one backing file: a drifting
+# host load moves the values of a round alike, so the report compares them
+# round by round (OUT/copy.tsv)
+t_zufs_pt_copy() {
+	local t=zufs/passthrough-copy m=$MNT_BASE/ptc b=/tmp/bench-ptc r cm op j
+	local fsz_mb
+	zufs_up "" || { target_na $t "$ZUFS_ERR"; return; }
+	mkdir -p $m $b
+	if ! mount -t zpassthrough -o backing=$b none $m >"$OUT/logs/ptc.mount.log" 2>&1; then
+		target_na $t "mount -t zpassthrough failed: $(log_tail ptc.mount)"
+		return
+	fi
+	fsz_mb=$(size_mb "$FSIZE")
+	if prefill $m/file; then
+		warmup $m/file 1
+		for ((r = 1; r <= PAIRS; r++)); do
+			for cm in $COPY_SIZES; do
+				if ! set_copy_max $m $b "$cm"; then
+					target_na "$t$cm" "copy_max=$cm: mount failed: $(log_tail ptc.mount)"
+					continue
+				fi
+				for op in randwrite randread; do
+					for j in $JOBS; do
+						MANIFEST=copy.tsv fio_point "$t$cm" $op "$j" \
+							"${t//\//_}$cm.$op.j$j.r$r.json" \
+							--filename=$m/file --rw=$op --direct=1 \
+							--size="${fsz_mb}M" --runtime="$RUNTIME" \
+							--time_based
+					done
+				done
+			done
+			say "$t round $r done"
+		done
+	else
+		target_na $t "prefill failed: $(tail -n 1 "$OUT/logs/prefill.log")"
+	fi
 	umount $m || say "$t: umount failed"
 	rm -rf $b
 }
@@ -593,20 +708,11 @@ rt_pairs() {
 # 0) and a zpassthrough mount (-o spin=SPIN_US): the NULL op never reaches
 # the plugin, so the plugin does not matter
 rt_zufs() {
-	local v=$1 spin=$2 m=$MNT_BASE/rt b=/tmp/bench-rt pid i
+	local v=$1 spin=$2 m=$MNT_BASE/rt b=/tmp/bench-rt pid
 	mkdir -p $m $b
-	# the last server's types go with it: do not mistake them for ours
-	for ((i = 0; i < 50; i++)); do
-		grep -qw zpassthrough /proc/filesystems || break
-		sleep 0.1
-	done
-	"$BIN/zusd" -f -p "$PLUGINS" ${spin:+--spin "$spin"} \
-		>"$OUT/logs/zusd-$v.log" 2>&1 &
-	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -qw zpassthrough /proc/filesystems && break
-		sleep 0.1
-	done
+	# a zusd that did not register shows as the mount's failure below
+	zusd_start "$OUT/logs/zusd-$v.log" "$spin" zpassthrough
+	pid=$ZUSD_STARTED
 	if ! mount -t zpassthrough -o backing=$b${spin:+,spin=$spin} none $m \
 		>"$OUT/logs/rt-$v.mount.log" 2>&1; then
 		printf '%s\t*\t*\tn/a\t%s\n' "$v" \
@@ -677,6 +783,8 @@ main() {
 	: >"$OUT/pairs.tsv"
 	: >"$OUT/rt.tsv"
 	: >"$OUT/rt-pairs.tsv"
+	: >"$OUT/cpu.tsv"
+	: >"$OUT/copy.tsv"
 	{
 		echo "jobs=$JOBS runtime=$RUNTIME fsize=$FSIZE meta_files=$META_FILES"
 		echo "kernel=$(uname -r) cpus=$(nproc) host_mode=$HOST_MODE"
@@ -695,8 +803,11 @@ main() {
 	run fuse-bridge/zpmfs t_fb_zpmfs
 	run fuse-bridge/passthrough t_fb_passthrough
 	run zufs/zpmfs t_zufs_zpmfs zufs/zpmfs ""
+	# right after zpmfs, on its device: the same fio jobs with polling
+	run zufs/zpmfs-spin t_zufs_zpmfs zufs/zpmfs-spin "" "$RT_SPIN_US"
 	run zufs/zpmfs-nomapcache t_zufs_zpmfs zufs/zpmfs-nomapcache nomapcache
 	run zufs/passthrough t_zufs_passthrough
+	run zufs/passthrough-copy t_zufs_pt_copy
 	zufs_down
 	run roundtrip t_roundtrip
 	run raw-pmem t_raw_recheck

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# bench/plot.gp: IOPS or mean latency against fio jobs, one panel per
+# bench/plot.gp: IOPS, mean latency or CPU per op against fio jobs, one panel per
 # operation, one line per target.  bench/report.py writes the data files
-# (DIR/plot-OP.dat: one block per target, its first line the title) and
-# calls:
-#   gnuplot -e "dir='DIR'; metric='iops'|'latency'; fmt='png'|'svg'; \
+# (DIR/plot-OP.dat: one block per target, its first line the title; columns
+# jobs, IOPS, mean us, p99 us, CPU us per op) and calls:
+#   gnuplot -e "dir='DIR'; metric='iops'|'latency'|'cpu'; fmt='png'|'svg'; \
 #               n_randwrite=N; n_randread=N; n_alloc=N; \
 #               lt_randwrite='1 2 ..'; lt_randread='..'; lt_alloc='..'" bench/plot.gp
 # (lt_OP: the linetype, i.e. colour, of each block, the same target's
@@ -17,11 +17,14 @@ if (fmt eq 'svg') {
 }
 set output sprintf('%s/%s.%s', dir, metric, fmt)
 
-col = (metric eq 'iops') ? 2 : 3
-ylab = (metric eq 'iops') ? 'IOPS (log)' : 'mean latency, us (log)'
+col = (metric eq 'iops') ? 2 : (metric eq 'cpu') ? 5 : 3
+ylab = (metric eq 'iops') ? 'IOPS (log)' : (metric eq 'cpu') ? \
+	'busy CPU us per op, all vCPUs (log)' : 'mean latency, us (log)'
+mname = (metric eq 'iops') ? 'IOPS' : (metric eq 'cpu') ? 'CPU per op' : \
+	'mean latency'
 
 set multiplot layout 3,1 title sprintf('zufs benchmark: 4 KiB O_SYNC direct I/O, %s vs fio jobs', \
-	(metric eq 'iops') ? 'IOPS' : 'mean latency') noenhanced
+	mname) noenhanced
 set logscale y
 set grid
 set xlabel 'fio jobs (threads)'

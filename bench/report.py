@@ -5,10 +5,11 @@
 usage: bench/report.py [--no-plots] OUT
 
 OUT holds vm/ (bench/inside.sh inside the VM) and/or host/ (inside.sh --host),
-each with runs.tsv, meta.tsv and fio/*.json (and vm/rt.tsv,
-vm/rt-breakdown.txt from the roundtrip target).  Writes OUT/results.csv,
+each with runs.tsv, meta.tsv, cpu.tsv and fio/*.json (and vm/rt.tsv,
+vm/rt-breakdown.txt from the roundtrip target, vm/copy.tsv from
+zufs/passthrough-copy).  Writes OUT/results.csv,
 OUT/table.txt (also printed), OUT/targets.txt, OUT/roundtrip.txt and, with
-gnuplot, OUT/iops.{png,svg} and OUT/latency.{png,svg}.
+gnuplot, OUT/iops.{png,svg}, OUT/latency.{png,svg} and OUT/cpu.{png,svg}.
 """
 import csv
 import json
@@ -21,21 +22,29 @@ OPS = ["randwrite", "randread", "write-alloc"]
 META_OPS = ["create", "stat", "rename", "unlink"]
 # the order rows are printed in: the zufs rows first, then what they beat
 TARGET_ORDER = [
-    "zufs/zpmfs", "zufs/zpmfs-nomapcache", "zufs/passthrough",
+    "zufs/zpmfs", "zufs/zpmfs-spin", "zufs/zpmfs-nomapcache",
+    "zufs/passthrough", "zufs/passthrough-copy0",
+    "zufs/passthrough-copy4096", "zufs/passthrough-copy16384",
     "fuse-bridge/zpmfs", "fuse-bridge/passthrough", "fuse-null",
     "ext4-dax", "tmpfs", "raw-pmem", "raw-pmem-recheck",
 ]
 COLUMNS = ["env", "target", "op", "jobs", "iops", "mean_us", "p99_us",
-           "iops_vs_raw", "lat_vs_raw", "iops_vs_fuse_null",
+           "cpu_us", "iops_vs_raw", "lat_vs_raw", "iops_vs_fuse_null",
            "lat_vs_fuse_null", "note"]
+# the copy_max values of zufs/passthrough-copy; 0 is the reference
+COPY_PREFIX = "zufs/passthrough-copy"
+# busy time of all CPUs in /proc/stat's ticks (USER_HZ = 100)
+US_PER_TICK = 10000.0
 
 
 class Row:
     def __init__(self, env, target, op, jobs, iops=None, mean=None,
-                 p99=None, note=""):
+                 p99=None, note="", cpu=None):
         self.env, self.target, self.op = env, target, op
         self.jobs = jobs
         self.iops, self.mean, self.p99 = iops, mean, p99
+        # busy µs of all CPUs per op: what polling burns shows here
+        self.cpu = cpu
         self.note = note
         self.ratios = {}
 
@@ -55,6 +64,36 @@ def parse_fio(path, op):
             p99 / 1000.0 if p99 is not None else None)
 
 
+def fio_ios(path, op):
+    """the operations a fio point did (all jobs)"""
+    with open(path) as f:
+        text = f.read()
+    doc = json.loads(text[text.index("{"):])
+    return doc["jobs"][0]["read" if op == "randread" else "write"]["total_ios"]
+
+
+def load_cpu(d):
+    """{fio/JSON: busy ticks of all CPUs over that fio run} (cpu.tsv)"""
+    ticks = {}
+    for p in tsv_lines(os.path.join(d, "cpu.tsv"), 2):
+        try:
+            ticks[p[0]] = int(p[1])
+        except ValueError:
+            continue
+    return ticks
+
+
+def cpu_per_op(d, what, op, ticks):
+    """busy CPU µs per op of one fio point, None when not recorded"""
+    if what not in ticks:
+        return None
+    try:
+        n = fio_ios(os.path.join(d, what), op)
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    return ticks[what] * US_PER_TICK / n if n else None
+
+
 def as_int(s):
     try:
         return int(s)
@@ -62,11 +101,12 @@ def as_int(s):
         return None
 
 
-def load_runs(env, d, jobs_seen):
+def load_runs(env, d, jobs_seen, manifest="runs.tsv"):
     rows, na = [], []
-    path = os.path.join(d, "runs.tsv")
+    path = os.path.join(d, manifest)
     if not os.path.exists(path):
         return rows
+    ticks = load_cpu(d)
     with open(path) as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
@@ -88,11 +128,12 @@ def load_runs(env, d, jobs_seen):
                 rows.append(Row(env, target, op, j,
                                 note="n/a: bad fio output (%s)" % e))
                 continue
-            rows.append(Row(env, target, op, j, iops, mean, p99))
+            rows.append(Row(env, target, op, j, iops, mean, p99,
+                            cpu=cpu_per_op(d, what, op, ticks)))
     # a target that never ran: one n/a row per op it would have had
     for target, why in na:
-        ops = OPS if not target.startswith(("raw-pmem", "fuse-null")) \
-            else OPS[:2]
+        ops = OPS if not target.startswith(("raw-pmem", "fuse-null",
+                                             COPY_PREFIX)) else OPS[:2]
         for op in ops:
             rows.append(Row(env, target, op, None, note="n/a: " + why))
     return rows
@@ -113,7 +154,8 @@ def load_meta(env, d):
                                 note="n/a: " + p[4].strip()))
                 continue
             rows.append(Row(env, p[0], p[1], as_int(p[2]), float(p[4]),
-                            float(p[5]), float(p[6])))
+                            float(p[5]), float(p[6]),
+                            cpu=float(p[7]) if len(p) > 7 else None))
     return rows
 
 
@@ -177,8 +219,9 @@ def fmt(v, spec):
 
 def row_cells(r):
     c = [r.env, r.target, r.op, "-" if r.jobs is None else str(r.jobs),
-         fmt(r.iops, ".0f"), fmt(r.mean, ".1f"), fmt(r.p99, ".1f")]
-    for k in COLUMNS[7:11]:
+         fmt(r.iops, ".0f"), fmt(r.mean, ".1f"), fmt(r.p99, ".1f"),
+         "" if r.cpu is None else "%.1f" % r.cpu]
+    for k in COLUMNS[8:12]:
         v = r.ratios.get(k)
         c.append("" if v is None else "%.2f" % v)
     c.append(r.note)
@@ -195,16 +238,17 @@ def write_csv(rows, path):
 
 def table(rows):
     head = ["env", "target", "op", "jobs", "IOPS", "mean us", "p99 us",
-            "IOPS/raw", "lat/raw", "IOPS/fuse", "lat/fuse", "note"]
+            "cpu us", "IOPS/raw", "lat/raw", "IOPS/fuse", "lat/fuse", "note"]
     cells = [row_cells(r) for r in rows]
-    widths = [max(len(x[i]) for x in cells + [head]) for i in range(11)]
+    ncol = len(head) - 1
+    widths = [max(len(x[i]) for x in cells + [head]) for i in range(ncol)]
     out = []
 
     def line(c):
         left = {0, 1, 2}
         s = "  ".join(c[i].ljust(widths[i]) if i in left
-                      else c[i].rjust(widths[i]) for i in range(11))
-        return (s + "  " + c[11]).rstrip()
+                      else c[i].rjust(widths[i]) for i in range(ncol))
+        return (s + "  " + c[ncol]).rstrip()
     out.append(line(head))
     out.append("-" * len(out[0]))
     prev = None
@@ -260,16 +304,113 @@ def trip_targets(get, raw):
             "zufs/passthrough %s >= 1.5x fuse-bridge/passthrough, 1 job"
             % op, get("zufs/passthrough", op, 1),
             get("fuse-bridge/passthrough", op, 1), 1.5))
-    alloc = get("zufs/zpmfs", "write-alloc", 1)
-    if alloc and raw:
-        out.append(verdict("zpmfs allocating write latency <= 3x raw pmem",
-                           alloc.mean <= 3 * raw.mean,
-                           "%.1f us vs %.1f us (%.2fx)"
-                           % (alloc.mean, raw.mean, alloc.mean / raw.mean)))
-    else:
-        out.append(verdict("zpmfs allocating write latency <= 3x raw pmem",
-                           None, "missing zufs/zpmfs write-alloc or raw j=1"))
+    for t, how in (("zufs/zpmfs", ""), ("zufs/zpmfs-spin", ", polling")):
+        name = "zpmfs allocating write latency <= 3x raw pmem" + how
+        alloc = get(t, "write-alloc", 1)
+        if alloc and raw:
+            out.append(verdict(name, alloc.mean <= 3 * raw.mean,
+                               "%.1f us vs %.1f us (%.2fx)%s"
+                               % (alloc.mean, raw.mean, alloc.mean / raw.mean,
+                                  cpu_note(alloc))))
+        else:
+            out.append(verdict(name, None,
+                               "missing %s write-alloc or raw j=1" % t))
     return out
+
+
+def cpu_note(r):
+    return "" if r.cpu is None else ", %.1f CPU us/op" % r.cpu
+
+
+def polling_section(rows):
+    """zufs/zpmfs-spin next to the sleeping zufs/zpmfs, point by point:
+    what polling buys in latency and what it costs in CPU"""
+    out = []
+    for r in rows:
+        if r.env != "vm" or r.target != "zufs/zpmfs-spin" or not r.ok():
+            continue
+        z = find(rows, "vm", "zufs/zpmfs", r.op, r.jobs)
+        if not z:
+            continue
+        out.append("  %-11s j=%d  sleeping %8.1f us %9.0f ops/s %7s CPU us/op"
+                   "  polling %8.1f us (%.2fx) %9.0f ops/s %7s CPU us/op%s"
+                   % (r.op, r.jobs, z.mean, z.iops,
+                      fmt(z.cpu, ".1f"), r.mean, r.mean / z.mean, r.iops,
+                      fmt(r.cpu, ".1f"),
+                      " (%.2fx)" % (r.cpu / z.cpu) if r.cpu and z.cpu else ""))
+    if not out:
+        return ""
+    return ("polling (zufs/zpmfs-spin: zusd --spin and -o spin=) against "
+            "sleeping (zufs/zpmfs), same boot; CPU us/op = busy time of all "
+            "vCPUs per op:\n" + "\n".join(out) + "\n")
+
+
+def copy_rounds(rows):
+    """{(target, op, jobs): [Row of round 1, 2, ...]} of the copy rounds"""
+    rounds = {}
+    for r in rows:
+        rounds.setdefault((r.target, r.op, r.jobs), []).append(r)
+    return rounds
+
+
+def copy_rows(rounds):
+    """one table row per copy_max point: its median round by IOPS"""
+    out = []
+    for (t, op, j), rs in rounds.items():
+        ok = sorted((r for r in rs if r.ok()), key=lambda r: r.iops)
+        if not ok:
+            out.append(rs[0])
+            continue
+        m = ok[(len(ok) - 1) // 2]
+        m.note = "median of %d round%s" % (len(ok), "s" if len(ok) > 1 else "")
+        out.append(m)
+    return out
+
+
+def copy_section(rounds):
+    """copy_max=N against 0 (lending the pages) round by round: the
+    median of the per-round IOPS ratios, and what the default should be.
+    A 4 KiB op takes the same path with copy_max=4096 and 16384, so the
+    two settings' ratios differ only by the host's noise: a point is won
+    (lost) only when both are >= 1.05x (<= 0.95x), else it is noise."""
+    out, verdicts = [], []
+    keys = sorted({(op, j) for (_, op, j) in rounds if j is not None},
+                  key=lambda k: (OPS.index(k[0]), k[1]))
+    for op, j in keys:
+        ref = rounds.get((COPY_PREFIX + "0", op, j), [])
+        meds = []
+        for cm in ("4096", "16384"):
+            rs = rounds.get((COPY_PREFIX + cm, op, j), [])
+            pairs = [(a, b) for a, b in zip(ref, rs) if a.ok() and b.ok()]
+            if not pairs:
+                continue
+            ratios = [b.iops / a.iops for a, b in pairs]
+            meds.append(median(ratios))
+            cpu = [b.cpu / a.cpu for a, b in pairs if a.cpu and b.cpu]
+            out.append("  %-9s j=%d copy_max=%-5s IOPS %.2fx of copy_max=0 "
+                       "(median of %d rounds: %s)%s"
+                       % (op, j, cm, meds[-1], len(ratios),
+                          ", ".join("%.0f/%.0f" % (b.iops, a.iops)
+                                    for a, b in pairs),
+                          "; CPU us/op %.2fx" % median(cpu) if cpu else ""))
+        if len(meds) == 2:
+            verdicts.append("won" if min(meds) >= 1.05 else
+                            "lost" if max(meds) <= 0.95 else "noise")
+    if not out:
+        return ""
+    wins, losses = verdicts.count("won"), verdicts.count("lost")
+    tally = ("copying won %d, lost %d, within the noise %d of %d points"
+             % (wins, losses, len(verdicts) - wins - losses, len(verdicts)))
+    # the kernel's default (zuf.h ZUF_COPY_MAX_DEFAULT) follows this line
+    if wins and not losses:
+        say = tally + ": copy_max=4096 is the better default"
+    elif losses and not wins:
+        say = tally + ": copy_max=0 (zero copy) is the better default"
+    else:
+        say = tally + ": no default follows from this run"
+    return ("copy_max (zufs/passthrough, 4 KiB O_DIRECT|O_SYNC, rounds "
+            "interleaved over one backing file):\n" + "\n".join(out) +
+            "\n  => " + say + "\n")
 
 
 def targets(rows, pairs=None):
@@ -394,9 +535,12 @@ def plot(rows, out):
         lts[op] = " ".join(str(names.index(n) + 1) for n in order)
         for name in order:
             pts = sorted(series[name], key=lambda r: r.jobs)
-            lines = ['jobs "%s" mean p99' % name]
-            lines += ["%d %.1f %.2f %.2f" % (r.jobs, r.iops, r.mean,
-                                            r.p99 or 0) for r in pts]
+            lines = ['jobs "%s" mean p99 cpu' % name]
+            lines += ["%d %.1f %.2f %.2f %s" % (r.jobs, r.iops, r.mean,
+                                               r.p99 or 0,
+                                               fmt(r.cpu, ".2f").replace(
+                                                   "n/a", "NaN"))
+                      for r in pts]
             blocks.append("\n".join(lines))
         nblocks[op] = len(blocks)
         with open(os.path.join(out, "plot-%s.dat" % op), "w") as f:
@@ -404,7 +548,7 @@ def plot(rows, out):
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "plot.gp")
     msgs = []
-    for metric in ("iops", "latency"):
+    for metric in ("iops", "latency", "cpu"):
         for term in ("png", "svg"):
             expr = ("dir='%s'; metric='%s'; fmt='%s'; "
                     "n_randwrite=%d; n_randread=%d; n_alloc=%d; "
@@ -545,12 +689,16 @@ def main(argv):
         print(__doc__.strip())
         return 0 if len(args) == 1 or "-h" in argv or "--help" in argv else 2
     out = args[0]
-    rows, jobs_seen = [], set()
+    rows, jobs_seen, rounds = [], set(), {}
     for env in ("vm", "host"):
         d = os.path.join(out, env)
         if os.path.isdir(d):
             rows += load_runs(env, d, jobs_seen)
             rows += load_meta(env, d)
+    if os.path.isdir(os.path.join(out, "vm")):
+        rounds = copy_rounds(load_runs("vm", os.path.join(out, "vm"),
+                                       jobs_seen, "copy.tsv"))
+        rows += copy_rows(rounds)
     rt = load_rt(out)
     if not rows and not rt:
         print("report.py: no results under %s" % out, file=sys.stderr)
@@ -561,7 +709,10 @@ def main(argv):
     rtt = rt_table(rt, out)
     with open(os.path.join(out, "roundtrip.txt"), "w") as f:
         f.write(rtt)
-    text = (table(rows) if rows else "") + ("\n" + rtt if rtt else "")
+    extra = "".join("\n" + x for x in (polling_section(rows),
+                                        copy_section(rounds)) if x)
+    text = (table(rows) if rows else "") + extra + \
+        ("\n" + rtt if rtt else "")
     tgt = (targets(rows, load_pairs(out)) if rows else "") + \
         rt_targets(rt, load_rt_pairs(out))
     with open(os.path.join(out, "table.txt"), "w") as f:

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "zufs_api.h"
+#include "cpustat.h"
 
 #define RT_MAX_THREADS	64
 
@@ -206,29 +207,6 @@ static void *rt_caller(void *arg)
 	return NULL;
 }
 
-/* Busy and total ticks of all CPUs so far */
-static int cpu_ticks(uint64_t *busy, uint64_t *total)
-{
-	unsigned long long v[10] = { 0 };
-	FILE *f = fopen("/proc/stat", "r");
-	int n, i;
-
-	if (!f)
-		return -errno;
-	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-		   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
-		   &v[8], &v[9]);
-	fclose(f);
-	if (n < 8)
-		return -EIO;
-	*total = 0;
-	for (i = 0; i < 8; i++)
-		*total += v[i];
-	/* idle and iowait are the only ticks nobody spent */
-	*busy = *total - v[3] - v[4];
-	return 0;
-}
-
 static int rt_open(struct rt_cfg *cfg, struct rt_thread *th)
 {
 	if (cfg->mode == RT_FUTEX) {
@@ -283,7 +261,7 @@ static void rt_report(const struct rt_cfg *cfg, struct rt_thread *ths,
 	/* per caller: the mean time one of them waited for one trip */
 	us = (double)ns / ops / 1000.0;
 	/* ticks are 1/100 s (USER_HZ) on every Linux we run on */
-	cpu_us = total ? (double)busy * 1e4 / ops : 0;
+	cpu_us = total ? (double)busy * CPUSTAT_US_PER_TICK / ops : 0;
 	printf("rt mode=%s threads=%u place=%s ops=%llu us=%.2f ops_per_s=%.0f cpu_us=%.2f cpu_pct=%.0f%s\n",
 	       rt_mode_name[cfg->mode], cfg->threads,
 	       cfg->pin >= 0 ? "pinned" : cfg->cross ? "cross" : "same",

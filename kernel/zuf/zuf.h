@@ -70,8 +70,8 @@ struct zuf_pmem {
 	struct zufs_dev_table	table;		/* as read from the mounted member */
 };
 
-/* -o copy_max's default: see bench/README.md "Window or copy" */
-#define ZUF_COPY_MAX_DEFAULT	0
+/* -o copy_max's default: measured, see bench/README.md "copy_max" */
+#define ZUF_COPY_MAX_DEFAULT	4096
 
 /* zuf_sb_info.flags */
 #define ZUF_SB_NO_MAPCACHE	(1UL << 0)	/* "nomapcache": no cached maps */

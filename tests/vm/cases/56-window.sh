@@ -8,6 +8,8 @@
 # prove the data went through the window, not the data area.  Then the
 # pages' owners go away mid-op: the caller killed while the server holds
 # its pages, and the server killed while it holds them; and a lying server.
+# The mount's default copy_max (4096) copies 4 KiB I/O instead: the cases
+# about the window mount with copy_max=0, and 2c checks the default.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
@@ -49,7 +51,7 @@ io_count() {
 }
 
 # 1. correctness, and where the data went
-start_zusd
+MOPTS=copy_max=0 start_zusd
 "$ZBIN/zwin" "$MNT" || fail "zwin"
 stop_zusd
 win=$(io_count window)
@@ -63,7 +65,7 @@ echo "old-IO ops: $win in the window, $data through the data area"
 [ "$data" -lt "$win" ] || fail "$data I/O ops went through the data area"
 
 # 2. plain dd from user memory: every op in the window
-start_zusd
+MOPTS=copy_max=0 start_zusd
 dd if=/dev/urandom of=/tmp/ref bs=1M count=8 status=none
 dd if=/tmp/ref of="$MNT/dd" bs=64k status=none || fail "dd write"
 dd if="$MNT/dd" of=/tmp/back bs=1M iflag=direct status=none || fail "dd read"
@@ -92,6 +94,19 @@ echo "copy_max=65536: $(io_count data) through the data area, $(io_count window)
 [ "$(io_count data)" -ge 2176 ] || fail "copy_max: small I/O not copied"
 [ "$(io_count window)" -ge 64 ] && [ "$(io_count window)" -lt 100 ] ||
 	fail "copy_max: 128 KiB I/O not lent ($(io_count window) window ops)"
+
+# 2c. no copy_max: the default copies 4 KiB direct I/O through the data
+# area and lends 8 KiB, and /proc/mounts does not show it
+start_zusd
+grep " $MNT " /proc/mounts | grep -q 'copy_max=' &&
+	fail "the default copy_max is shown: $(grep " $MNT " /proc/mounts)"
+dd if=/tmp/ref of="$MNT/def" bs=4k oflag=direct status=none || fail "dd 4k"
+dd if="$MNT/def" of=/tmp/back bs=8k iflag=direct status=none || fail "dd 8k"
+cmp /tmp/ref /tmp/back || fail "default copy_max: data differs"
+stop_zusd
+echo "default copy_max: $(io_count data) through the data area, $(io_count window) in the window"
+[ "$(io_count data)" -ge 2048 ] || fail "default copy_max: 4 KiB I/O not copied"
+[ "$(io_count window)" -ge 1024 ] || fail "default copy_max: 8 KiB I/O not lent"
 
 # 3. the caller is killed while the server has its pages mapped
 start_zusd --io-delay 300000
@@ -126,7 +141,7 @@ umount "$MNT" || fail "umount after the server's death"
 check_dmesg_clean || fail "kernel log after the server's death"
 
 # 5. a lying server (io.done > length among the lies)
-start_zusd --chaos 11:100
+MOPTS=copy_max=0 start_zusd --chaos 11:100
 timeout 300 "$ZBIN/zwin" "$MNT" 2>&1 | tail -1
 stop_zusd
 echo "bad answers rejected: $(dmesg | grep -c 'bad answer from server')"
