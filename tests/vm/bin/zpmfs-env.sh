@@ -13,6 +13,10 @@
 #                              answers leave, e.g. an O_TMPFILE's)
 #   zvfs_cc NAME               build tests/vm/bin/NAME.c into $ZBIN/NAME
 #   wait_registered FSTYPE     up to 10 s for zusd to register FSTYPE
+#   passthrough_start BACK     ext4 on /dev/pmem0 mounted on BACK (its
+#                              backing tree in BACK/back), zuf loaded and
+#                              zusd serving zpassthrough.so (pid $PT_PID,
+#                              log /tmp/zusd.log)
 #
 # ZUSD_ARGS (e.g. -d) are passed to zusd; its output is in $ZUSD_LOG.
 
@@ -96,4 +100,23 @@ zvfs_cc() {
 	gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -pthread \
 		-o "$ZBIN/$name" "$TOP/tests/vm/bin/$name.c" ||
 		fail "cannot build $name"
+}
+
+passthrough_start() {
+	local back=$1
+
+	[ -f "$TOP/build/plugins/zpassthrough.so" ] || skip "zpassthrough.so not built"
+	[ -b /dev/pmem0 ] || skip "no /dev/pmem0 (run with --pmem)"
+	modprobe ext4 || skip "no ext4 module"
+	mkfs.ext4 -q -F -b 4096 /dev/pmem0 || fail "mkfs.ext4"
+	mkdir -p "$back" "$MNT"
+	mount -t ext4 /dev/pmem0 "$back" || fail "mount ext4"
+	mkdir -p "$back/back"
+	zufs_load
+	awk '$3 == "zuf"' /proc/mounts | grep -q . || mount -t zuf zuf /sys/fs/zuf
+	"$TOP/build/bin/zusd" -f -p "$TOP/build/plugins/zpassthrough.so" \
+		>/tmp/zusd.log 2>&1 &
+	PT_PID=$!
+	wait_registered zpassthrough ||
+		fail "zusd did not register: $(cat /tmp/zusd.log)"
 }

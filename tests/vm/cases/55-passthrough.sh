@@ -8,24 +8,12 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
-PLUGIN=$TOP/build/plugins/zpassthrough.so
-[ -f "$PLUGIN" ] || skip "zpassthrough.so not built"
 [ -x "$TOP/build/bin/posix-test" ] || skip "posix-test not built"
-[ -b /dev/pmem0 ] || skip "no /dev/pmem0 (run with --pmem)"
 zvfs_cc zmmap
 
 BACK=/mnt/zvfs-ext4
-modprobe ext4 || skip "no ext4 module"
-mkfs.ext4 -q -F -b 4096 /dev/pmem0 || fail "mkfs.ext4"
-mkdir -p "$BACK" "$MNT"
-mount -t ext4 /dev/pmem0 "$BACK" || fail "mount ext4"
-mkdir -p "$BACK/back"
-
-zufs_load
-awk '$3 == "zuf"' /proc/mounts | grep -q . || mount -t zuf zuf /sys/fs/zuf
-"$TOP/build/bin/zusd" -f -p "$PLUGIN" >/tmp/zusd.log 2>&1 &
-pid=$!
-wait_registered zpassthrough || fail "zusd did not register: $(cat /tmp/zusd.log)"
+passthrough_start "$BACK"
+pid=$PT_PID
 mount -t zpassthrough -o backing="$BACK/back" none "$MNT" ||
 	fail "mount zpassthrough: $(tail -3 /tmp/zusd.log)"
 

@@ -9,23 +9,10 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
-PLUGIN=$TOP/build/plugins/zpassthrough.so
-[ -f "$PLUGIN" ] || skip "zpassthrough.so not built"
-[ -b /dev/pmem0 ] || skip "no /dev/pmem0 (run with --pmem)"
-
 BACK=/mnt/zvfs-ext4
-modprobe ext4 || skip "no ext4 module"
-mkfs.ext4 -q -F -b 4096 /dev/pmem0 || fail "mkfs.ext4"
-mkdir -p "$BACK" "$MNT"
-mount -t ext4 /dev/pmem0 "$BACK" || fail "mount ext4"
+passthrough_start "$BACK"
+pid=$PT_PID
 B=$BACK/back
-mkdir -p "$B"
-
-zufs_load
-awk '$3 == "zuf"' /proc/mounts | grep -q . || mount -t zuf zuf /sys/fs/zuf
-"$TOP/build/bin/zusd" -f -p "$PLUGIN" >/tmp/zusd.log 2>&1 &
-pid=$!
-wait_registered zpassthrough || fail "zusd did not register: $(cat /tmp/zusd.log)"
 
 mount -t zpassthrough -o backing="$B",ttl=abc none "$MNT" 2>/dev/null &&
 	fail "ttl=abc accepted"
