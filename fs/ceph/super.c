@@ -25,6 +25,27 @@ static int set_opt(char *dst, size_t size, const char *val, const char *key,
 	return 0;
 }
 
+/*
+ * How long the kernel answers from a name or attributes it holds: the
+ * MDS tells us of some changes by other clients (zc_ino_cb, zc_dentry_cb)
+ * but not of their renames and new names.
+ */
+#define ZC_TTL_MS_DEFAULT	1000
+#define ZC_TTL_MS_MAX		3600000UL
+
+static int set_ttl(struct zus_sb *sb, const char *val, char *msg)
+{
+	char *end;
+
+	errno = 0;
+	sb->ttl_ms = strtoul(val, &end, 10);
+	if (!errno && end != val && !*end && sb->ttl_ms <= ZC_TTL_MS_MAX)
+		return 0;
+	snprintf(msg, ZUFS_MSG_MAX, "bad ttl='%s' (0..%lu ms)", val,
+		 ZC_TTL_MS_MAX);
+	return -EINVAL;
+}
+
 static int parse_options(struct zus_sb *sb, const char *opts, char *msg)
 {
 	char buf[ZUFS_OPTIONS_MAX], *tok, *save = NULL;
@@ -33,6 +54,7 @@ static int parse_options(struct zus_sb *sb, const char *opts, char *msg)
 	snprintf(sb->conf, sizeof(sb->conf), "/etc/ceph/ceph.conf");
 	snprintf(sb->name, sizeof(sb->name), "admin");
 	snprintf(sb->root_path, sizeof(sb->root_path), "/");
+	sb->ttl_ms = ZC_TTL_MS_DEFAULT;
 	if (strlen(opts) >= sizeof(buf)) {
 		snprintf(msg, ZUFS_MSG_MAX, "options too long");
 		return -EINVAL;
@@ -51,6 +73,8 @@ static int parse_options(struct zus_sb *sb, const char *opts, char *msg)
 		else if (!strncmp(tok, "root=", 5))
 			err = set_opt(sb->root_path, sizeof(sb->root_path),
 				      tok + 5, "root", msg);
+		else if (!strncmp(tok, "ttl=", 4))
+			err = set_ttl(sb, tok + 4, msg);
 		else {
 			snprintf(msg, ZUFS_MSG_MAX, "unknown option '%s'", tok);
 			err = -EINVAL;
@@ -243,9 +267,12 @@ static int zc_mount(const struct zus_mount_info *mi, struct zus_sb **sbp,
 	out->block_size = 4096;
 	out->max_bytes = INT64_MAX;
 	out->max_ino = UINT64_MAX;
+	/* 0 would mean "until told", and we are not told of everything */
+	out->entry_ttl_ms = out->attr_ttl_ms = sb->ttl_ms ? sb->ttl_ms : 1;
 	snprintf(out->options, sizeof(out->options),
-		 "conf=%s,name=%s%s%s,root=%s,uuid=%s", sb->conf, sb->name,
-		 sb->fs[0] ? ",fs=" : "", sb->fs, sb->root_path, sb->uuid);
+		 "conf=%s,name=%s%s%s,root=%s,uuid=%s,ttl=%lu", sb->conf,
+		 sb->name, sb->fs[0] ? ",fs=" : "", sb->fs, sb->root_path,
+		 sb->uuid, sb->ttl_ms);
 	*sbp = sb;
 	return 0;
 
@@ -340,7 +367,11 @@ static const struct zus_fs_type zc_type = {
 		  "  -o fs=NAME        the CephFS to mount (default: the default one)\n"
 		  "  -o root=PATH      mount this directory of it (default /)\n"
 		  "  -o uuid=UUID      the client's session uuid (default: a new\n"
-		  "                    one, kept across zusd restarts)\n",
+		  "                    one, kept across zusd restarts)\n"
+		  "  -o ttl=MS         trust names and attributes this long before\n"
+		  "                    asking the MDS again: other clients' renames\n"
+		  "                    and new names show within it (0..3600000,\n"
+		  "                    default 1000)\n",
 };
 
 const struct zus_fs_type *const zus_plugin_types[] = { &zc_type, NULL };

@@ -46,6 +46,7 @@ struct zus_sb {
 	char		fs[64];
 	char		root_path[256];
 	char		uuid[64];	/* the client's, see zc_uuid() */
+	unsigned long	ttl_ms;		/* -o ttl=: names/attrs in the kernel */
 	uint64_t	root_ino;
 	void		*host;		/* the transport's, for invalidate */
 	int		(*invalidate)(void *host, uint64_t ino,
