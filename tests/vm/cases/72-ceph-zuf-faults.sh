@@ -49,17 +49,28 @@ wait_load() {
 	wait "$1"
 }
 
-creator() {
-	local i s e max=0
-	for ((i = 0; i < ${CREATES:-100}; i++)); do
+# timed_each N WHAT CMD...: CMD... i for i = 0..N-1, stops at the first
+# failure (status 1); prints WHAT and the longest run of CMD in ms
+timed_each() {
+	local n=$1 what=$2 i s e max=0
+	shift 2
+	for ((i = 0; i < n; i++)); do
 		s=$(date +%s%N)
-		echo "$i" >"$d/n$i" && stat "$d/n$i" >/dev/null || return 1
+		"$@" "$i" || return 1
 		e=$(ms_since "$s")
 		((e > max)) && max=$e
 	done
-	echo "creator: ${CREATES:-100} files, longest create+write+stat $max ms"
+	echo "$what $max ms"
 }
-creator >/tmp/creator.log 2>&1 &
+
+create_one() { echo "$1" >"$d/n$1" && stat "$d/n$1" >/dev/null; }
+write_one() {
+	dd if=/tmp/ref of="$d/data" bs=1M skip="$1" seek="$1" count=1 \
+		conv=notrunc,fsync status=none
+}
+
+timed_each "${CREATES:-100}" "creator: ${CREATES:-100} files, longest create+write+stat" \
+	create_one >/tmp/creator.log 2>&1 &
 cpid=$!
 sleep 3
 kill -0 "$cpid" 2>/dev/null || fail "the creator ended before the MDS restart: more CREATES"
@@ -83,18 +94,7 @@ n=$(ls "$MNT2/faults" | wc -l)
 lap "MDS restart under a creator"
 
 head -c 24M /dev/urandom >/tmp/ref
-writer() {
-	local i s e max=0
-	for ((i = 0; i < 24; i++)); do
-		s=$(date +%s%N)
-		dd if=/tmp/ref of="$d/data" bs=1M skip=$i seek=$i count=1 \
-			conv=notrunc,fsync status=none || return 1
-		e=$(ms_since "$s")
-		((e > max)) && max=$e
-	done
-	echo "writer: longest 1 MiB write+fsync $max ms"
-}
-writer >/tmp/writer.log 2>&1 &
+timed_each 24 "writer: longest 1 MiB write+fsync" write_one >/tmp/writer.log 2>&1 &
 wpid=$!
 sleep 3
 kill -0 "$wpid" 2>/dev/null || fail "the writer ended before the OSD kill"
