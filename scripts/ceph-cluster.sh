@@ -16,7 +16,8 @@
 # CEPH_WAIT (s) bounds the wait for health, CEPH_VERBOSE=1 times each
 # step of a start on stderr.
 # Pools are replicated min(N, 2) times with min_size 1, so with N >= 2 a
-# killed OSD stalls I/O until the monitor marks it down, never fails it.
+# killed OSD stalls I/O until the monitor marks it down (one peer's report
+# is enough), never fails it.
 # Run as root (the daemons need no other user); needs ceph-mon, ceph-mgr,
 # ceph-osd, ceph-mds (scripts/deps.sh --ceph).
 set -euo pipefail
@@ -65,6 +66,7 @@ mon data avail warn = 1
 mon data avail crit = 0
 osd heartbeat interval = 1
 osd heartbeat grace = 6
+mon osd min down reporters = 1
 mds beacon interval = 1
 ms bind ipv6 = false
 [mon]

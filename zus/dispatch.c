@@ -692,16 +692,32 @@ static const uint8_t zusd_op_class[ZUFS_OP_MAX_OPT] = {
 	[ZUFS_OP_SETXATTR] = ZUS_DBG_XATTR,	[ZUFS_OP_LISTXATTR] = ZUS_DBG_XATTR,
 };
 
-/* one line per op of a class switched on for its type (or -d) */
-static void debug_op(struct zusd_zt *zt, struct zusd_sb *sb,
-		     struct zufs_op_hdr *hdr, int err)
+static bool debug_op_on(struct zusd_zt *zt, struct zusd_sb *sb,
+			struct zufs_op_hdr *hdr)
 {
 	const char *type = sb ? sb->type->info.name : NULL;
 
-	if (!zus_debug_on(type, zusd_op_class[hdr->op]) && !zt->zd->opts.debug)
-		return;
-	zus_log_at(type, ZUS_LOG_DEBUG, "ch %d seq %llu %s -> %d", zt->id,
-		   (unsigned long long)hdr->seq, zusd_op_name(hdr->op), err);
+	if (hdr->op >= ZUFS_OP_MAX_OPT || hdr->op == ZUFS_OP_NULL)
+		return false;
+	return zus_debug_on(type, zusd_op_class[hdr->op]) || zt->zd->opts.debug;
+}
+
+/*
+ * One line per op of a class switched on for its type (or -d), with the
+ * time the server took (start_ns 0: the op never reached a handler):
+ * what profiles a slow workload (which ops, how many, where the time
+ * goes) without a rebuild.
+ */
+static void debug_op(struct zusd_zt *zt, struct zusd_sb *sb,
+		     struct zufs_op_hdr *hdr, int err, uint64_t start_ns)
+{
+	unsigned long long us = 0;
+
+	if (start_ns)
+		us = (zusd_mono_ns() - start_ns) / 1000;
+	zus_log_at(sb ? sb->type->info.name : NULL, ZUS_LOG_DEBUG,
+		   "ch %d seq %llu %s -> %d (%llu us)", zt->id,
+		   (unsigned long long)hdr->seq, zusd_op_name(hdr->op), err, us);
 }
 
 const struct zusd_op_desc *zusd_op_desc(uint32_t op)
@@ -731,6 +747,7 @@ void zusd_dispatch(struct zusd_zt *zt)
 		.numa_node = zt->numa_node,
 	};
 	struct zusd_sb *sb = NULL;
+	uint64_t start_ns = 0;
 	int err;
 
 	hdr->data_out = 0;
@@ -745,6 +762,8 @@ void zusd_dispatch(struct zusd_zt *zt)
 			goto out;
 		}
 	}
+	if (debug_op_on(zt, sb, hdr))
+		start_ns = zusd_mono_ns();
 	if (hdr->flags & ZUFS_OPF_RESENT) {
 		hdr->flags &= ~ZUFS_OPF_RESENT;
 		zusd_dbg(zt->zd, "ch %d seq %llu %s: resent", zt->id,
@@ -761,8 +780,8 @@ out:
 	hdr->err = err;
 	if (err)
 		hdr->data_out = 0;
-	if (hdr->op < ZUFS_OP_MAX_OPT && hdr->op != ZUFS_OP_NULL)
-		debug_op(zt, sb, hdr, err);
+	if (debug_op_on(zt, sb, hdr))
+		debug_op(zt, sb, hdr, err, start_ns);
 	if (zt->zd->opts.chaos.on)
 		zusd_chaos_answer(zt);
 	if (zt->zd->fuzz)

@@ -63,7 +63,7 @@ grep -q "seq .* -> " $LOG && fail "debug lines without debug: $(grep -m3 'seq' $
 out=$("$ZUSCTL" debug zpmfs +namei) || fail "zusctl debug zpmfs +namei: $out"
 [ "$out" = "zpmfs: +namei" ] || fail "zusctl answered: $out"
 touch $MNT/b && echo y >$MNT/b && sync $MNT/b || fail "ops on $MNT"
-grep -q '^<7>zpmfs: ch [0-9]* seq [0-9]* NEW_INODE -> 0$' $LOG ||
+grep -q '^<7>zpmfs: ch [0-9]* seq [0-9]* NEW_INODE -> 0 ([0-9]* us)$' $LOG ||
 	fail "no NEW_INODE debug line: $(grep -m5 seq $LOG)"
 grep -qE '<7>zpmfs: .* (WRITE|GET_BLOCKS|FSYNC) ->' $LOG &&
 	fail "io ops logged with only namei on: $(grep -m3 -E 'GET_BLOCKS|FSYNC' $LOG)"

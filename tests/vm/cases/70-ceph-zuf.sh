@@ -6,11 +6,9 @@
 # `mount -t zceph` of the same CephFS (two libcephfs clients in one zusd):
 #  - the posix suite's namespace groups (namei, link, symlink, xattr, dir,
 #    rename, perm) with the bridge run's exclusions (tests/ceph), EXDEV
-#    against the second mount.  Not the whole suite: every op goes through
-#    a mon, MDS and OSD emulated in the same guest, and the whole suite
-#    (3 min on the host) did not finish in 25 min here; the data groups
-#    run through the same plugin code on the bridge (tests/ceph), and
-#    zfsx below covers data through zuf.ko;
+#    against the second mount; the other groups are vm/73's (the whole
+#    suite in one case would take most of an hour under TCG: every op is
+#    a round trip to a mon, MDS and OSD emulated in the same guest);
 #  - names one mount removes or renames leave the other's dentry cache
 #    (the invalidate_name service), data one writes the other reads;
 #  - zfsx and zstress (shorter than on zpmfs: every op is an MDS or OSD
@@ -23,48 +21,13 @@
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 . "$TOP/tests/ceph/shared.bash"
 require_vm
-[ "${ZUFS_TEST_CEPH:-0}" = 1 ] ||
-	skip "a cluster in the guest takes minutes: ZUFS_TEST_CEPH=1 (make test-ceph)"
-PLUGIN=$TOP/build/plugins/zceph.so
-[ -f "$PLUGIN" ] || skip "zceph.so not built (libcephfs-dev)"
-command -v ceph-osd >/dev/null || skip "Ceph daemons not installed (scripts/deps.sh --ceph)"
-BIN=$TOP/build/bin
+. "$TOP/tests/ceph/guest.bash"
 MNT=/mnt/zceph
 MNT2=/mnt/zceph2
-ZUSD_LOG=/tmp/zusd.log
-pid=
-
-t=$SECONDS
-lap() { echo "$1: $((SECONDS - t)) s"; t=$SECONDS; }
-
-start_zusd() {
-	"$BIN/zusd" -f -p "$PLUGIN" >>"$ZUSD_LOG" 2>&1 &
-	pid=$!
-}
-
 CEPH_WITHIN_S=20
 
-export CEPH_WAIT=900 CEPH_CMD_TIMEOUT=300 CEPH_VERBOSE=1
-conf=$("$TOP/scripts/ceph-cluster.sh" start /tmp/cluster --osds 1 --memstore) || {
-	tail -n 20 /tmp/cluster/log/*.log 2>/dev/null | tail -n 60
-	fail "the cluster did not start in the guest after $((SECONDS - t)) s"
-}
-lap "guest cluster HEALTH_OK"
-
-zufs_load
-mkdir -p /sys/fs/zuf
-awk '$3 == "zuf"' /proc/mounts | grep -q . || mount -t zuf zuf /sys/fs/zuf
-start_zusd
-wait_registered zceph || fail "zusd did not register: $(cat "$ZUSD_LOG")"
-mkdir -p "$MNT" "$MNT2"
-# a re-attach reconnects to the cluster: far more than the 30 s default
-# under TCG
-mount -t zceph -o "conf=$conf,reattach_timeout=600" none "$MNT" ||
-	fail "mount zceph: $(tail -3 "$ZUSD_LOG")"
-mount -t zceph -o "conf=$conf,name=admin,reattach_timeout=600" none "$MNT2" ||
-	fail "second mount: $(tail -3 "$ZUSD_LOG")"
-grep zceph /proc/mounts
-lap "two mounts"
+zceph_guest_cluster --osds 1 --memstore
+zceph_guest_up "$MNT" "$MNT2"
 
 "$BIN/posix-test" -o namei,link,symlink,xattr,dir,rename,perm \
 	-x "$CEPH_POSIX_EXCLUDE,many_lookups" -m "$MNT2" "$MNT" >/tmp/posix.log 2>&1
@@ -116,7 +79,7 @@ writer=$!
 sleep 2
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
-start_zusd
+zceph_start_zusd
 wait "$writer" || fail "the writer saw an error across the zusd restart"
 grep -q "re-attached zceph" "$ZUSD_LOG" || fail "no re-attach: $(tail -5 "$ZUSD_LOG")"
 cmp /tmp/ref8 "$MNT/w" || fail "data written across the restart differs"
@@ -124,11 +87,5 @@ cmp /tmp/ref8 "$MNT2/w" || fail "the second mount reads other data after the res
 rm "$MNT/w"
 lap "zusd kill -9 and restart under a writer"
 
-umount "$MNT2" || fail "umount the second mount"
-umount "$MNT" || fail "umount"
-kill "$pid"
-wait "$pid" 2>/dev/null
-grep -iE "reclaim|re-attach" "$ZUSD_LOG" | tail -4
-"$TOP/scripts/ceph-cluster.sh" stop /tmp/cluster
-check_dmesg_clean || fail "kernel log"
+zceph_guest_down "$MNT" "$MNT2"
 pass
