@@ -790,7 +790,17 @@ struct zufs_op_readlink {
 	__u64	ino;			/* in */
 };
 
-/* ZUFS_OP_EVICT: kernel holds no reference any more; free if nlink == 0 */
+/*
+ * ZUFS_OP_EVICT: kernel holds no reference any more; free if nlink == 0.
+ * Batched: hdr.data_in may carry more inode numbers (__u64 each, a multiple
+ * of 8 bytes, at most ZUFS_EVICT_BATCH - 1 of them) in the data area, all
+ * of deleted inodes the kernel dropped; the server evicts @ino, then each
+ * of them in order, goes on past a failure and answers the first error.
+ * The kernel's reaper (inode.c) batches the EVICTs of unlinked inodes this
+ * way; a server rejects a bad data_in or an inode number 0 with -EINVAL
+ * before evicting anything.
+ */
+#define ZUFS_EVICT_BATCH	64	/* inodes one EVICT may carry */
 struct zufs_op_evict {
 	struct zufs_op_hdr hdr;
 	__u64	ino;			/* in */
@@ -1061,5 +1071,8 @@ _Static_assert(sizeof(struct zufs_op_get_blocks) +
 	       "get_blocks must fit the op area");
 _Static_assert(sizeof(struct zufs_op_rename) <= ZUFS_OP_AREA_SIZE,
 	       "rename must fit the op area");
+ZUFS_ASSERT_SIZE(struct zufs_op_evict, 72);
+_Static_assert((ZUFS_EVICT_BATCH - 1) * sizeof(__u64) <= ZUFS_DATA_AREA_SIZE,
+	       "a batch of EVICTs fits the data area");
 
 #endif /* _ZUFS_API_H */

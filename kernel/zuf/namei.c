@@ -265,9 +265,6 @@ static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
 	if (err)
 		goto out_free_op;
 	err = zuf_send_new_inode(dir, dentry, a, op);
-	/* inodes unlinked but not yet evicted may be all that is missing */
-	if (err == -ENOSPC && zuf_reap_flush(ZSBI(dir)))
-		err = zuf_send_new_inode(dir, dentry, a, op);
 	if (err)
 		goto out_uncomplete;
 	inode = zuf_iget_new(dir, &op->attr, a->mode);
