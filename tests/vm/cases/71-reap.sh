@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: --pmem 64M --cpus 2 --timeout 300
+# vm: --pmem 32M --cpus 2 --timeout 300
 # SPDX-License-Identifier: BSD-3-Clause
 # Reaping (kernel/zuf/inode.c): the EVICT of every unlinked inode goes
 # through a worker, batched, so that unlink and rmdir cost one trip, and
@@ -19,8 +19,8 @@
 . "$TOP/tests/vm/bin/zpmfs-env.sh"
 require_vm
 
-# 3 s: longer than rm -rf of a full device takes on a loaded host
-HELD="-d --late-op before:EVICT:3000000"
+# 2 s: longer than rm -rf of a full device takes on a loaded host
+HELD="-d --late-op before:EVICT:2000000"
 ZUSD_LOG=/tmp/zusd-reap.log
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -130,7 +130,7 @@ check_dmesg_clean || fail "kernel log after the ENOSPC checks"
 # ---- kill -9 with EVICTs pending: the next mount frees the orphans
 f0=$(free_blocks)
 for i in 1 2 3 4; do
-	dd if=/dev/zero of="$MNT/big$i" bs=1M count=8 2>/dev/null || fail "big$i"
+	dd if=/dev/zero of="$MNT/big$i" bs=1M count=4 2>/dev/null || fail "big$i"
 done
 mkdir "$MNT/dir" && for i in 1 2 3; do echo x >"$MNT/dir/s$i"; done
 sync
@@ -155,7 +155,7 @@ ZUSD_ARGS=$HELD zpmfs_up
 : >"$MNT/keep"	# the root's first directory block stays
 f0=$(free_blocks)
 for i in 1 2 3; do
-	dd if=/dev/zero of="$MNT/big$i" bs=1M count=8 2>/dev/null || fail "big$i"
+	dd if=/dev/zero of="$MNT/big$i" bs=1M count=4 2>/dev/null || fail "big$i"
 done
 sync
 rm -f "$MNT"/big*
