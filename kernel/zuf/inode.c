@@ -618,6 +618,8 @@ struct zuf_reap {
 	u64			ino;
 };
 
+#define ZUF_REAP_DELAY	(HZ / 100 ?: 1)	/* jiffies */
+
 /*
  * EVICT @nr inodes, the first in the op, the others in the data area.  A
  * new server never heard of a linked inode the kernel drops: only deleted
@@ -647,8 +649,8 @@ static void zuf_reap_send(struct zuf_sb_info *sbi, const u64 *inos, u32 nr)
 
 static void zuf_reap_work(struct work_struct *work)
 {
-	struct zuf_sb_info *sbi = container_of(work, struct zuf_sb_info,
-					       reap_work);
+	struct zuf_sb_info *sbi = container_of(to_delayed_work(work),
+					       struct zuf_sb_info, reap_work);
 	struct llist_node *list = llist_del_all(&sbi->reap_list);
 	struct zuf_reap *r, *next;
 	u64 inos[ZUFS_EVICT_BATCH];
@@ -670,7 +672,7 @@ void zuf_reap_init(struct zuf_sb_info *sbi)
 {
 	init_llist_head(&sbi->reap_list);
 	atomic_set(&sbi->reap_pending, 0);
-	INIT_WORK(&sbi->reap_work, zuf_reap_work);
+	INIT_DELAYED_WORK(&sbi->reap_work, zuf_reap_work);
 }
 
 /*
@@ -681,7 +683,7 @@ bool zuf_reap_flush(struct zuf_sb_info *sbi)
 {
 	if (!atomic_read(&sbi->reap_pending))
 		return false;
-	flush_work(&sbi->reap_work);
+	flush_delayed_work(&sbi->reap_work);
 	return true;
 }
 
@@ -689,6 +691,7 @@ static bool zuf_reap_later(struct inode *inode)
 {
 	struct zuf_sb_info *sbi = ZSBI(inode);
 	struct zuf_reap *r;
+	int pending;
 
 	if (inode->i_nlink || READ_ONCE(sbi->dying))
 		return false;
@@ -696,9 +699,18 @@ static bool zuf_reap_later(struct inode *inode)
 	if (!r)
 		return false;
 	r->ino = inode->i_ino;
-	atomic_inc(&sbi->reap_pending);
+	/* counted first: a flush must not miss it */
+	pending = atomic_inc_return(&sbi->reap_pending);
 	llist_add(&r->node, &sbi->reap_list);
-	queue_work(system_unbound_wq, &sbi->reap_work);
+	/*
+	 * A short delay gathers a burst into one EVICT instead of waking the
+	 * worker (and a ZT) for each inode; a full batch goes at once.
+	 */
+	if (pending >= ZUFS_EVICT_BATCH)
+		mod_delayed_work(system_unbound_wq, &sbi->reap_work, 0);
+	else
+		queue_delayed_work(system_unbound_wq, &sbi->reap_work,
+				   ZUF_REAP_DELAY);
 	return true;
 }
 

@@ -123,7 +123,7 @@ struct zuf_sb_info {
 	 * rmdir cost their caller one trip (inode.c, "Reaping")
 	 */
 	struct llist_head	reap_list;
-	struct work_struct	reap_work;
+	struct delayed_work	reap_work;
 	atomic_t		reap_pending;	/* queued or in the worker */
 };
 
