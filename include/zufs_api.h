@@ -70,6 +70,11 @@
  *                    dead server created the name.  zufs_ioc_mount.
  *                    entry_ttl_ms/attr_ttl_ms: how long the kernel trusts
  *                    a looked-up name and an inode's attributes.
+ *                    ZUFS_OP_EVICT batches: hdr.data_in may carry up to
+ *                    ZUFS_EVICT_BATCH - 1 more inode numbers of deleted
+ *                    inodes in the data area; the server evicts them all
+ *                    in order and answers the first error (the kernel's
+ *                    reaper sends the EVICTs of unlinked inodes so).
  *
  * Compatibility rule: kernel and server must agree on the major AND the
  * minor version.  The kernel refuses a mismatching handshake with -EPROTO
@@ -832,7 +837,17 @@ struct zufs_op_readlink {
 	__u64	ino;			/* in */
 };
 
-/* ZUFS_OP_EVICT: kernel holds no reference any more; free if nlink == 0 */
+/*
+ * ZUFS_OP_EVICT: kernel holds no reference any more; free if nlink == 0.
+ * Batched: hdr.data_in may carry more inode numbers (__u64 each, a multiple
+ * of 8 bytes, at most ZUFS_EVICT_BATCH - 1 of them) in the data area, all
+ * of deleted inodes the kernel dropped; the server evicts @ino, then each
+ * of them in order, goes on past a failure and answers the first error.
+ * The kernel's reaper (inode.c) batches the EVICTs of unlinked inodes this
+ * way; a server rejects a bad data_in or an inode number 0 with -EINVAL
+ * before evicting anything.
+ */
+#define ZUFS_EVICT_BATCH	64	/* inodes one EVICT may carry */
 struct zufs_op_evict {
 	struct zufs_op_hdr hdr;
 	__u64	ino;			/* in */
@@ -1103,5 +1118,8 @@ _Static_assert(sizeof(struct zufs_op_get_blocks) +
 	       "get_blocks must fit the op area");
 _Static_assert(sizeof(struct zufs_op_rename) <= ZUFS_OP_AREA_SIZE,
 	       "rename must fit the op area");
+ZUFS_ASSERT_SIZE(struct zufs_op_evict, 72);
+_Static_assert((ZUFS_EVICT_BATCH - 1) * sizeof(__u64) <= ZUFS_DATA_AREA_SIZE,
+	       "a batch of EVICTs fits the data area");
 
 #endif /* _ZUFS_API_H */

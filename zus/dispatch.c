@@ -358,14 +358,34 @@ static int do_readlink(struct zusd_zt *zt, struct zusd_sb *sb,
 	return 0;
 }
 
+/* A batch (zufs_api.h): every number checked before any is evicted */
 static int do_evict(struct zusd_zt *zt, struct zusd_sb *sb,
 		    struct zufs_op_hdr *hdr, void *data,
 		    const struct zus_ctx *ctx)
 {
 	struct zufs_op_evict *op = (void *)hdr;
+	uint64_t inos[ZUFS_EVICT_BATCH];
+	uint32_t i, nr;
+	int err, first = 0;
 
-	(void)zt; (void)data;
-	return OPS(sb)->evict(sb->psb, ctx, op->ino);
+	if (hdr->data_in % sizeof(inos[0]) ||
+	    hdr->data_in > (ZUFS_EVICT_BATCH - 1) * sizeof(inos[0]))
+		return -EINVAL;
+	nr = 1 + hdr->data_in / sizeof(inos[0]);
+	inos[0] = op->ino;
+	memcpy(inos + 1, data, hdr->data_in);
+	for (i = 0; i < nr; i++)
+		if (!inos[i])
+			return -EINVAL;
+	if (nr > 1)
+		zusd_dbg(zt->zd, "ch %d seq %llu: evict %u inodes", zt->id,
+			 (unsigned long long)hdr->seq, nr);
+	for (i = 0; i < nr; i++) {
+		err = OPS(sb)->evict(sb->psb, ctx, inos[i]);
+		if (err && !first)
+			first = err;
+	}
+	return first;
 }
 
 static int do_get_blocks(struct zusd_zt *zt, struct zusd_sb *sb,
@@ -771,8 +791,10 @@ void zusd_dispatch(struct zusd_zt *zt)
 		if (zusd_resent(sb, hdr, data, &ctx, &err))
 			goto out;
 	}
+	if (zt->zd->opts.late_op == (int)hdr->op && zt->zd->opts.late_before)
+		usleep(zt->zd->opts.late_us);
 	err = zusd_zt_call(zt, d->handler, sb, hdr, data, &ctx);
-	if (zt->zd->opts.late_op == (int)hdr->op)
+	if (zt->zd->opts.late_op == (int)hdr->op && !zt->zd->opts.late_before)
 		usleep(zt->zd->opts.late_us);
 out:
 	if (err > 0 || err < -4095)

@@ -83,9 +83,11 @@ static void usage(FILE *f)
 "                          plugin sees it), to kill the mounter meanwhile\n"
 "      --window-spy        testing: read (and for READ overwrite) the bytes of\n"
 "                          the window pages outside each op, log any found\n"
-"      --late-op OP:USEC   testing: hold the answer of every OP (a name as in\n"
+"      --late-op [before:]OP:USEC\n"
+"                          testing: hold the answer of every OP (a name as in\n"
 "                          debug output, e.g. LOOKUP) that long after the\n"
-"                          plugin made it, so that it arrives stale\n"
+"                          plugin made it, so that it arrives stale (before:\n"
+"                          hold OP before the plugin sees it)\n"
 "      --invalidate-storm MS\n"
 "                          testing: every MS ms, make the kernel forget the\n"
 "                          block maps of the inodes just mapped\n"
@@ -181,12 +183,16 @@ static int parse_uint(const char *arg, unsigned long max, unsigned int *val)
 	return 0;
 }
 
-/* OP:USEC, OP an op name as zusd_op_name() gives it */
+/* [before:]OP:USEC, OP an op name as zusd_op_name() gives it */
 static int parse_late_op(const char *arg, struct zusd_opts *o)
 {
-	const char *colon = strchr(arg, ':');
+	const char *colon;
 	uint32_t op;
 
+	o->late_before = !strncmp(arg, "before:", 7);
+	if (o->late_before)
+		arg += 7;
+	colon = strchr(arg, ':');
 	if (!colon)
 		return -EINVAL;
 	for (op = 0; op < ZUFS_OP_MAX_OPT; op++) {
@@ -286,7 +292,7 @@ static int parse_args(int argc, char **argv, struct zusd_opts *o)
 			break;
 		case OPT_LATE_OP:
 			if (parse_late_op(optarg, o)) {
-				fprintf(stderr, ZUSD_NAME ": bad --late-op '%s' (OP:USEC, USEC 0..10000000)\n",
+				fprintf(stderr, ZUSD_NAME ": bad --late-op '%s' ([before:]OP:USEC, USEC 0..10000000)\n",
 					optarg);
 				return -EINVAL;
 			}

@@ -142,6 +142,7 @@ struct zusd_opts {
 	bool		window_spy;	/* testing: peek around window ops */
 	int		late_op;	/* testing: answer this op late (-1) */
 	unsigned int	late_us;	/* by that long, after the plugin */
+	bool		late_before;	/* ... or before the plugin */
 	unsigned int	storm_ms;	/* testing: invalidation storm period */
 	unsigned int	spin_us;	/* ZT polls this long before sleeping */
 	unsigned int	lanes;		/* ZT channels per CPU (0: 1) */

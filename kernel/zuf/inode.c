@@ -632,84 +632,123 @@ int zuf_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 /* eviction                                                            */
 /* ------------------------------------------------------------------ */
 
-static void zuf_send_evict(struct zuf_sb_info *sbi, u64 ino, bool linked)
-{
-	struct zufs_op_evict op = { .hdr.op = ZUFS_OP_EVICT, .ino = ino };
-	/*
-	 * A new server never heard of a linked inode the kernel drops: only
-	 * a deleted one (its space) is worth waiting for a re-attach.
-	 */
-	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
-				   .nowait = linked };
-	int err = zufc_dispatch(sbi, &zd);
-
-	/* -EIO: the server is gone and its state with it */
-	if (err && err != -EIO)
-		zuf_dbg(sbi->sb, "evict ino %llu: %d", ino, err);
-}
-
 /*
  * Reaping.  The last iput of an unlinked inode would make unlink (or the
- * close after it) wait for a second trip, the EVICT that frees it.  When
- * it owns no blocks, no space waits for that EVICT: a worker sends it
- * instead.  Until then the inode is an orphan on the server's side (a
- * crash leaves it to the next mount, as any open-unlinked file), and no
- * name or answer can bring its number back, so no iget races the late
- * EVICT.  statfs (inode counts), a create that finds no free inode, and
- * umount wait for the pending ones.
+ * close after it) wait for a second trip, the EVICT that frees it: a
+ * worker sends it instead, several inodes per EVICT (ZUFS_EVICT_BATCH).
+ * Until then the inode is an orphan on the server's side (a crash leaves
+ * it to the next mount, as any open-unlinked file), and no name or answer
+ * can bring its number back, so no iget races the late EVICT.  Its space
+ * comes back late, but nobody sees that: statfs and umount wait for the
+ * pending EVICTs, and an op the server fails with ENOSPC while some are
+ * pending waits for them and is sent once more (zufc_dispatch()).  The
+ * worker takes no lock but a channel, so any caller may wait for it.
  */
 struct zuf_reap {
 	struct llist_node	node;
 	u64			ino;
 };
 
+#define ZUF_REAP_DELAY	(HZ / 100 ?: 1)	/* jiffies */
+
+/*
+ * EVICT @nr inodes, the first in the op, the others in the data area.  A
+ * new server never heard of a linked inode the kernel drops: only deleted
+ * ones (their space) are worth waiting for a re-attach.
+ */
+static void zuf_send_evict(struct zuf_sb_info *sbi, const u64 *inos, u32 nr,
+			   bool linked)
+{
+	struct zufs_op_evict op = { .hdr.op = ZUFS_OP_EVICT, .ino = inos[0] };
+	struct zuf_dispatch zd = { .op = &op.hdr, .op_size = sizeof(op),
+				   .in_buf = inos + 1,
+				   .in_len = (nr - 1) * sizeof(*inos),
+				   .nowait = linked };
+	int err = zufc_dispatch(sbi, &zd);
+
+	/* -EIO: the server is gone and its state with it */
+	if (err && err != -EIO)
+		zuf_dbg(sbi->sb, "evict of %u inode(s) from %llu: %d", nr,
+			inos[0], err);
+}
+
+static void zuf_reap_send(struct zuf_sb_info *sbi, const u64 *inos, u32 nr)
+{
+	zuf_send_evict(sbi, inos, nr, false);
+	atomic_sub(nr, &sbi->reap_pending);
+}
+
 static void zuf_reap_work(struct work_struct *work)
 {
-	struct zuf_sb_info *sbi = container_of(work, struct zuf_sb_info,
-					       reap_work);
+	struct zuf_sb_info *sbi = container_of(to_delayed_work(work),
+					       struct zuf_sb_info, reap_work);
 	struct llist_node *list = llist_del_all(&sbi->reap_list);
 	struct zuf_reap *r, *next;
+	u64 inos[ZUFS_EVICT_BATCH];
+	u32 nr = 0;
 
 	llist_for_each_entry_safe(r, next, llist_reverse_order(list), node) {
-		zuf_send_evict(sbi, r->ino, false);
+		inos[nr++] = r->ino;
 		kfree(r);
+		if (nr == ZUFS_EVICT_BATCH) {
+			zuf_reap_send(sbi, inos, nr);
+			nr = 0;
+		}
 	}
+	if (nr)
+		zuf_reap_send(sbi, inos, nr);
 }
 
 void zuf_reap_init(struct zuf_sb_info *sbi)
 {
 	init_llist_head(&sbi->reap_list);
-	INIT_WORK(&sbi->reap_work, zuf_reap_work);
+	atomic_set(&sbi->reap_pending, 0);
+	INIT_DELAYED_WORK(&sbi->reap_work, zuf_reap_work);
 }
 
-/* Wait for the pending EVICTs; true if there were any */
+/*
+ * Wait for the pending EVICTs; true if there were any.  Counted, not read
+ * off the list: the worker may hold a batch it has not sent yet.
+ */
 bool zuf_reap_flush(struct zuf_sb_info *sbi)
 {
-	bool pending = !llist_empty(&sbi->reap_list) ||
-		       work_pending(&sbi->reap_work);
-
-	flush_work(&sbi->reap_work);
-	return pending;
+	if (!atomic_read(&sbi->reap_pending))
+		return false;
+	flush_delayed_work(&sbi->reap_work);
+	return true;
 }
 
 static bool zuf_reap_later(struct inode *inode)
 {
 	struct zuf_sb_info *sbi = ZSBI(inode);
 	struct zuf_reap *r;
+	int pending;
 
-	if (inode->i_nlink || inode->i_blocks || READ_ONCE(sbi->dying))
+	if (inode->i_nlink || READ_ONCE(sbi->dying))
 		return false;
 	r = kmalloc(sizeof(*r), GFP_NOFS | __GFP_NOWARN);
 	if (!r)
 		return false;
 	r->ino = inode->i_ino;
+	/* counted first: a flush must not miss it */
+	pending = atomic_inc_return(&sbi->reap_pending);
 	llist_add(&r->node, &sbi->reap_list);
-	queue_work(system_unbound_wq, &sbi->reap_work);
+	/*
+	 * A short delay gathers a burst into one EVICT instead of waking the
+	 * worker (and a ZT) for each inode; a full batch goes at once.
+	 */
+	if (pending >= ZUFS_EVICT_BATCH)
+		mod_delayed_work(system_unbound_wq, &sbi->reap_work, 0);
+	else
+		queue_delayed_work(system_unbound_wq, &sbi->reap_work,
+				   ZUF_REAP_DELAY);
 	return true;
 }
 
 void zuf_evict_inode(struct inode *inode)
 {
+	u64 ino;
+
 	truncate_inode_pages_final(&inode->i_data);
 	/* a deleted inode's times do not matter any more */
 	if (inode->i_nlink && !is_bad_inode(inode))
@@ -718,5 +757,6 @@ void zuf_evict_inode(struct inode *inode)
 	zuf_map_drop_all(inode);
 	if (is_bad_inode(inode) || zuf_reap_later(inode))
 		return;
-	zuf_send_evict(ZSBI(inode), inode->i_ino, inode->i_nlink != 0);
+	ino = inode->i_ino;
+	zuf_send_evict(ZSBI(inode), &ino, 1, inode->i_nlink != 0);
 }

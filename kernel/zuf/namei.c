@@ -409,9 +409,6 @@ static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
 		goto out_free_op;
 	version = zuf_attr_version(dir);
 	err = zuf_send_new_inode(dir, dentry, a, op);
-	/* inodes unlinked but not yet evicted may be all that is missing */
-	if (err == -ENOSPC && zuf_reap_flush(ZSBI(dir)))
-		err = zuf_send_new_inode(dir, dentry, a, op);
 	if (err)
 		goto out_uncomplete;
 	if (op->result) {

@@ -744,6 +744,17 @@ static int zuf_chan_fill(struct zuf_sb_info *sbi, struct zuf_channel *chan,
 	return 0;
 }
 
+/*
+ * The server failed @op with ENOSPC.  Read once: the buffer is the
+ * server's too, and only this answer's errno is taken from it.
+ */
+static bool zuf_chan_enospc(struct zuf_channel *chan, u32 op)
+{
+	struct zufs_op_hdr *hdr = zuf_chan_op(chan);
+
+	return READ_ONCE(hdr->op) == op && READ_ONCE(hdr->err) == -ENOSPC;
+}
+
 /* Copy the answer out of the buffer (ANSWERED: we own it), then check it */
 static int zuf_chan_take_answer(struct zuf_sb_info *sbi,
 				struct zuf_channel *chan,
@@ -754,6 +765,8 @@ static int zuf_chan_take_answer(struct zuf_sb_info *sbi,
 	void *data = zuf_chan_data(chan);
 	u32 out;
 
+	if (zd->keep_enospc && zuf_chan_enospc(chan, op))
+		return zuf_answer_errno(sbi, op, -ENOSPC);
 	memcpy(hdr, zuf_chan_op(chan), zd->op_size);
 	if (hdr->op != op) {
 		zuf_bad_answer(sbi, "op %s came back as %u",
@@ -991,6 +1004,32 @@ static bool zuf_win_spares_get(struct zuf_sb_info *sbi,
 	return true;
 }
 
+/*
+ * Space the reaper has not given back yet (inode.c, "Reaping") must never
+ * look missing: an op other than the reaper's own EVICT that the server
+ * fails with ENOSPC while EVICTs are pending waits for them and is sent
+ * once more.  Its first answer left the request intact (keep_enospc), and
+ * the wait happens with no channel and no srcu held; the reaper takes no
+ * lock a caller could hold (inode, mapping or mmap locks), and fails fast
+ * at umount or waits no longer than any op for a dead server.
+ */
+static bool zuf_reap_may_retry(struct zufs_op_hdr *op)
+{
+	return op->op != ZUFS_OP_EVICT && op->op != ZUFS_OP_NULL;
+}
+
+static bool zuf_reap_retry(struct zuf_sb_info *sbi, struct zuf_dispatch *zd,
+			   int err)
+{
+	if (err != -ENOSPC || !zd->keep_enospc)
+		return false;
+	zd->keep_enospc = false;
+	if (!zuf_reap_flush(sbi))
+		return false;
+	zuf_unfill(zd);
+	return true;
+}
+
 int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 {
 	bool spares = zuf_win_spares_get(sbi, zd);
@@ -998,11 +1037,14 @@ int zufc_dispatch(struct zuf_sb_info *sbi, struct zuf_dispatch *zd)
 	enum zuf_sent how;
 	int err, idx;
 
+	zd->keep_enospc = zuf_reap_may_retry(zd->op);
 	for (;;) {
 		idx = srcu_read_lock(&zuf_srv_srcu);
 		err = zuf_dispatch_srv(smp_load_acquire(&sbi->srv), sbi, zd,
 				       &how);
 		srcu_read_unlock(&zuf_srv_srcu, idx);
+		if (how == ZUF_SENT && zuf_reap_retry(sbi, zd, err))
+			continue;
 		if (how == ZUF_SENT)
 			break;
 		if (how == ZUF_LOST && zd->win_kept) {

@@ -123,11 +123,12 @@ struct zuf_sb_info {
 	struct ratelimit_state	bad_answer_rs;	/* "server lied" messages */
 	atomic64_t		attr_version;	/* see zuf_attr_version() */
 	/*
-	 * Deleted inodes without blocks whose EVICT a worker sends, so that
-	 * unlink costs its caller one trip (inode.c, "Reaping")
+	 * Deleted inodes whose EVICT a worker sends, so that unlink and
+	 * rmdir cost their caller one trip (inode.c, "Reaping")
 	 */
 	struct llist_head	reap_list;
-	struct work_struct	reap_work;
+	struct delayed_work	reap_work;
+	atomic_t		reap_pending;	/* queued or in the worker */
 };
 
 static inline struct zuf_sb_info *ZSB(struct super_block *sb)
@@ -197,6 +198,8 @@ struct zuf_dispatch {
 	bool			win_dirty;	/* set_page_dirty on release */
 	bool			win_kept;	/* out */
 	bool			nowait;		/* detached: EIO, do not wait */
+	/* zt.c: an ENOSPC answer leaves the request intact, to retry it */
+	bool			keep_enospc;
 	/* ZUFS_IOC_NULL_OP only: channel wanted + 1 (0: the caller's CPU's) */
 	u32			chan_want;
 	u32			chan_used;	/* out */
