@@ -139,7 +139,7 @@ static bool zuf_prefill(struct dentry *parent, const struct zufs_dirent *de,
 		d_lookup_done(dentry);
 		goto out_put;
 	}
-	dentry->d_time = jiffies;	/* the server vouched for it now */
+	zuf_d_fresh(dentry);		/* the server vouched for it now */
 	alias = d_splice_alias(inode, dentry);
 	d_lookup_done(dentry);
 	positive = !IS_ERR(alias);

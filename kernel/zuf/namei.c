@@ -102,7 +102,7 @@ const struct dentry_operations zuf_dentry_ops = {
  * the name, found or not; past the TTL it is looked up again, and a
  * dentry whose answer changed is dropped for a fresh lookup.
  */
-static int zuf_d_fresh(struct dentry *dentry)
+int zuf_d_fresh(struct dentry *dentry)
 {
 	dentry->d_time = jiffies;
 	return 1;
@@ -114,6 +114,16 @@ static int zuf_d_init(struct dentry *dentry)
 	return 0;
 }
 
+/* LOOKUP dir/name: 0 with @op->attr filled in, -ENOENT, or an error */
+static int zuf_send_lookup(struct inode *dir, const struct qstr *name,
+			   struct zufs_op_lookup *op)
+{
+	op->hdr.op = ZUFS_OP_LOOKUP;
+	op->dir_ino = dir->i_ino;
+	zuf_fill_name(&op->name, name);
+	return zufc_dispatch_op(ZSBI(dir), &op->hdr, sizeof(*op));
+}
+
 static int zuf_d_recheck(struct inode *dir, struct dentry *dentry,
 			 const struct qstr *name)
 {
@@ -122,10 +132,7 @@ static int zuf_d_recheck(struct inode *dir, struct dentry *dentry,
 	u64 version = zuf_attr_version(dir);
 	int err;
 
-	op.hdr.op = ZUFS_OP_LOOKUP;
-	op.dir_ino = dir->i_ino;
-	zuf_fill_name(&op.name, name);
-	err = zufc_dispatch_op(ZSBI(dir), &op.hdr, sizeof(op));
+	err = zuf_send_lookup(dir, name, &op);
 	if (err == -ENOENT)
 		return inode ? 0 : zuf_d_fresh(dentry);
 	if (err)
@@ -191,11 +198,8 @@ static struct dentry *zuf_lookup(struct inode *dir, struct dentry *dentry,
 	if (zuf_dir_complete(dir))
 		return d_splice_alias(NULL, dentry);
 	set_bit(ZUF_I_DIR_LOOKED_UP, &ZUI(dir)->state);
-	op.hdr.op = ZUFS_OP_LOOKUP;
-	op.dir_ino = dir->i_ino;
-	zuf_fill_name(&op.name, &dentry->d_name);
 	version = zuf_attr_version(dir);
-	err = zufc_dispatch_op(ZSBI(dir), &op.hdr, sizeof(op));
+	err = zuf_send_lookup(dir, &dentry->d_name, &op);
 	if (err && err != -ENOENT)
 		return ERR_PTR(err);
 	if (!err) {
@@ -430,16 +434,15 @@ static int zuf_new_inode(struct inode *dir, struct dentry *dentry,
 	/* empty, and reachable only through the dentry we give it now */
 	if (S_ISDIR(a->mode))
 		zuf_dir_set_complete(inode);
+	zuf_d_fresh(dentry);
 	if (a->tmpfile) {
 		/* d_tmpfile() drops the one link the VFS expects to find */
 		set_nlink(inode, 1);
 		d_tmpfile(a->tmpfile, inode);
 	} else if (d_in_lookup(dentry)) {
 		/* atomic_open: hash it, as the lookup we saved would have */
-		zuf_d_fresh(dentry);
 		d_add(dentry, inode);
 	} else {
-		zuf_d_fresh(dentry);
 		d_instantiate(dentry, inode);
 	}
 	goto out_release_acls;

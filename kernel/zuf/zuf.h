@@ -338,6 +338,8 @@ void zuf_dir_uncomplete(struct inode *dir);
 bool zuf_local_names(struct inode *dir);
 bool zuf_dir_complete(struct inode *dir);
 void zuf_dir_listed(struct inode *dir, int names_lost);
+/* namei.c: the server vouched for @dentry's name now (TTL); returns 1 */
+int zuf_d_fresh(struct dentry *dentry);
 /* namei.c: what is wrong with a child's name from the server, or NULL */
 const char *zuf_name_problem(const char *name, u32 len);
 
