@@ -13,7 +13,7 @@
 #                             hammers, SIGKILLed as a group after SECS
 #   churn                     mount, remount, statfs, umount answers
 #   reap                      wait for them; fail if one survived SIGKILL
-#                             or a task is left in D state
+#                             or a task stays in D state for 10 s
 #   stop_zusd                 SIGTERM and wait; answers: sum of the counts
 B=$TOP/build/bin
 ZP=${ZP:-/mnt/fz-pm} PT=${PT:-/mnt/fz-pt} M3=${M3:-/mnt/fz-m3}
@@ -139,9 +139,36 @@ reap() {
 		done
 		fz_fail "workloads survived SIGKILL (seed $SEED)"
 	fi
-	ps -eo stat,pid,args | awk '$1 ~ /^D/' | grep -v '\[' >&2 &&
-		fz_fail "tasks in D state (seed $SEED)"
-	return 0
+	d_state_stuck && return 0
+	fz_fail "tasks stuck in D state (seed $SEED)"
+}
+
+# user tasks in D state now: "pid wchan args" lines
+d_tasks() {
+	ps -eo stat=,pid=,wchan:32=,args= | awk '$1 ~ /^D/ && $4 !~ /^\[/ {
+		$1 = ""; print substr($0, 2) }'
+}
+
+# D is also a killable wait (TASK_KILLABLE): a dd that was SIGKILLed mid-
+# read still closes its file, which waits for an answer the fuzzer may
+# send up to 50 ms late.  A hang is a task in D in every sample for 10 s.
+d_state_stuck() {
+	local first now stuck i p
+	first=$(d_tasks)
+	[ -z "$first" ] && return 0
+	echo "reap: in D state now:" && sed 's/^/  /' <<<"$first"
+	stuck=$(awk '{print $1}' <<<"$first")
+	for ((i = 0; i < 100; i++)); do
+		sleep 0.1
+		now=$(d_tasks | awk '{print $1}')
+		stuck=$(grep -Fxf <(echo "$now") <<<"$stuck")
+		[ -z "$stuck" ] && { echo "reap: none left in D after $i samples"; return 0; }
+	done
+	for p in $stuck; do
+		echo "== $p stuck in D for 10 s: $(tr '\0' ' ' </proc/$p/cmdline)" >&2
+		cat /proc/$p/stack >&2
+	done
+	return 1
 }
 
 stop_zusd() {

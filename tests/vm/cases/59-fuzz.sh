@@ -7,7 +7,7 @@
 # mount answers, bad ioctls) while posix-test, zfsx and zstress run on
 # both.  The server is killed mid-run and restarted; a last round holds
 # answers forever and dies mid-answer.  Pass: no BUG/WARNING/Oops, every
-# workload dies when killed (nothing in D state), umount works, rmmod zuf
+# workload dies when killed (nothing stays in D state), umount works, rmmod zuf
 # works, zuf's slab caches are back to their baseline, and the fuzzer
 # answered at least ZFUZZ_MIN_ANSWERS (100 000) times.
 #   ZFUZZ_SEED (1), ZFUZZ_PERMILLE (100), ZFUZZ_SECS (40: round 1 and the
