@@ -20,11 +20,16 @@
 
 #define MAX_SLOTS	64
 #define MAX_RANGES	160
-#define MAX_FREES	64
+#define FREES_KEPT	1024	/* deferred-free entries a thread keeps */
 
 struct zj_range {
 	const char	*p;
 	size_t		len;
+};
+
+struct zj_free {
+	uint64_t	start;
+	uint64_t	count;
 };
 
 /* The op in flight on this thread */
@@ -39,8 +44,14 @@ struct zj {
 	bool		overflow;
 	bool		intent;
 	bool		lazy;		/* begun by zj_begin_lazy() */
-	unsigned int	nfree;		/* frees deferred to the commit */
-	struct { uint64_t start, count; } f[MAX_FREES];
+	/*
+	 * Frees deferred to the commit, on the heap: a punch inside an op
+	 * (the preallocation an insert drops, a fragmented range a collapse
+	 * removes) frees any number of runs.
+	 */
+	unsigned int	nfree;
+	unsigned int	free_cap;
+	struct zj_free	*f;
 };
 
 struct zp_journal {
@@ -304,6 +315,18 @@ size_t zj_room(void)
 	return ZPMFS_BLOCK - cur.used - hdr;
 }
 
+static bool frees_grow(struct zj *c)
+{
+	unsigned int cap = c->free_cap ? 2 * c->free_cap : 64;
+	struct zj_free *f = realloc(c->f, cap * sizeof(*f));
+
+	if (!f)
+		return false;
+	c->f = f;
+	c->free_cap = cap;
+	return true;
+}
+
 void zj_bfree(struct zus_sb *sb, uint64_t start, uint64_t count)
 {
 	struct zj *c = &cur;
@@ -318,11 +341,11 @@ void zj_bfree(struct zus_sb *sb, uint64_t start, uint64_t count)
 		c->f[c->nfree - 1].count += count;
 		return;
 	}
-	if (c->nfree == MAX_FREES) {
-		/* a leak (reclaimed by the next unclean mount) rather than a
-		 * block the undo could map again */
-		zp_error(sb, "journal: too many deferred frees; %lu block(s) "
-			 "leaked", (unsigned long)count);
+	if (c->nfree == c->free_cap && !frees_grow(c)) {
+		/* a leak (fsck finds it) rather than a block the undo could
+		 * map again */
+		zp_error(sb, "journal: no memory for a deferred free; %lu "
+			 "block(s) leaked", (unsigned long)count);
 		return;
 	}
 	c->f[c->nfree].start = start;
@@ -337,6 +360,11 @@ static void run_frees(struct zus_sb *sb)
 	for (i = 0; i < cur.nfree; i++)
 		zp_bfree(sb, cur.f[i].start, cur.f[i].count);
 	cur.nfree = 0;
+	if (cur.free_cap > FREES_KEPT) {
+		free(cur.f);
+		cur.f = NULL;
+		cur.free_cap = 0;
+	}
 }
 
 void zj_intent(uint64_t intent, uint64_t arg0, uint64_t arg1,

@@ -30,6 +30,7 @@ void t_crash(void);
 void t_stress(void);
 void t_zero(void);
 void t_leak(void);
+void t_leak_shift(void);
 void t_reflink(void);
 void t_reflink_random(void);
 

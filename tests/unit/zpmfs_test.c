@@ -44,6 +44,7 @@ static const struct unit_test {
 	{ "stress", t_stress, false },
 	{ "zero", t_zero, false },
 	{ "leak", t_leak, false },
+	{ "leak-shift", t_leak_shift, false },
 	{ "reflink", t_reflink, false },
 	{ "reflink_random", t_reflink_random, false },
 };
