@@ -26,7 +26,7 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio xz-utils util-linux procps coreutils
 	# guest-side tools (pmem namespaces, FUSE, filesystems, benchmarks,
 	# hang reports)
-	ndctl fuse3 e2fsprogs xfsprogs fio gnuplot-nox strace gdb
+	ndctl fuse3 e2fsprogs xfsprogs fio gnuplot-nox strace gdb stress-ng
 	# test and report scripts (tests/vm/cases, bench/report.py)
 	python3
 	# the zceph plugin's library and headers (fs/ceph)

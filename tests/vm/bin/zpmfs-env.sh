@@ -63,7 +63,6 @@ zpmfs_stop() {
 		kill "$ZUSD_PID" 2>/dev/null
 		wait "$ZUSD_PID" 2>/dev/null
 		ZUSD_PID=
-ZUSD_LOG=${ZUSD_LOG:-/tmp/zusd.log}
 	fi
 }
 
