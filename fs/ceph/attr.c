@@ -61,6 +61,37 @@ int zc_getattr_in(struct zus_sb *sb, struct Inode *in, struct zufs_attr *attr)
 	return getattr_flags(sb, in, attr, 0);
 }
 
+/*
+ * libcephfs's cached attr, no MDS round trip; ino 0 if it has none, which
+ * zc_getattr_after() takes as "unknown".
+ */
+void zc_getattr_cached(struct zus_sb *sb, struct Inode *in,
+		       struct zufs_attr *attr)
+{
+	if (getattr_flags(sb, in, attr, AT_STATX_DONT_SYNC))
+		memset(attr, 0, sizeof(*attr));
+}
+
+/*
+ * The attr of an inode an op of this client just changed, @before being
+ * zc_getattr_cached()'s from before the op.  The op's MDS reply normally
+ * carries the inode and updates libcephfs's cache, which then has a new
+ * ctime: take it from there.  Otherwise (the old parent of a cross
+ * directory rename, the inode that lost one of several links) the cache
+ * is stale, and a synced getattr is an MDS round trip, as the op took
+ * this client's shared caps on the inode away.
+ */
+int zc_getattr_after(struct zus_sb *sb, struct Inode *in,
+		     const struct zufs_attr *before, struct zufs_attr *attr)
+{
+	zc_getattr_cached(sb, in, attr);
+	if (before->ino && attr->ino &&
+	    (attr->ctime_sec != before->ctime_sec ||
+	     attr->ctime_nsec != before->ctime_nsec))
+		return 0;
+	return zc_getattr_in(sb, in, attr);
+}
+
 int zc_attr_ino(struct zus_sb *sb, uint64_t ino, struct zufs_attr *attr)
 {
 	struct zc_node *n;
@@ -135,6 +166,7 @@ int zc_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	       uint32_t mask, const struct zufs_attr *set,
 	       struct zufs_attr *attr)
 {
+	struct zufs_attr before;
 	struct ceph_statx stx;
 	struct zc_node *n;
 	int cmask, err;
@@ -147,10 +179,11 @@ int zc_setattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	err = zc_node_get(sb, ino, &n);
 	if (err)
 		return err;
+	zc_getattr_cached(sb, n->in, &before);
 	if (cmask)
 		err = ceph_ll_setattr(sb->cm, n->in, &stx, cmask, sb->perms);
 	if (!err)
-		err = zc_getattr_in(sb, n->in, attr);
+		err = zc_getattr_after(sb, n->in, &before, attr);
 	zc_node_put(sb, n);
 	return err;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "zceph.h"
 
@@ -111,6 +112,7 @@ int zc_create(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	      struct zufs_attr *attr, struct zufs_attr *dir_attr)
 {
 	char nm[ZUFS_NAME_MAX + 1];
+	struct zufs_attr before;
 	struct zc_node *d;
 	UserPerm *owner;
 	int err;
@@ -129,9 +131,10 @@ int zc_create(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	err = zc_node_get(sb, dir, &d);
 	if (err)
 		goto out_perm;
+	zc_getattr_cached(sb, d->in, &before);
 	err = make_node(sb, d, nm, mode, rdev, symlink, symlen, owner, attr);
 	if (!err)
-		err = zc_getattr_in(sb, d->in, dir_attr);
+		err = zc_getattr_after(sb, d->in, &before, dir_attr);
 	zc_node_put(sb, d);
 out_perm:
 	ceph_userperm_destroy(owner);
@@ -143,6 +146,7 @@ int zc_link(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	    struct zufs_attr *attr, struct zufs_attr *dir_attr)
 {
 	char nm[ZUFS_NAME_MAX + 1];
+	struct zufs_attr nbefore, dbefore;
 	struct zc_node *n, *d;
 	int err;
 
@@ -156,11 +160,13 @@ int zc_link(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,
 	err = zc_node_get(sb, dir, &d);
 	if (err)
 		goto out_put;
+	zc_getattr_cached(sb, n->in, &nbefore);
+	zc_getattr_cached(sb, d->in, &dbefore);
 	err = ceph_ll_link(sb->cm, n->in, d->in, nm, sb->perms);
 	if (!err)
-		err = zc_getattr_in(sb, n->in, attr);
+		err = zc_getattr_after(sb, n->in, &nbefore, attr);
 	if (!err)
-		err = zc_getattr_in(sb, d->in, dir_attr);
+		err = zc_getattr_after(sb, d->in, &dbefore, dir_attr);
 	zc_node_put(sb, d);
 out_put:
 	zc_node_put(sb, n);
@@ -168,19 +174,28 @@ out_put:
 }
 
 /*
- * The attr of an inode that just lost a name.  If CephFS no longer
- * answers for it (the last link of an inode nobody has open), what it
- * was, one link less.
+ * The attr of an inode that just lost a name, @before its lookup's.  Its
+ * last name (a directory has one): gone, so what it was with no link and
+ * a new ctime, without asking the MDS, which would be a round trip for
+ * each unlink (the unlink took this client's caps on the inode, and its
+ * reply leaves the cached nlink as it was).  One of several links: the
+ * MDS's, or if it no longer answers for the inode, one link less.
  */
 static void attr_after_unlink(struct zus_sb *sb, struct Inode *in,
 			      const struct ceph_statx *before,
 			      struct zufs_attr *attr)
 {
-	if (!zc_getattr_in(sb, in, attr))
+	struct timespec now;
+
+	if (!S_ISDIR(before->stx_mode) && before->stx_nlink > 1 &&
+	    !zc_getattr_in(sb, in, attr))
 		return;
 	zc_fill_attr(before, attr);
 	attr->nlink = S_ISDIR(before->stx_mode) || !attr->nlink ?
 		      0 : attr->nlink - 1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	attr->ctime_sec = now.tv_sec;
+	attr->ctime_nsec = now.tv_nsec;
 }
 
 int zc_unlink(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
@@ -188,6 +203,7 @@ int zc_unlink(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	      struct zufs_attr *attr, struct zufs_attr *dir_attr)
 {
 	char nm[ZUFS_NAME_MAX + 1];
+	struct zufs_attr before;
 	struct ceph_statx stx;
 	struct zc_node *d;
 	struct Inode *in;
@@ -200,13 +216,14 @@ int zc_unlink(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t dir,
 	err = lookup_in(sb, d, nm, &in, &stx);
 	if (err)
 		goto out_put;
+	zc_getattr_cached(sb, d->in, &before);
 	if (is_dir)
 		err = ceph_ll_rmdir(sb->cm, d->in, nm, sb->perms);
 	else
 		err = ceph_ll_unlink(sb->cm, d->in, nm, sb->perms);
 	if (!err) {
 		attr_after_unlink(sb, in, &stx, attr);
-		err = zc_getattr_in(sb, d->in, dir_attr);
+		err = zc_getattr_after(sb, d->in, &before, dir_attr);
 	}
 	ceph_ll_put(sb->cm, in);
 out_put:
@@ -232,7 +249,7 @@ static int do_rename(struct zus_sb *sb, struct zc_node *od, const char *onm,
 {
 	struct ceph_statx tstx, stx;
 	struct Inode *target = NULL, *in;
-	struct zufs_attr before;
+	struct zufs_attr before, nbefore;
 	int err;
 
 	err = lookup_in(sb, nd, nnm, &target, &tstx);
@@ -242,9 +259,8 @@ static int do_rename(struct zus_sb *sb, struct zc_node *od, const char *onm,
 	}
 	if (err && err != -ENOENT)
 		return err;
-	err = zc_getattr_in(sb, od->in, &before);
-	if (err)
-		goto out_target;
+	zc_getattr_cached(sb, od->in, &before);
+	zc_getattr_cached(sb, nd->in, &nbefore);
 	err = ceph_ll_rename(sb->cm, od->in, onm, nd->in, nnm, sb->perms);
 	if (err)
 		goto out_target;
@@ -255,9 +271,10 @@ static int do_rename(struct zus_sb *sb, struct zc_node *od, const char *onm,
 	if (!err && target)
 		attr_after_unlink(sb, target, &tstx, &out->target_attr);
 	if (!err)
-		err = zc_getattr_in(sb, od->in, &out->old_dir_attr);
+		err = zc_getattr_after(sb, od->in, &before, &out->old_dir_attr);
 	if (!err)
-		err = zc_getattr_in(sb, nd->in, &out->new_dir_attr);
+		err = zc_getattr_after(sb, nd->in, &nbefore,
+				       &out->new_dir_attr);
 	if (!err && od != nd)
 		fix_old_dir_nlink(&out->attr, before.nlink, &out->old_dir_attr);
 out_target:

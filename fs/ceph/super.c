@@ -298,6 +298,36 @@ static void zc_umount(struct zus_sb *sb)
 	free(sb);
 }
 
+/*
+ * CephFS counts space in its objects' 4 MiB (f_frsize) and answers -1
+ * free inodes (no limit), beside the number in use; zuf.ko takes block
+ * sizes up to 1 MiB and free counts no larger than the totals (an
+ * answer outside is EIO).  So smaller blocks, more of them, and as many
+ * inodes as 64 bits count, all free but those in use.
+ */
+#define ZC_STATFS_BSIZE_MAX	(1U << 20)
+
+static void fill_statfs(const struct statvfs *s, struct zufs_statfs *st)
+{
+	uint64_t bsize = s->f_frsize ? s->f_frsize : s->f_bsize;
+	unsigned int shift = 0;
+
+	while (bsize > ZC_STATFS_BSIZE_MAX) {
+		bsize >>= 1;
+		shift++;
+	}
+	st->bsize = bsize;
+	st->blocks = (uint64_t)s->f_blocks << shift;
+	st->bfree = (uint64_t)s->f_bfree << shift;
+	st->bavail = (uint64_t)s->f_bavail << shift;
+	st->ffree = s->f_ffree;
+	if (st->ffree > UINT64_MAX - s->f_files)
+		st->ffree = UINT64_MAX - s->f_files;
+	st->files = s->f_files + st->ffree;
+	st->fsid = s->f_fsid;
+	st->namelen = s->f_namemax;
+}
+
 static int zc_statfs(struct zus_sb *sb, struct zufs_statfs *st)
 {
 	struct statvfs s;
@@ -311,14 +341,7 @@ static int zc_statfs(struct zus_sb *sb, struct zufs_statfs *st)
 	zc_node_put(sb, n);
 	if (err)
 		return err;
-	st->blocks = s.f_blocks;
-	st->bfree = s.f_bfree;
-	st->bavail = s.f_bavail;
-	st->files = s.f_files;
-	st->ffree = s.f_ffree;
-	st->fsid = s.f_fsid;
-	st->bsize = s.f_frsize ? s.f_frsize : s.f_bsize;
-	st->namelen = s.f_namemax;
+	fill_statfs(&s, st);
 	return 0;
 }
 

@@ -79,6 +79,10 @@ dev_t zc_decode_dev(uint32_t dev);	/* from zufs_attr.rdev */
 void zc_fill_attr(const struct ceph_statx *stx, struct zufs_attr *attr);
 int zc_getattr_in(struct zus_sb *sb, struct Inode *in,
 		  struct zufs_attr *attr);
+void zc_getattr_cached(struct zus_sb *sb, struct Inode *in,
+		       struct zufs_attr *attr);
+int zc_getattr_after(struct zus_sb *sb, struct Inode *in,
+		     const struct zufs_attr *before, struct zufs_attr *attr);
 int zc_attr_ino(struct zus_sb *sb, uint64_t ino, struct zufs_attr *attr);
 int zc_name(char *buf, const char *name, size_t len);
 int zc_getattr(struct zus_sb *sb, const struct zus_ctx *ctx, uint64_t ino,

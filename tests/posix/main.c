@@ -19,6 +19,7 @@
 struct pt_config pt_cfg = {
 	.uid = 65534,
 	.gid = 65534,
+	.scale = 100,
 };
 
 static const struct pt_group groups[] = {
@@ -139,6 +140,9 @@ static void usage(FILE *f)
 "  -x NAME    exclude tests matching NAME (same syntax)\n"
 "  -s         also run slow tests (fill the filesystem to ENOSPC)\n"
 "  -n N       run readdir_big with N entries (or env BIG=N)\n"
+"  -S PCT     make only PCT percent (1-100, at least 50) of the entries\n"
+"             of the readdir group and many_lookups (default 100), for\n"
+"             filesystems where each create is a slow round trip\n"
 "  -u UID[:GID]  unprivileged ids for permission tests (65534:65534)\n"
 "  -m DIR2    scratch dir on another mount, for EXDEV tests\n"
 "  -R         strict: missing optional features fail instead of skip\n"
@@ -207,6 +211,26 @@ static long parse_num(const char *s, const char *what)
 	return v;
 }
 
+static long parse_pct(const char *s)
+{
+	long v = parse_num(s, "percentage");
+
+	if (v < 1 || v > 100) {
+		fprintf(stderr, "posix-test: percentage '%s' not in 1-100\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+long pt_scaled(long n)
+{
+	long m = n * pt_cfg.scale / 100;
+
+	if (n <= PT_SCALE_MIN)
+		return n;
+	return m > PT_SCALE_MIN ? m : PT_SCALE_MIN;
+}
+
 static void parse_ids(const char *s)
 {
 	char *end;
@@ -228,7 +252,7 @@ static const char *parse_args(int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "vklo:x:sn:u:m:Rt:h", lopts,
+	while ((c = getopt_long(argc, argv, "vklo:x:sn:S:u:m:Rt:h", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'v': pt_cfg.verbose = 1; break;
@@ -238,6 +262,7 @@ static const char *parse_args(int argc, char **argv)
 		case 'x': add_names(&opt.excl, &opt.nexcl, optarg); break;
 		case 's': opt.slow = 1; break;
 		case 'n': pt_cfg.big = parse_num(optarg, "count"); break;
+		case 'S': pt_cfg.scale = parse_pct(optarg); break;
 		case 'u': parse_ids(optarg); break;
 		case 'm': pt_cfg.dir2 = optarg; break;
 		case 'R': pt_cfg.strict = 1; break;

@@ -396,7 +396,7 @@ static int t_many_lookups(void)
 {
 	char name[32];
 	struct stat st;
-	int i, n = 2000;
+	int i, n = pt_scaled(2000);
 
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "file%05d", i);

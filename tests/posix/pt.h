@@ -52,11 +52,16 @@ struct pt_config {
 	uid_t uid;		/* unprivileged uid/gid for permission tests */
 	gid_t gid;
 	long big;		/* entries for readdir_big (0: skip) */
+	long scale;		/* percent of the big loops' counts (-S) */
 	const char *dir2;	/* scratch dir on another mount (EXDEV) */
 	const char *topdir;	/* absolute path of our scratch root */
 };
 
 extern struct pt_config pt_cfg;
+
+/* n scaled by -S PCT (default 100: n), never below PT_SCALE_MIN nor above n */
+#define PT_SCALE_MIN	50
+long pt_scaled(long n);
 
 /* Result reporting (used through the macros below). */
 int pt_fail(const char *file, int line, const char *fmt, ...)

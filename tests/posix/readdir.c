@@ -100,7 +100,7 @@ static int check_mixed(int n, const int *types)
 
 static int t_readdir_1000(void)
 {
-	int n = 1000, i, types[1000];
+	int n = pt_scaled(1000), i, types[1000];
 
 	OK(mkdir("d", 0755));
 	for (i = 0; i < n; i++)
@@ -193,23 +193,23 @@ static int t_readdir_small_buf(void)
 	unsigned char cnt[300] = { 0 };
 	char name[32], tiny[16];
 	long others;
-	int fd, i;
+	int n = pt_scaled(300), fd, i;
 
 	OK(mkdir("d", 0755));
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "d/x%d", i);
 		TRY(pt_mkfile(name, NULL, 0));
 	}
 	fd = OK(open("d", O_RDONLY | O_DIRECTORY));
 	ERR(pt_getdents(fd, tiny, sizeof(tiny)), EINVAL);
-	TRY(count_entries(fd, 64, "x", cnt, 300, &others));
+	TRY(count_entries(fd, 64, "x", cnt, n, &others));
 	EQ(others, 2);
-	for (i = 0; i < 300; i++)
+	for (i = 0; i < n; i++)
 		CHECKM(cnt[i] == 1, "entry x%d listed %d times", i, cnt[i]);
 	OK(lseek(fd, 0, SEEK_SET));
 	memset(cnt, 0, sizeof(cnt));
-	TRY(count_entries(fd, 4096, "x", cnt, 300, &others));
-	for (i = 0; i < 300; i++)
+	TRY(count_entries(fd, 4096, "x", cnt, n, &others));
+	for (i = 0; i < n; i++)
 		CHECKM(cnt[i] == 1, "after lseek 0: x%d listed %d times", i,
 		       cnt[i]);
 	OK(close(fd));
@@ -222,7 +222,7 @@ static int t_readdir_small_buf(void)
  */
 static int t_readdir_modify(void)
 {
-	int n = 2000, added = 0, i, fd;
+	int n = pt_scaled(2000), added = 0, i, fd;
 	unsigned char cnt[2000] = { 0 }, bcnt[2000] = { 0 };
 	char buf[512], name[32];
 	struct dent64 *d;
@@ -265,7 +265,7 @@ static int t_readdir_modify(void)
 /* Unlink each entry as it is returned (rm -rf); one pass must empty it. */
 static int t_readdir_unlink_all(void)
 {
-	int n = 1000, i, fd, dfd;
+	int n = pt_scaled(1000), i, fd, dfd;
 	char buf[1024], name[32];
 	struct dent64 *d;
 	long r, off;
@@ -292,7 +292,7 @@ static int t_readdir_unlink_all(void)
 
 static int t_readdir_seekdir(void)
 {
-	int n = 500, i, k, j;
+	int n = pt_scaled(500), i, k, j;
 	char name[32], *names[502];
 	long pos[502];
 	struct dirent *de;
