@@ -224,10 +224,11 @@ static long parse_pct(const char *s)
 
 long pt_scaled(long n)
 {
-	long m = n * pt_cfg.scale / 100;
+	long m;
 
 	if (n <= PT_SCALE_MIN)
 		return n;
+	m = n * pt_cfg.scale / 100;
 	return m > PT_SCALE_MIN ? m : PT_SCALE_MIN;
 }
 

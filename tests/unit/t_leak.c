@@ -194,13 +194,6 @@ void t_leak(void)
 	}
 }
 
-static uint64_t free_blocks(void)
-{
-	struct zufs_statfs st;
-
-	return T.ops->statfs(T.sb, &st) ? 0 : st.bfree;
-}
-
 /*
  * Every other block of [fb, fb + 2 * runs), the last first: that many
  * runs of one block, in the file and on pmem (a punch walks the file up,
@@ -233,7 +226,7 @@ void t_leak_shift(void)
 		return;
 	ino = th_create(ROOT, "f", S_IFREG | 0644);
 	CHECK(ino, "create");
-	before = free_blocks();
+	before = th_bfree();
 	CHECK_ERR(T.ops->setattr(T.sb, &c, ino, ZUFS_ATTR_SIZE, &set, &a), 0);
 	alloc_runs(ino, 256, 300, 0);
 	CHECK_ERR(T.ops->fallocate(T.sb, &c, ino, FALLOC_FL_COLLAPSE_RANGE,
@@ -245,8 +238,8 @@ void t_leak_shift(void)
 	      (unsigned long long)a.size);
 	CHECK_ERR(T.ops->unlink(T.sb, &c, ROOT, "f", 1, false, &a, &d), 0);
 	CHECK_ERR(T.ops->evict(T.sb, &c, ino), 0);
-	CHECK(free_blocks() == before, "free blocks %llu, before %llu",
-	      (unsigned long long)free_blocks(), (unsigned long long)before);
+	CHECK(th_bfree() == before, "free blocks %llu, before %llu",
+	      (unsigned long long)th_bfree(), (unsigned long long)before);
 	th_umount();
 	CHECK(th_fsck() == 0, "fsck after collapse and insert of many runs");
 	CHECK_ERR(th_mount("", 0), 0);
